@@ -1,0 +1,369 @@
+import { ApiObject, Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import { PropError, checkDnsLabel, checkDnsSubdomain, checkInteger } from './validation.js';
+
+/** One pinned Helm chart: where it lives and which release of it is installed. */
+export interface HelmChartPin {
+  /** Chart name in the repository. */
+  readonly chart: string;
+  /** Helm repository URL (an HTTPS index, not OCI). */
+  readonly repoUrl: string;
+  /** Exact chart version. */
+  readonly version: string;
+  /** The application version that chart release ships, for the record. */
+  readonly appVersion: string;
+}
+
+/**
+ * The charts this package installs, pinned to exact releases. Bump these deliberately (the KEDA pin
+ * matches the KEDA CRDs the constructs are validated against, `shared/crds/keda`, v2.20.2).
+ *
+ * Sources: KEDA chart release "Chart: v2.20.2 | App: v2.20.2"
+ * (https://github.com/kedacore/charts/releases/tag/v2.20.2); metrics-server chart release
+ * metrics-server-helm-chart-3.13.1, which updates the image to 0.8.1
+ * (https://github.com/kubernetes-sigs/metrics-server/releases).
+ */
+export const ADDON_CHARTS = {
+  keda: {
+    chart: 'keda',
+    repoUrl: 'https://kedacore.github.io/charts',
+    version: '2.20.2',
+    appVersion: '2.20.2',
+  },
+  metricsServer: {
+    chart: 'metrics-server',
+    repoUrl: 'https://kubernetes-sigs.github.io/metrics-server/',
+    version: '3.13.1',
+    appVersion: '0.8.1',
+  },
+} as const satisfies Record<string, HelmChartPin>;
+
+/** Options for {@link GitOpsEngine.flux}. */
+export interface FluxEngineOptions {
+  /** Namespace of Flux's controllers, where the HelmRepository and HelmRelease objects go. @default 'flux-system' */
+  readonly namespace?: string;
+  /** How often Flux re-reads the repositories and reconciles the releases. @default Duration.minutes(10) */
+  readonly interval?: Duration;
+}
+
+/** Options for {@link GitOpsEngine.argoCd}. */
+export interface ArgoCdEngineOptions {
+  /** Namespace Argo CD watches for Applications. @default 'argocd' */
+  readonly namespace?: string;
+  /** Argo CD project the Applications belong to. @default 'default' */
+  readonly project?: string;
+  /** API server Argo CD deploys to. @default 'https://kubernetes.default.svc' (its own cluster) */
+  readonly destinationServer?: string;
+}
+
+/** The GitOps tool that installs the add-ons. */
+export class GitOpsEngine {
+  /** Flux: one `HelmRepository` and one `HelmRelease` per chart. */
+  static flux(options: FluxEngineOptions = {}): GitOpsEngine {
+    return new GitOpsEngine(
+      'flux',
+      options.namespace ?? 'flux-system',
+      options.interval ?? Duration.minutes(10),
+    );
+  }
+
+  /** Argo CD: one `Application` per chart, synced automatically with pruning. */
+  static argoCd(options: ArgoCdEngineOptions = {}): GitOpsEngine {
+    return new GitOpsEngine(
+      'argocd',
+      options.namespace ?? 'argocd',
+      undefined,
+      options.project ?? 'default',
+      options.destinationServer ?? 'https://kubernetes.default.svc',
+    );
+  }
+
+  private constructor(
+    readonly kind: 'flux' | 'argocd',
+    readonly namespace: string,
+    readonly interval?: Duration,
+    readonly project?: string,
+    readonly destinationServer?: string,
+  ) {}
+}
+
+/** How the KEDA operator gets cloud credentials for scalers that use workload identity. */
+export class KedaPodIdentity {
+  /** EKS IAM Roles for Service Accounts: the chart annotates the operator's ServiceAccount with the role. */
+  static awsIrsa(roleArn: string): KedaPodIdentity {
+    return new KedaPodIdentity('aws', roleArn);
+  }
+
+  /**
+   * AKS Workload Identity: the chart labels the operator for the webhook and annotates its
+   * ServiceAccount with the managed identity's client id.
+   * @param tenantId the Entra ID tenant. @default the cluster's
+   */
+  static azureWorkload(clientId: string, tenantId?: string): KedaPodIdentity {
+    return new KedaPodIdentity('azure-workload', clientId, tenantId);
+  }
+
+  private constructor(
+    readonly provider: 'aws' | 'azure-workload',
+    readonly identity: string,
+    readonly tenantId?: string,
+  ) {}
+}
+
+/** KEDA add-on options. */
+export interface KedaAddonOptions {
+  /** Install KEDA. @default true */
+  readonly enabled?: boolean;
+  /** Chart version override (exact semver). @default ADDON_CHARTS.keda.version */
+  readonly version?: string;
+  /** Namespace KEDA runs in. @default 'keda' */
+  readonly namespace?: string;
+  /** Operator replicas (one is active, the others wait on the leader lease). @default 2 */
+  readonly operatorReplicas?: number;
+  /** Cloud identity for the operator. @default none */
+  readonly podIdentity?: KedaPodIdentity;
+  /** Extra annotations on the operator's ServiceAccount. @default {} */
+  readonly serviceAccountAnnotations?: Readonly<Record<string, string>>;
+}
+
+/** metrics-server add-on options. */
+export interface MetricsServerAddonOptions {
+  /** Install metrics-server. @default true */
+  readonly enabled?: boolean;
+  /** Chart version override (exact semver). @default ADDON_CHARTS.metricsServer.version */
+  readonly version?: string;
+  /** Namespace metrics-server runs in. @default 'kube-system' */
+  readonly namespace?: string;
+  /** Replicas; with more than one a PodDisruptionBudget keeps one available. @default 2 */
+  readonly replicas?: number;
+}
+
+/** Props for {@link GitOpsAddons}. */
+export interface GitOpsAddonsProps {
+  /** Flux or Argo CD. */
+  readonly engine: GitOpsEngine;
+  /** KEDA. @default enabled, pinned version */
+  readonly keda?: KedaAddonOptions;
+  /** metrics-server (the HPA's cpu/memory metrics). @default enabled, pinned version, 2 replicas */
+  readonly metricsServer?: MetricsServerAddonOptions;
+}
+
+/** Values passed to the KEDA chart. */
+export interface KedaChartValues {
+  readonly operator: { readonly replicaCount: number };
+  readonly podIdentity?: {
+    readonly aws?: { readonly irsa: { readonly enabled: true; readonly roleArn: string } };
+    readonly azureWorkload?: {
+      readonly enabled: true;
+      readonly clientId: string;
+      readonly tenantId?: string;
+    };
+  };
+  readonly serviceAccount?: { readonly operator: { readonly annotations: Record<string, string> } };
+}
+
+/** Values passed to the metrics-server chart. */
+export interface MetricsServerChartValues {
+  readonly replicas: number;
+  readonly podDisruptionBudget?: { readonly enabled: true; readonly minAvailable: number };
+}
+
+// Exact semver 2.0.0 (no ranges, no "latest", no leading "v").
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-((0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(\.(0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(\+([0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*))?$/;
+const AWS_ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+interface ResolvedAddon {
+  readonly id: 'keda' | 'metrics-server';
+  readonly pin: HelmChartPin;
+  readonly version: string;
+  readonly namespace: string;
+  readonly values: KedaChartValues | MetricsServerChartValues;
+  /** KEDA's CRDs exceed the client-side apply annotation limit. */
+  readonly serverSideApply: boolean;
+  readonly createNamespace: boolean;
+}
+
+/**
+ * KEDA and metrics-server for clusters where no CDK or Pulumi code installs them: GitOps objects that
+ * tell Flux or Argo CD to install the pinned Helm charts. Nothing is fetched at synth time.
+ */
+export class GitOpsAddons extends Construct {
+  /** The chart versions this construct renders, by add-on. */
+  readonly versions: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: GitOpsAddonsProps) {
+    super(scope, id);
+    const engine = props.engine;
+    checkDnsLabel('engine.namespace', engine.namespace);
+    if (engine.project !== undefined) checkDnsSubdomain('engine.project', engine.project);
+    if (engine.interval !== undefined && !(engine.interval.toMilliseconds() >= 1000)) {
+      throw new PropError('engine.interval', `${engine.interval.toMilliseconds()}ms`, 'must be at least 1s');
+    }
+
+    const addons: ResolvedAddon[] = [];
+    const keda = resolveKeda(props.keda ?? {});
+    if (keda) addons.push(keda);
+    const metricsServer = resolveMetricsServer(props.metricsServer ?? {});
+    if (metricsServer) addons.push(metricsServer);
+    this.versions = Object.fromEntries(addons.map((a) => [a.id, a.version]));
+
+    for (const addon of addons) {
+      if (engine.kind === 'flux') this.renderFlux(engine, addon);
+      else this.renderArgoCd(engine, addon);
+    }
+  }
+
+  private renderFlux(engine: GitOpsEngine, addon: ResolvedAddon): void {
+    const interval = goDuration(engine.interval ?? Duration.minutes(10));
+    const repoName = addon.id === 'keda' ? 'kedacore' : 'metrics-server';
+    new ApiObject(this, `${addon.id}-repository`, {
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'HelmRepository',
+      metadata: { name: repoName, namespace: engine.namespace },
+      spec: { url: addon.pin.repoUrl, interval },
+    });
+    new ApiObject(this, `${addon.id}-release`, {
+      apiVersion: 'helm.toolkit.fluxcd.io/v2',
+      kind: 'HelmRelease',
+      metadata: { name: addon.id, namespace: engine.namespace },
+      spec: {
+        interval,
+        releaseName: addon.id,
+        targetNamespace: addon.namespace,
+        storageNamespace: addon.namespace,
+        chart: {
+          spec: {
+            chart: addon.pin.chart,
+            version: addon.version,
+            sourceRef: { kind: 'HelmRepository', name: repoName, namespace: engine.namespace },
+            interval,
+          },
+        },
+        install: { createNamespace: addon.createNamespace, crds: 'Create', remediation: { retries: 3 } },
+        upgrade: { crds: 'CreateReplace', remediation: { retries: 3, remediateLastFailure: true } },
+        values: addon.values,
+      },
+    });
+  }
+
+  private renderArgoCd(engine: GitOpsEngine, addon: ResolvedAddon): void {
+    const syncOptions = ['CreateNamespace=true'];
+    if (addon.serverSideApply) syncOptions.push('ServerSideApply=true');
+    new ApiObject(this, `${addon.id}-application`, {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Application',
+      metadata: { name: addon.id, namespace: engine.namespace },
+      spec: {
+        project: engine.project ?? 'default',
+        source: {
+          repoURL: addon.pin.repoUrl,
+          chart: addon.pin.chart,
+          targetRevision: addon.version,
+          helm: { releaseName: addon.id, valuesObject: addon.values },
+        },
+        destination: {
+          server: engine.destinationServer ?? 'https://kubernetes.default.svc',
+          namespace: addon.namespace,
+        },
+        syncPolicy: {
+          automated: { prune: true, selfHeal: true },
+          syncOptions,
+          retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
+        },
+      },
+    });
+  }
+}
+
+function resolveVersion(prop: string, override: string | undefined, pin: HelmChartPin): string {
+  if (override === undefined) return pin.version;
+  if (!SEMVER.test(override)) {
+    throw new PropError(
+      prop,
+      override,
+      'must be an exact semantic version such as "2.20.2" (no ranges, no "latest")',
+    );
+  }
+  return override;
+}
+
+function resolveKeda(options: KedaAddonOptions): ResolvedAddon | undefined {
+  if (!(options.enabled ?? true)) return undefined;
+  const pin = ADDON_CHARTS.keda;
+  const version = resolveVersion('keda.version', options.version, pin);
+  const namespace = options.namespace ?? 'keda';
+  checkDnsLabel('keda.namespace', namespace);
+  const replicaCount = options.operatorReplicas ?? 2;
+  checkInteger('keda.operatorReplicas', replicaCount, 1, 10);
+
+  let podIdentity: KedaChartValues['podIdentity'];
+  const identity = options.podIdentity;
+  if (identity?.provider === 'aws') {
+    if (!AWS_ROLE_ARN.test(identity.identity)) {
+      throw new PropError('keda.podIdentity.roleArn', identity.identity, 'must be an IAM role ARN');
+    }
+    podIdentity = { aws: { irsa: { enabled: true, roleArn: identity.identity } } };
+  } else if (identity?.provider === 'azure-workload') {
+    if (!GUID.test(identity.identity)) {
+      throw new PropError('keda.podIdentity.clientId', identity.identity, 'must be a client id (GUID)');
+    }
+    if (identity.tenantId !== undefined && !GUID.test(identity.tenantId)) {
+      throw new PropError('keda.podIdentity.tenantId', identity.tenantId, 'must be a tenant id (GUID)');
+    }
+    podIdentity = {
+      azureWorkload: {
+        enabled: true,
+        clientId: identity.identity,
+        ...(identity.tenantId !== undefined ? { tenantId: identity.tenantId } : {}),
+      },
+    };
+  }
+
+  const annotations = options.serviceAccountAnnotations ?? {};
+  for (const key of Object.keys(annotations)) {
+    if (key.length === 0 || /\s/.test(key)) {
+      throw new PropError('keda.serviceAccountAnnotations', key, 'keys must be non-empty annotation names');
+    }
+  }
+  const values: KedaChartValues = {
+    operator: { replicaCount },
+    ...(podIdentity ? { podIdentity } : {}),
+    ...(Object.keys(annotations).length > 0
+      ? { serviceAccount: { operator: { annotations: { ...annotations } } } }
+      : {}),
+  };
+  return { id: 'keda', pin, version, namespace, values, serverSideApply: true, createNamespace: true };
+}
+
+function resolveMetricsServer(options: MetricsServerAddonOptions): ResolvedAddon | undefined {
+  if (!(options.enabled ?? true)) return undefined;
+  const pin = ADDON_CHARTS.metricsServer;
+  const version = resolveVersion('metricsServer.version', options.version, pin);
+  const namespace = options.namespace ?? 'kube-system';
+  checkDnsLabel('metricsServer.namespace', namespace);
+  const replicas = options.replicas ?? 2;
+  checkInteger('metricsServer.replicas', replicas, 1, 10);
+  const values: MetricsServerChartValues = {
+    replicas,
+    ...(replicas > 1 ? { podDisruptionBudget: { enabled: true, minAvailable: 1 } } : {}),
+  };
+  return {
+    id: 'metrics-server',
+    pin,
+    version,
+    namespace,
+    values,
+    serverSideApply: false,
+    createNamespace: namespace !== 'kube-system',
+  };
+}
+
+/** A Go duration string (`10m`, `1h`, `90s`) as Flux expects. */
+function goDuration(d: Duration): string {
+  const seconds = Math.round(d.toSeconds({ integral: false }));
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}

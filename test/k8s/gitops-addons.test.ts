@@ -1,0 +1,281 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Duration } from 'cdk8s';
+import {
+  ADDON_CHARTS,
+  GitOpsAddons,
+  GitOpsEngine,
+  KedaPodIdentity,
+  type GitOpsAddonsProps,
+} from '../../constructs/k8s/gitops-addons.js';
+import { only, synth, testChart } from '../support/chart.js';
+import { validateAll, type KubeObject } from '../support/validate.js';
+
+function addonObjects(props: GitOpsAddonsProps): KubeObject[] {
+  const chart = testChart();
+  new GitOpsAddons(chart, 'addons', props);
+  return synth(chart);
+}
+
+interface HelmReleaseSpec {
+  interval: string;
+  releaseName: string;
+  targetNamespace: string;
+  chart: { spec: { chart: string; version: string; sourceRef: unknown; interval: string } };
+  install: { createNamespace: boolean; crds: string };
+  upgrade: { crds: string };
+  values: Record<string, unknown>;
+}
+
+interface ApplicationSpec {
+  project: string;
+  source: {
+    repoURL: string;
+    chart: string;
+    targetRevision: string;
+    helm: { releaseName: string; valuesObject: unknown };
+  };
+  destination: { server: string; namespace: string };
+  syncPolicy: { automated: { prune: boolean; selfHeal: boolean }; syncOptions: string[] };
+}
+
+describe('GitOpsAddons', () => {
+  it('pins exact chart versions from the upstream repositories', () => {
+    assert.deepEqual(ADDON_CHARTS.keda, {
+      chart: 'keda',
+      repoUrl: 'https://kedacore.github.io/charts',
+      version: '2.20.2',
+      appVersion: '2.20.2',
+    });
+    assert.deepEqual(ADDON_CHARTS.metricsServer, {
+      chart: 'metrics-server',
+      repoUrl: 'https://kubernetes-sigs.github.io/metrics-server/',
+      version: '3.13.1',
+      appVersion: '0.8.1',
+    });
+  });
+
+  describe('with Flux', () => {
+    it('emits schema-valid HelmRepository and HelmRelease objects in flux-system', async () => {
+      // GIVEN / WHEN
+      const objects = addonObjects({ engine: GitOpsEngine.flux() });
+      // THEN
+      assert.deepEqual(await validateAll(objects), []);
+      assert.deepEqual(
+        objects.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata?.namespace}/${o.metadata?.name}`).sort(),
+        [
+          'helm.toolkit.fluxcd.io/v2 HelmRelease flux-system/keda',
+          'helm.toolkit.fluxcd.io/v2 HelmRelease flux-system/metrics-server',
+          'source.toolkit.fluxcd.io/v1 HelmRepository flux-system/kedacore',
+          'source.toolkit.fluxcd.io/v1 HelmRepository flux-system/metrics-server',
+        ],
+      );
+    });
+
+    it('points the repositories at the pinned chart URLs', () => {
+      const objects = addonObjects({ engine: GitOpsEngine.flux() });
+      assert.deepEqual(only(objects, 'HelmRepository', 'kedacore').spec, {
+        url: 'https://kedacore.github.io/charts',
+        interval: '10m',
+      });
+      assert.deepEqual(only(objects, 'HelmRepository', 'metrics-server').spec, {
+        url: 'https://kubernetes-sigs.github.io/metrics-server/',
+        interval: '10m',
+      });
+    });
+
+    it('installs KEDA 2.20.2 into keda with CRDs created and replaced on upgrade', () => {
+      // GIVEN / WHEN
+      const spec = only(addonObjects({ engine: GitOpsEngine.flux() }), 'HelmRelease', 'keda')
+        .spec as HelmReleaseSpec;
+      // THEN
+      assert.deepEqual(spec.chart.spec, {
+        chart: 'keda',
+        version: '2.20.2',
+        sourceRef: { kind: 'HelmRepository', name: 'kedacore', namespace: 'flux-system' },
+        interval: '10m',
+      });
+      assert.equal(spec.releaseName, 'keda');
+      assert.equal(spec.targetNamespace, 'keda');
+      assert.equal(spec.install.createNamespace, true);
+      assert.equal(spec.install.crds, 'Create');
+      assert.equal(spec.upgrade.crds, 'CreateReplace');
+      assert.deepEqual(spec.values, { operator: { replicaCount: 2 } });
+    });
+
+    it('installs metrics-server 3.13.1 into kube-system with 2 replicas and a PDB', () => {
+      const spec = only(addonObjects({ engine: GitOpsEngine.flux() }), 'HelmRelease', 'metrics-server')
+        .spec as HelmReleaseSpec;
+      assert.equal(spec.chart.spec.chart, 'metrics-server');
+      assert.equal(spec.chart.spec.version, '3.13.1');
+      assert.equal(spec.targetNamespace, 'kube-system');
+      assert.equal(spec.install.createNamespace, false);
+      assert.deepEqual(spec.values, { replicas: 2, podDisruptionBudget: { enabled: true, minAvailable: 1 } });
+    });
+
+    it('uses the given namespace and interval', () => {
+      // GIVEN
+      const objects = addonObjects({
+        engine: GitOpsEngine.flux({ namespace: 'gitops', interval: Duration.hours(1) }),
+        metricsServer: { enabled: false },
+      });
+      // THEN
+      const release = only(objects, 'HelmRelease', 'keda');
+      assert.equal(release.metadata?.namespace, 'gitops');
+      assert.equal((release.spec as HelmReleaseSpec).interval, '1h');
+      assert.equal(only(objects, 'HelmRepository', 'kedacore').metadata?.namespace, 'gitops');
+    });
+  });
+
+  describe('with Argo CD', () => {
+    it('emits one schema-valid Application per chart in argocd', async () => {
+      // GIVEN / WHEN
+      const objects = addonObjects({ engine: GitOpsEngine.argoCd() });
+      // THEN
+      assert.deepEqual(await validateAll(objects), []);
+      assert.deepEqual(
+        objects.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata?.namespace}/${o.metadata?.name}`).sort(),
+        [
+          'argoproj.io/v1alpha1 Application argocd/keda',
+          'argoproj.io/v1alpha1 Application argocd/metrics-server',
+        ],
+      );
+    });
+
+    it('syncs KEDA automatically with prune, namespace creation and server-side apply', () => {
+      // GIVEN / WHEN
+      const spec = only(addonObjects({ engine: GitOpsEngine.argoCd() }), 'Application', 'keda')
+        .spec as ApplicationSpec;
+      // THEN
+      assert.equal(spec.project, 'default');
+      assert.deepEqual(spec.source, {
+        repoURL: 'https://kedacore.github.io/charts',
+        chart: 'keda',
+        targetRevision: '2.20.2',
+        helm: { releaseName: 'keda', valuesObject: { operator: { replicaCount: 2 } } },
+      });
+      assert.deepEqual(spec.destination, { server: 'https://kubernetes.default.svc', namespace: 'keda' });
+      assert.deepEqual(spec.syncPolicy.automated, { prune: true, selfHeal: true });
+      assert.deepEqual(spec.syncPolicy.syncOptions, ['CreateNamespace=true', 'ServerSideApply=true']);
+    });
+
+    it('installs metrics-server from its repository without server-side apply', () => {
+      const spec = only(addonObjects({ engine: GitOpsEngine.argoCd() }), 'Application', 'metrics-server')
+        .spec as ApplicationSpec;
+      assert.equal(spec.source.repoURL, 'https://kubernetes-sigs.github.io/metrics-server/');
+      assert.equal(spec.source.chart, 'metrics-server');
+      assert.equal(spec.source.targetRevision, '3.13.1');
+      assert.equal(spec.destination.namespace, 'kube-system');
+      assert.deepEqual(spec.syncPolicy.syncOptions, ['CreateNamespace=true']);
+    });
+
+    it('uses the given namespace and project', () => {
+      const app = only(
+        addonObjects({ engine: GitOpsEngine.argoCd({ namespace: 'gitops', project: 'platform' }) }),
+        'Application',
+        'keda',
+      );
+      assert.equal(app.metadata?.namespace, 'gitops');
+      assert.equal((app.spec as ApplicationSpec).project, 'platform');
+    });
+  });
+
+  it('leaves out disabled add-ons', () => {
+    // GIVEN KEDA disabled for Flux and metrics-server disabled for Argo CD
+    const flux = addonObjects({ engine: GitOpsEngine.flux(), keda: { enabled: false } });
+    const argo = addonObjects({ engine: GitOpsEngine.argoCd(), metricsServer: { enabled: false } });
+    // THEN
+    assert.deepEqual(flux.map((o) => o.metadata?.name).sort(), ['metrics-server', 'metrics-server']);
+    assert.deepEqual(
+      argo.map((o) => o.metadata?.name),
+      ['keda'],
+    );
+  });
+
+  it('renders typed KEDA values: replicas, AWS IRSA, service account annotations', async () => {
+    // GIVEN
+    const objects = addonObjects({
+      engine: GitOpsEngine.flux(),
+      keda: {
+        operatorReplicas: 1,
+        podIdentity: KedaPodIdentity.awsIrsa('arn:aws:iam::123456789012:role/keda-operator'),
+        serviceAccountAnnotations: { 'example.com/owner': 'platform' },
+      },
+      metricsServer: { replicas: 1 },
+    });
+    // THEN
+    assert.deepEqual(await validateAll(objects), []);
+    assert.deepEqual((only(objects, 'HelmRelease', 'keda').spec as HelmReleaseSpec).values, {
+      operator: { replicaCount: 1 },
+      podIdentity: {
+        aws: { irsa: { enabled: true, roleArn: 'arn:aws:iam::123456789012:role/keda-operator' } },
+      },
+      serviceAccount: { operator: { annotations: { 'example.com/owner': 'platform' } } },
+    });
+    assert.deepEqual((only(objects, 'HelmRelease', 'metrics-server').spec as HelmReleaseSpec).values, {
+      replicas: 1,
+    });
+  });
+
+  it('renders Azure workload identity values for KEDA', () => {
+    const clientId = '00000000-1111-2222-3333-444444444444';
+    const app = only(
+      addonObjects({
+        engine: GitOpsEngine.argoCd(),
+        keda: { podIdentity: KedaPodIdentity.azureWorkload(clientId) },
+      }),
+      'Application',
+      'keda',
+    );
+    const values = (app.spec as ApplicationSpec).source.helm.valuesObject as Record<string, unknown>;
+    assert.deepEqual(values.podIdentity, { azureWorkload: { enabled: true, clientId } });
+  });
+
+  it('accepts an exact version override', () => {
+    const release = only(
+      addonObjects({ engine: GitOpsEngine.flux(), keda: { version: '2.20.1' } }),
+      'HelmRelease',
+      'keda',
+    );
+    assert.equal((release.spec as HelmReleaseSpec).chart.spec.version, '2.20.1');
+  });
+
+  it('refuses version overrides that are not exact semver, naming the prop and value', () => {
+    for (const version of ['latest', '2.20', '>=2.20.0', 'v2.20.2', '2.20.x']) {
+      assert.throws(
+        () => addonObjects({ engine: GitOpsEngine.flux(), keda: { version } }),
+        (e: Error) =>
+          e.message.startsWith('keda.version: must be an exact semantic version') &&
+          e.message.endsWith(`(got ${JSON.stringify(version)})`),
+        version,
+      );
+    }
+    assert.throws(
+      () => addonObjects({ engine: GitOpsEngine.argoCd(), metricsServer: { version: '*' } }),
+      /metricsServer\.version: must be an exact semantic version/,
+    );
+  });
+
+  it('refuses bad identities and replica counts', () => {
+    assert.throws(
+      () =>
+        addonObjects({
+          engine: GitOpsEngine.flux(),
+          keda: { podIdentity: KedaPodIdentity.awsIrsa('keda-role') },
+        }),
+      /keda\.podIdentity\.roleArn: must be an IAM role ARN \(got "keda-role"\)/,
+    );
+    assert.throws(
+      () =>
+        addonObjects({
+          engine: GitOpsEngine.flux(),
+          keda: { podIdentity: KedaPodIdentity.azureWorkload('abc') },
+        }),
+      /keda\.podIdentity\.clientId: must be a client id \(GUID\) \(got "abc"\)/,
+    );
+    assert.throws(
+      () => addonObjects({ engine: GitOpsEngine.flux(), metricsServer: { replicas: 0 } }),
+      /metricsServer\.replicas: must be between 1 and 10 \(got 0\)/,
+    );
+  });
+});
