@@ -91,6 +91,7 @@ export class VerticalPodAutoscaler extends Construct {
   readonly namespace: string;
   /** How recommendations are applied. */
   readonly updateMode: VpaUpdateMode;
+  /** The synthesized VerticalPodAutoscaler object. */
   readonly apiObject: ApiObject;
 
   private readonly target: IScalableWorkload;
