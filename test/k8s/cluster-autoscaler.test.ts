@@ -1,0 +1,529 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Duration, Size, Testing } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-28';
+import { parse } from 'yaml';
+import { Expander } from '../../constructs/k8s/autoscaler-profile.js';
+import {
+  CloudProvider,
+  ClusterAutoscaler,
+  type ClusterAutoscalerProps,
+} from '../../constructs/k8s/cluster-autoscaler.js';
+import { KubernetesVersion } from '../../constructs/k8s/kubernetes-version.js';
+import { PropError } from '../../constructs/k8s/validation.js';
+import { only, synth, testChart, testCluster } from '../support/chart.js';
+import { validateAll, type KubeObject } from '../support/validate.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+const BASE: ClusterAutoscalerProps = { cloudProvider: CloudProvider.aws({ region: 'eu-west-1' }) };
+
+function synthAutoscaler(
+  overrides: Partial<ClusterAutoscalerProps> = {},
+  version: KubernetesVersion = KubernetesVersion.V1_33,
+): { objects: KubeObject[]; autoscaler: ClusterAutoscaler } {
+  const chart = testChart(testCluster({ name: 'prod-eu', kubernetesVersion: version }));
+  const autoscaler = new ClusterAutoscaler(chart, 'ca', { ...BASE, ...overrides });
+  return { objects: synth(chart), autoscaler };
+}
+
+const podSpec = (objects: KubeObject[]): Json => (only(objects, 'Deployment').spec as Json).template.spec;
+const container = (objects: KubeObject[]): Json => podSpec(objects).containers[0];
+const clusterRules = (objects: KubeObject[]): Rule[] => only(objects, 'ClusterRole').rules as Rule[];
+const roleRules = (objects: KubeObject[]): Rule[] => only(objects, 'Role').rules as Rule[];
+
+/** Verbs granted on `group/resource` by rules without resourceNames (i.e. on every object). */
+function verbsOn(rules: Rule[], group: string, resource: string): string[] {
+  return rules
+    .filter((r) => !r.resourceNames && r.apiGroups.includes(group) && r.resources.includes(resource))
+    .flatMap((r) => r.verbs)
+    .sort();
+}
+
+function assertPropError(fn: () => unknown, prop: string, value: string): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof PropError, `expected PropError, got ${String(e)}`);
+    assert.equal(e.prop, prop);
+    assert.ok(e.message.includes(value), `${e.message} should mention ${value}`);
+    return true;
+  });
+}
+
+describe('ClusterAutoscaler', () => {
+  it('synthesizes schema-valid objects with stable names', async () => {
+    // GIVEN / WHEN
+    const { objects } = synthAutoscaler();
+    // THEN
+    assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort(), [
+      'ClusterRole/cluster-autoscaler',
+      'ClusterRoleBinding/cluster-autoscaler',
+      'Deployment/cluster-autoscaler',
+      'PodDisruptionBudget/cluster-autoscaler',
+      'Role/cluster-autoscaler',
+      'RoleBinding/cluster-autoscaler',
+      'ServiceAccount/cluster-autoscaler',
+    ]);
+    assert.deepEqual(await validateAll(objects), []);
+  });
+
+  it('defaults to kube-system and exposes namespace, service account and flags', () => {
+    // GIVEN / WHEN
+    const { objects, autoscaler } = synthAutoscaler();
+    // THEN
+    assert.equal(autoscaler.namespace, 'kube-system');
+    assert.equal(autoscaler.serviceAccountName, 'cluster-autoscaler');
+    for (const o of objects.filter((o) => !o.kind.startsWith('ClusterRole'))) {
+      assert.equal(o.metadata?.namespace, 'kube-system', o.kind);
+    }
+    assert.deepEqual(container(objects).command, ['/cluster-autoscaler', ...autoscaler.flags]);
+  });
+
+  it('passes the profile defaults, AWS auto-discovery and its namespace as sorted flags', () => {
+    // GIVEN / WHEN
+    const { autoscaler } = synthAutoscaler();
+    // THEN
+    const flags = autoscaler.flags;
+    assert.deepEqual([...flags], [...flags].sort());
+    for (const expected of [
+      '--cloud-provider=aws',
+      '--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/prod-eu',
+      '--expander=least-waste',
+      '--scan-interval=10s',
+      '--scale-down-unneeded-time=10m0s',
+      '--scale-down-delay-after-add=10m0s',
+      '--scale-down-delay-after-delete=0s',
+      '--scale-down-delay-after-failure=3m0s',
+      '--scale-down-unready-time=20m0s',
+      '--scale-down-utilization-threshold=0.5',
+      '--max-node-provision-time=15m0s',
+      '--namespace=kube-system',
+      '--address=:8085',
+    ]) {
+      assert.ok(flags.includes(expected), `missing ${expected}`);
+    }
+  });
+
+  it('renders profile overrides into the command', () => {
+    // GIVEN / WHEN
+    const { objects } = synthAutoscaler({
+      profile: { scaleDownUnneededTime: Duration.minutes(3), balanceSimilarNodeGroups: true },
+    });
+    // THEN
+    const command: string[] = container(objects).command;
+    assert.ok(command.includes('--scale-down-unneeded-time=3m0s'));
+    assert.ok(command.includes('--balance-similar-node-groups=true'));
+  });
+
+  it('reports a bad profile field with its prop path', () => {
+    // GIVEN / WHEN / THEN
+    assertPropError(
+      () => synthAutoscaler({ profile: { scaleDownUtilizationThreshold: 1.5 } }),
+      'profile.scaleDownUtilizationThreshold',
+      '1.5',
+    );
+  });
+
+  it('runs in a custom namespace and tells the autoscaler so', async () => {
+    // GIVEN / WHEN
+    const { objects, autoscaler } = synthAutoscaler({ namespace: 'autoscaling' });
+    // THEN
+    assert.equal(autoscaler.namespace, 'autoscaling');
+    assert.ok(autoscaler.flags.includes('--namespace=autoscaling'));
+    assert.equal(only(objects, 'Deployment').metadata?.namespace, 'autoscaling');
+    assert.deepEqual((only(objects, 'ClusterRoleBinding') as Json).subjects, [
+      { kind: 'ServiceAccount', name: 'cluster-autoscaler', namespace: 'autoscaling' },
+    ]);
+    assert.deepEqual(await validateAll(objects), []);
+  });
+
+  it('refuses a cloud provider that does not match the cluster', () => {
+    // GIVEN
+    const chart = testChart(testCluster({ cloud: 'azure' }));
+    // WHEN / THEN
+    assertPropError(() => new ClusterAutoscaler(chart, 'ca', BASE), 'cloudProvider', '"aws"');
+  });
+
+  it('refuses a namespace that is not a DNS label', () => {
+    // GIVEN / WHEN / THEN
+    assertPropError(() => synthAutoscaler({ namespace: 'Kube_System' }), 'namespace', '"Kube_System"');
+  });
+
+  describe('image', () => {
+    for (const minor of KubernetesVersion.supported()) {
+      it(`pins the image minor to the cluster's minor (${minor})`, () => {
+        // GIVEN
+        const version = KubernetesVersion.of(minor);
+        // WHEN
+        const { objects, autoscaler } = synthAutoscaler({}, version);
+        // THEN
+        const image: string = container(objects).image;
+        assert.equal(image, autoscaler.image);
+        const match = /^registry\.k8s\.io\/autoscaling\/cluster-autoscaler:v1\.(\d+)\.\d+$/.exec(image);
+        assert.ok(match, image);
+        assert.equal(Number(match[1]), version.minor);
+        assert.equal(image.split(':')[1], version.clusterAutoscalerTag);
+      });
+    }
+
+    it('refuses an unknown minor, naming kubernetesVersion and the value', () => {
+      // GIVEN / WHEN / THEN
+      assertPropError(
+        () => synthAutoscaler({ kubernetesVersion: KubernetesVersion.of('1.99') }),
+        'kubernetesVersion',
+        '"1.99"',
+      );
+    });
+
+    it('refuses a kubernetesVersion different from the cluster it runs in', () => {
+      // GIVEN / WHEN / THEN
+      assertPropError(
+        () => synthAutoscaler({ kubernetesVersion: KubernetesVersion.V1_32 }, KubernetesVersion.V1_33),
+        'kubernetesVersion',
+        '"1.32"',
+      );
+    });
+
+    it('takes the version and cluster name from props outside a ClusterChart', () => {
+      // GIVEN
+      const chart = Testing.chart();
+      // WHEN
+      const ca = new ClusterAutoscaler(chart, 'ca', {
+        ...BASE,
+        clusterName: 'standalone',
+        kubernetesVersion: KubernetesVersion.V1_34,
+      });
+      // THEN
+      assert.equal(
+        ca.image,
+        `registry.k8s.io/autoscaling/cluster-autoscaler:${KubernetesVersion.V1_34.clusterAutoscalerTag}`,
+      );
+      assert.ok(ca.flags.some((f) => f.endsWith('k8s.io/cluster-autoscaler/standalone')));
+    });
+
+    it('requires kubernetesVersion and clusterName outside a ClusterChart', () => {
+      // GIVEN / WHEN / THEN
+      assertPropError(
+        () => new ClusterAutoscaler(Testing.chart(), 'ca', { ...BASE, clusterName: 'x' }),
+        'kubernetesVersion',
+        'undefined',
+      );
+      assertPropError(
+        () =>
+          new ClusterAutoscaler(Testing.chart(), 'ca', {
+            ...BASE,
+            kubernetesVersion: KubernetesVersion.V1_33,
+          }),
+        'clusterName',
+        'undefined',
+      );
+    });
+
+    it('accepts a mirror repository and a same-minor patch tag', () => {
+      // GIVEN / WHEN
+      const { autoscaler } = synthAutoscaler({
+        image: { repository: 'mirror.example.com:5000/autoscaling/cluster-autoscaler', tag: 'v1.33.0' },
+      });
+      // THEN
+      assert.equal(autoscaler.image, 'mirror.example.com:5000/autoscaling/cluster-autoscaler:v1.33.0');
+    });
+
+    it('refuses a tag of another minor, or a repository that carries a tag', () => {
+      // GIVEN / WHEN / THEN
+      assertPropError(() => synthAutoscaler({ image: { tag: 'v1.32.7' } }), 'image.tag', '"v1.32.7"');
+      assertPropError(() => synthAutoscaler({ image: { tag: 'latest' } }), 'image.tag', '"latest"');
+      assertPropError(
+        () => synthAutoscaler({ image: { repository: 'mirror.example.com/ca:v1' } }),
+        'image.repository',
+        '"mirror.example.com/ca:v1"',
+      );
+    });
+  });
+
+  describe('RBAC', () => {
+    it('binds the ClusterRole and Role to the ServiceAccount', () => {
+      // GIVEN / WHEN
+      const { objects } = synthAutoscaler();
+      // THEN
+      const subject = { kind: 'ServiceAccount', name: 'cluster-autoscaler', namespace: 'kube-system' };
+      const crb = only(objects, 'ClusterRoleBinding') as Json;
+      assert.deepEqual(crb.roleRef, {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'cluster-autoscaler',
+      });
+      assert.deepEqual(crb.subjects, [subject]);
+      const rb = only(objects, 'RoleBinding') as Json;
+      assert.deepEqual(rb.roleRef, {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'Role',
+        name: 'cluster-autoscaler',
+      });
+      assert.deepEqual(rb.subjects, [subject]);
+    });
+
+    it('grants exactly what upstream grants, without wildcards', () => {
+      // GIVEN / WHEN
+      const { objects } = synthAutoscaler();
+      const rules = [...clusterRules(objects), ...roleRules(objects)];
+      // THEN: upstream uses no wildcard anywhere, so neither do we
+      for (const rule of rules) {
+        assert.ok(!rule.verbs.includes('*'), JSON.stringify(rule));
+        assert.ok(!rule.resources.includes('*'), JSON.stringify(rule));
+        assert.ok(!rule.apiGroups.includes('*'), JSON.stringify(rule));
+      }
+      const cr = clusterRules(objects);
+      // read access to what the scheduler simulation needs
+      assert.deepEqual(verbsOn(cr, '', 'pods'), ['get', 'list', 'watch']);
+      assert.deepEqual(verbsOn(cr, '', 'persistentvolumeclaims'), ['get', 'list', 'watch']);
+      assert.deepEqual(verbsOn(cr, 'apps', 'daemonsets'), ['get', 'list', 'watch']);
+      assert.deepEqual(verbsOn(cr, 'policy', 'poddisruptionbudgets'), ['list', 'watch']);
+      assert.deepEqual(verbsOn(cr, 'storage.k8s.io', 'volumeattachments'), ['get', 'list', 'watch']);
+      assert.deepEqual(verbsOn(cr, 'storage.k8s.io', 'csistoragecapacities'), ['get', 'list', 'watch']);
+      // the writes it needs: taint/annotate nodes, evict pods, events, leader election
+      assert.deepEqual(verbsOn(cr, '', 'nodes'), ['get', 'list', 'update', 'watch']);
+      assert.deepEqual(verbsOn(cr, '', 'pods/eviction'), ['create']);
+      assert.deepEqual(verbsOn(cr, '', 'pods/status'), ['update']);
+      assert.deepEqual(verbsOn(cr, '', 'events'), ['create', 'patch']);
+      assert.deepEqual(verbsOn(cr, 'batch', 'jobs'), ['get', 'list', 'patch', 'watch']);
+      assert.deepEqual(verbsOn(cr, 'coordination.k8s.io', 'leases'), ['create']);
+      const namedLease = cr.find((r) => r.resources.includes('leases') && r.resourceNames);
+      assert.deepEqual(namedLease, {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: ['cluster-autoscaler'],
+        verbs: ['get', 'update'],
+      });
+      // never: delete nodes, touch secrets, or write workloads
+      assert.ok(!verbsOn(cr, '', 'nodes').includes('delete'));
+      assert.ok(!verbsOn(cr, '', 'nodes').includes('create'));
+      assert.deepEqual(verbsOn(cr, '', 'secrets'), []);
+      assert.deepEqual(verbsOn(cr, 'apps', 'deployments'), []);
+      assert.deepEqual(verbsOn(cr, '', 'configmaps'), []);
+    });
+
+    it('has the same number of rules as upstream for 1.33 (14 minus resource.k8s.io)', () => {
+      // GIVEN / WHEN
+      const { objects } = synthAutoscaler();
+      // THEN
+      assert.equal(clusterRules(objects).length, 13);
+      assert.deepEqual(verbsOn(clusterRules(objects), 'resource.k8s.io', 'resourceslices'), []);
+    });
+
+    it('adds read access to DRA objects from 1.35, where DRA is always on', () => {
+      // GIVEN / WHEN
+      const { objects } = synthAutoscaler({}, KubernetesVersion.V1_35);
+      // THEN
+      const cr = clusterRules(objects);
+      assert.equal(cr.length, 14);
+      for (const resource of ['deviceclasses', 'resourceslices', 'resourceclaims']) {
+        assert.deepEqual(verbsOn(cr, 'resource.k8s.io', resource), ['get', 'list', 'watch']);
+      }
+    });
+
+    it('limits the Role to the status ConfigMap without the priority expander', () => {
+      // GIVEN / WHEN
+      const { objects } = synthAutoscaler();
+      // THEN
+      assert.deepEqual(roleRules(objects), [
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          resourceNames: ['cluster-autoscaler-status'],
+          verbs: ['delete', 'get', 'update'],
+        },
+      ]);
+    });
+
+    it('lets the autoscaler watch its priority-expander ConfigMap when that expander is used', () => {
+      // GIVEN / WHEN
+      const { objects } = synthAutoscaler({ profile: { expander: Expander.priority({ 10: ['.*'] }) } });
+      // THEN
+      assert.deepEqual(roleRules(objects), [
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'list', 'watch'] },
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          resourceNames: ['cluster-autoscaler-status', 'cluster-autoscaler-priority-expander'],
+          verbs: ['delete', 'get', 'update', 'watch'],
+        },
+      ]);
+    });
+  });
+
+  describe('ServiceAccount', () => {
+    it('carries the IRSA role annotation', () => {
+      // GIVEN
+      const roleArn = 'arn:aws:iam::123456789012:role/prod-cluster-autoscaler';
+      // WHEN
+      const { objects } = synthAutoscaler({
+        serviceAccountAnnotations: { 'eks.amazonaws.com/role-arn': roleArn },
+      });
+      // THEN
+      const sa = only(objects, 'ServiceAccount') as Json;
+      assert.deepEqual(sa.metadata.annotations, { 'eks.amazonaws.com/role-arn': roleArn });
+      assert.equal(podSpec(objects).serviceAccountName, 'cluster-autoscaler');
+    });
+
+    it('has no annotations by default and does not automount its token for other pods', () => {
+      // GIVEN / WHEN
+      const { objects } = synthAutoscaler();
+      // THEN
+      const sa = only(objects, 'ServiceAccount') as Json;
+      assert.equal(sa.metadata.annotations, undefined);
+      assert.equal(sa.automountServiceAccountToken, false);
+    });
+  });
+
+  describe('pod', () => {
+    it('is system-cluster-critical, tolerates CriticalAddonsOnly and mounts its API token', () => {
+      // GIVEN / WHEN
+      const spec = podSpec(synthAutoscaler().objects);
+      // THEN
+      assert.equal(spec.priorityClassName, 'system-cluster-critical');
+      assert.deepEqual(spec.tolerations, [{ key: 'CriticalAddonsOnly', operator: 'Exists' }]);
+      assert.equal(spec.automountServiceAccountToken, true);
+    });
+
+    it('runs with the restricted pod security settings', () => {
+      // GIVEN / WHEN
+      const { objects } = synthAutoscaler();
+      const spec = podSpec(objects);
+      const c = container(objects);
+      // THEN
+      assert.equal(spec.securityContext.runAsNonRoot, true);
+      assert.deepEqual(spec.securityContext.seccompProfile, { type: 'RuntimeDefault' });
+      assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+      assert.equal(c.securityContext.privileged, false);
+      assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+      assert.equal(c.securityContext.runAsNonRoot, true);
+      assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'] });
+      assert.equal(spec.hostNetwork, undefined);
+    });
+
+    it('probes /health-check and exposes metrics on port 8085', () => {
+      // GIVEN / WHEN
+      const c = container(synthAutoscaler().objects);
+      // THEN
+      assert.deepEqual(c.ports, [{ name: 'http', containerPort: 8085, protocol: 'TCP' }]);
+      assert.deepEqual(c.livenessProbe.httpGet, { path: '/health-check', port: 'http' });
+      assert.deepEqual(c.readinessProbe.httpGet, { path: '/health-check', port: 'http' });
+    });
+
+    it('requests 100m CPU and 600Mi memory by default, overridable', () => {
+      // GIVEN / WHEN
+      const byDefault = container(synthAutoscaler().objects);
+      const custom = container(
+        synthAutoscaler({
+          resources: { cpu: { request: Cpu.millis(250) }, memory: { request: Size.gibibytes(1) } },
+        }).objects,
+      );
+      // THEN
+      assert.deepEqual(byDefault.resources.requests, { cpu: '100m', memory: '600Mi' });
+      assert.equal(byDefault.resources.limits.memory, '600Mi');
+      assert.deepEqual(custom.resources.requests, { cpu: '250m', memory: '1024Mi' });
+    });
+
+    it('sets AWS_REGION from the cloud provider', () => {
+      // GIVEN / WHEN
+      const withRegion = container(synthAutoscaler().objects);
+      const without = container(synthAutoscaler({ cloudProvider: CloudProvider.aws() }).objects);
+      // THEN
+      assert.deepEqual(withRegion.env, [{ name: 'AWS_REGION', value: 'eu-west-1' }]);
+      assert.deepEqual(without.env ?? [], []);
+    });
+
+    it('refuses a malformed region', () => {
+      // GIVEN / WHEN / THEN
+      assertPropError(() => CloudProvider.aws({ region: 'Europe' }), 'cloudProvider.region', '"Europe"');
+    });
+
+    it('spreads replicas over zones and hosts and stays off spot nodes', () => {
+      // GIVEN / WHEN
+      const spec = podSpec(synthAutoscaler({ replicas: 2 }).objects);
+      // THEN
+      assert.deepEqual(
+        spec.topologySpreadConstraints.map((t: Json) => t.topologyKey),
+        ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'],
+      );
+      const terms =
+        spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+      assert.deepEqual(terms[0].matchExpressions[0], {
+        key: 'eks.amazonaws.com/capacityType',
+        operator: 'NotIn',
+        values: ['SPOT'],
+      });
+    });
+
+    it('defaults to one replica (leader election) and validates replicas', () => {
+      // GIVEN / WHEN / THEN
+      assert.equal((only(synthAutoscaler().objects, 'Deployment').spec as Json).replicas, 1);
+      assert.equal((only(synthAutoscaler({ replicas: 2 }).objects, 'Deployment').spec as Json).replicas, 2);
+      assertPropError(() => synthAutoscaler({ replicas: 0 }), 'replicas', '0');
+    });
+  });
+
+  it('has a PodDisruptionBudget selecting the autoscaler pods', () => {
+    // GIVEN / WHEN
+    const { objects } = synthAutoscaler();
+    // THEN
+    const pdb = only(objects, 'PodDisruptionBudget') as Json;
+    const deployment = only(objects, 'Deployment') as Json;
+    assert.equal(pdb.spec.maxUnavailable, 1);
+    assert.deepEqual(pdb.spec.selector, deployment.spec.selector);
+    for (const [k, v] of Object.entries(pdb.spec.selector.matchLabels)) {
+      assert.equal(deployment.spec.template.metadata.labels[k], v);
+    }
+  });
+
+  describe('priority expander', () => {
+    it('writes the priorities ConfigMap and selects the chained expander', async () => {
+      // GIVEN
+      const expander = Expander.priority({
+        50: ['.*on-demand.*'],
+        10: ['.*spot.*', '^eks-general-.*$'],
+      }).then(Expander.leastWaste());
+      // WHEN
+      const { objects, autoscaler } = synthAutoscaler({ profile: { expander } });
+      // THEN
+      assert.ok(autoscaler.flags.includes('--expander=priority,least-waste'));
+      const cm = only(objects, 'ConfigMap', 'cluster-autoscaler-priority-expander') as Json;
+      assert.equal(cm.metadata.namespace, 'kube-system');
+      assert.deepEqual(Object.keys(cm.data), ['priorities']);
+      assert.deepEqual(parse(cm.data.priorities), {
+        10: ['.*spot.*', '^eks-general-.*$'],
+        50: ['.*on-demand.*'],
+      });
+      assert.deepEqual(await validateAll(objects), []);
+    });
+
+    it('writes no ConfigMap without the priority expander', () => {
+      // GIVEN / WHEN
+      const { objects } = synthAutoscaler({ profile: { expander: Expander.random() } });
+      // THEN
+      assert.equal(objects.filter((o) => o.kind === 'ConfigMap').length, 0);
+    });
+
+    it('refuses invalid tiers, naming the tier', () => {
+      // GIVEN / WHEN / THEN
+      assertPropError(
+        () => synthAutoscaler({ profile: { expander: Expander.priority({ 10: ['[a-'] }) } }),
+        'profile.expander.priorities[10][0]',
+        '"[a-"',
+      );
+      assertPropError(
+        () => synthAutoscaler({ profile: { expander: Expander.priority({ 10: [] }) } }),
+        'profile.expander.priorities[10]',
+        '[]',
+      );
+    });
+  });
+});
