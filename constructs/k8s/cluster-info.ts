@@ -33,6 +33,18 @@ export interface NodePoolInfo {
   readonly labels?: Readonly<Record<string, string>>;
   /** Extra node taints. @default [] */
   readonly taints?: readonly NodeTaint[];
+  /**
+   * On-demand/spot split of a `mixed` pool (AWS MixedInstancesPolicy). @default required for `mixed`,
+   * unused otherwise
+   */
+  readonly mixed?: {
+    /** On-demand nodes always kept before any spot. */
+    readonly onDemandBase: number;
+    /** Percentage of nodes above the base that are on-demand (0 = all spot). */
+    readonly onDemandPercentageAboveBase: number;
+  };
+  /** Availability zones (AKS zone numbers or AWS AZ names). @default all of the region's */
+  readonly zones?: readonly string[];
 }
 
 /** Cloud-neutral description of one cluster, read by every construct that must fit the cluster. */

@@ -21,8 +21,22 @@ export function testCluster(overrides: Partial<ClusterInfo> = {}): ClusterInfo {
     kubernetesVersion: KubernetesVersion.V1_33,
     nodePools: [
       SYSTEM_POOL,
-      { name: 'general', role: 'user', capacityType: 'on-demand', instanceTypes: ['m7i.xlarge'], minSize: 1, maxSize: 10 },
-      { name: 'spot', role: 'user', capacityType: 'spot', instanceTypes: ['m7i.xlarge', 'm6i.xlarge'], minSize: 0, maxSize: 20 },
+      {
+        name: 'general',
+        role: 'user',
+        capacityType: 'on-demand',
+        instanceTypes: ['m7i.xlarge'],
+        minSize: 1,
+        maxSize: 10,
+      },
+      {
+        name: 'spot',
+        role: 'user',
+        capacityType: 'spot',
+        instanceTypes: ['m7i.xlarge', 'm6i.xlarge'],
+        minSize: 0,
+        maxSize: 20,
+      },
     ],
     ...overrides,
   };
@@ -41,7 +55,8 @@ export function synth(chart: ClusterChart | ReturnType<typeof Testing.chart>): K
 /** The one object of a kind (and optional name); fails the test when there is not exactly one. */
 export function only(objects: readonly KubeObject[], kind: string, name?: string): KubeObject {
   const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
-  if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length}`);
   return found[0] as KubeObject;
 }
 

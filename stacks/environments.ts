@@ -1,0 +1,332 @@
+/**
+ * The built-in environment table: what `npm run synth` renders, and what the CDK app (EKS) and the
+ * Pulumi program (AKS) deploy. Environments differ in substance: node-pool sizes, replica bounds, the
+ * spot share of mixed pools, autoscaler tuning, headroom and log/metric retention.
+ */
+import { Duration, Size } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-28';
+import type { NodePoolInfo, NodeTaint } from '../constructs/k8s/cluster-info.js';
+import { HealthCheck } from '../constructs/k8s/health-check.js';
+import { Trigger } from '../constructs/k8s/keda/trigger.js';
+import type { ITriggerAuthentication } from '../constructs/k8s/keda/trigger-authentication.js';
+import { PodIdentity } from '../constructs/k8s/keda/trigger-authentication.js';
+import { KubernetesVersion } from '../constructs/k8s/kubernetes-version.js';
+import { Metric, MetricTarget } from '../constructs/k8s/metric.js';
+import { Placement } from '../constructs/k8s/placement.js';
+import { ScalingPolicy } from '../constructs/k8s/scaling-behavior.js';
+import { TenantEgress, TenantIngress, TenantPort } from '../constructs/k8s/tenant.js';
+import { WorkloadScaling } from '../constructs/k8s/workload-scaling.js';
+import type { Cloud } from '../constructs/k8s/cluster-info.js';
+import type { ClusterConfig, EnvironmentConfig, TenantConfig } from './environment-types.js';
+
+export type * from './environment-types.js';
+
+/** What scales between environments; everything else is shared. */
+interface Sizing {
+  /** Max nodes of the main user pool. */
+  readonly userPoolMax: number;
+  /** Max nodes of the spot pool. */
+  readonly spotPoolMax: number;
+  /** Replica bounds of the storefront. */
+  readonly web: { readonly min: number; readonly max: number };
+  /** Replica bounds of the checkout API. */
+  readonly checkout: { readonly min: number; readonly max: number };
+  /** Max replicas of the order worker (it scales to zero when the queue is empty). */
+  readonly workerMax: number;
+  /** Tenant CPU quota in cores. */
+  readonly quotaCores: number;
+}
+
+const SYSTEM_TAINT: NodeTaint = { key: 'CriticalAddonsOnly', value: 'true', effect: 'NoSchedule' };
+
+function systemPool(cloud: Cloud, max: number): NodePoolInfo {
+  return {
+    name: 'system',
+    role: 'system',
+    capacityType: 'on-demand',
+    instanceTypes: cloud === 'aws' ? ['m7i.large'] : ['Standard_D4s_v5'],
+    minSize: 2,
+    maxSize: max,
+    taints: [SYSTEM_TAINT],
+  };
+}
+
+/** Node pools of an EKS cluster: system, a mixed on-demand/spot group and a spot-only group. */
+function awsPools(sizing: Sizing, onDemandBase: number, onDemandPercentageAboveBase: number): NodePoolInfo[] {
+  return [
+    systemPool('aws', 3),
+    {
+      name: 'general',
+      role: 'user',
+      capacityType: 'mixed',
+      instanceTypes: ['m7i.xlarge', 'm6i.xlarge', 'm7a.xlarge'],
+      minSize: onDemandBase,
+      maxSize: sizing.userPoolMax,
+      mixed: { onDemandBase, onDemandPercentageAboveBase },
+    },
+    {
+      name: 'spot',
+      role: 'user',
+      capacityType: 'spot',
+      instanceTypes: ['c7i.xlarge', 'c6i.xlarge', 'c7a.xlarge'],
+      minSize: 0,
+      maxSize: sizing.spotPoolMax,
+    },
+  ];
+}
+
+/** Node pools of an AKS cluster: system, a regular user pool and a spot pool. */
+function azurePools(sizing: Sizing): NodePoolInfo[] {
+  return [
+    systemPool('azure', 3),
+    {
+      name: 'general',
+      role: 'user',
+      capacityType: 'on-demand',
+      instanceTypes: ['Standard_D4s_v5'],
+      minSize: 1,
+      maxSize: sizing.userPoolMax,
+    },
+    {
+      name: 'spot',
+      role: 'user',
+      capacityType: 'spot',
+      instanceTypes: ['Standard_F4s_v2'],
+      minSize: 0,
+      maxSize: sizing.spotPoolMax,
+    },
+  ];
+}
+
+/** The shop tenant's KEDA authentication for its queue (pod identity; created by the tenant chart). */
+const QUEUE_AUTH: ITriggerAuthentication = {
+  name: 'queue-reader',
+  kind: 'TriggerAuthentication',
+  namespace: 'shop',
+};
+
+/** The order worker's queue trigger: SQS on AWS, Service Bus on Azure, read with pod identity. */
+function queueTrigger(cloud: Cloud, env: string, region: string): Trigger {
+  return cloud === 'aws'
+    ? Trigger.awsSqsQueue({
+        name: 'orders',
+        queueUrl: `https://sqs.${region}.amazonaws.com/123456789012/${env}-orders`,
+        awsRegion: region,
+        queueLength: 20,
+        authentication: QUEUE_AUTH,
+      })
+    : Trigger.azureServiceBus({
+        name: 'orders',
+        namespace: `elasticai-${env}`,
+        queueName: 'orders',
+        messageCount: 20,
+        authentication: QUEUE_AUTH,
+      });
+}
+
+/** The `shop` tenant: storefront (HPA), checkout API (KEDA, Prometheus + business-hours cron), order worker. */
+function shopTenant(
+  env: string,
+  cloud: Cloud,
+  region: string,
+  sizing: Sizing,
+  spotHeavy: boolean,
+): TenantConfig {
+  const resources = { cpu: { request: Cpu.millis(250) }, memory: { request: Size.mebibytes(256) } };
+  return {
+    name: 'shop',
+    groups: [`shop-developers-${env}`],
+    quota: {
+      cpu: { requests: Cpu.units(sizing.quotaCores), limits: Cpu.units(sizing.quotaCores * 2) },
+      memory: {
+        requests: Size.gibibytes(sizing.quotaCores * 2),
+        limits: Size.gibibytes(sizing.quotaCores * 2),
+      },
+      pods: sizing.web.max + sizing.checkout.max + sizing.workerMax + 20,
+    },
+    ingress: [TenantIngress.fromNamespace('ingress', [TenantPort.tcp(8080)])],
+    // Cloud APIs (SQS / Service Bus, STS / Entra ID token exchange) over HTTPS; never the private ranges.
+    egress: [
+      TenantEgress.toCidr(
+        '0.0.0.0/0',
+        [TenantPort.tcp(443)],
+        ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16'],
+      ),
+    ],
+    triggerAuthentications: [
+      {
+        name: QUEUE_AUTH.name,
+        podIdentity:
+          cloud === 'aws' ? PodIdentity.aws({ identityOwner: 'workload' }) : PodIdentity.azureWorkload(),
+      },
+    ],
+    workloads: [
+      {
+        name: 'web',
+        image: 'ghcr.io/elasticai/examples/storefront:2.3.1',
+        port: 8080,
+        resources,
+        replicas: sizing.web,
+        placement: spotHeavy ? Placement.spotPreferred() : Placement.spotPreferred(50),
+        readiness: HealthCheck.httpGet('/healthz/ready'),
+        liveness: HealthCheck.httpGet('/healthz/live'),
+        scaling: WorkloadScaling.hpa({
+          metrics: [Metric.resourceCpu(MetricTarget.utilization(65))],
+          behavior: {
+            scaleDown: {
+              stabilizationWindow: Duration.minutes(5),
+              policies: [ScalingPolicy.percent(20, Duration.minutes(1))],
+            },
+          },
+        }),
+        vpa: {},
+      },
+      {
+        name: 'checkout',
+        image: 'ghcr.io/elasticai/examples/checkout:1.9.0',
+        port: 8080,
+        resources: { cpu: { request: Cpu.millis(500) }, memory: { request: Size.mebibytes(512) } },
+        replicas: sizing.checkout,
+        placement: Placement.onDemandOnly(),
+        readiness: HealthCheck.httpGet('/ready'),
+        liveness: HealthCheck.httpGet('/live'),
+        scaling: WorkloadScaling.keda({
+          triggers: [
+            Trigger.prometheus({
+              name: 'rps',
+              serverAddress: 'http://prometheus-operated.monitoring.svc:9090',
+              query: 'sum(rate(http_requests_total{namespace="shop",service="checkout"}[2m]))',
+              threshold: 40,
+            }),
+            Trigger.cron({
+              name: 'business-hours',
+              timezone: region.startsWith('us-') ? 'America/New_York' : 'Europe/Amsterdam',
+              start: '0 8 * * 1-5',
+              end: '0 20 * * 1-5',
+              desiredReplicas: sizing.checkout.min * 2,
+            }),
+          ],
+          pollingInterval: Duration.seconds(15),
+        }),
+      },
+      {
+        name: 'order-worker',
+        image: 'ghcr.io/elasticai/examples/order-worker:1.9.0',
+        resources: { cpu: { request: Cpu.millis(200) }, memory: { request: Size.mebibytes(256) } },
+        replicas: { min: 0, max: sizing.workerMax },
+        placement: spotHeavy ? Placement.spotOnly() : Placement.spotPreferred(),
+        readiness: HealthCheck.exec(['/app/order-worker', 'healthcheck', '--ready']),
+        liveness: HealthCheck.exec(['/app/order-worker', 'healthcheck']),
+        serviceAccountAnnotations:
+          cloud === 'aws'
+            ? { 'eks.amazonaws.com/role-arn': `arn:aws:iam::123456789012:role/${env}-order-worker` }
+            : { 'azure.workload.identity/client-id': '00000000-0000-0000-0000-000000000000' },
+        scaling: WorkloadScaling.keda({
+          triggers: [queueTrigger(cloud, env, region)],
+          cooldownPeriod: Duration.minutes(5),
+        }),
+      },
+    ],
+  };
+}
+
+const DEV_SIZING: Sizing = {
+  userPoolMax: 4,
+  spotPoolMax: 6,
+  web: { min: 1, max: 4 },
+  checkout: { min: 1, max: 4 },
+  workerMax: 5,
+  quotaCores: 8,
+};
+const STAGING_SIZING: Sizing = {
+  userPoolMax: 10,
+  spotPoolMax: 15,
+  web: { min: 2, max: 12 },
+  checkout: { min: 2, max: 10 },
+  workerMax: 20,
+  quotaCores: 32,
+};
+const PROD_SIZING: Sizing = {
+  userPoolMax: 60,
+  spotPoolMax: 80,
+  web: { min: 4, max: 80 },
+  checkout: { min: 4, max: 60 },
+  workerMax: 100,
+  quotaCores: 256,
+};
+
+function awsCluster(
+  env: string,
+  region: string,
+  version: KubernetesVersion,
+  sizing: Sizing,
+  mix: [number, number],
+): ClusterConfig {
+  const spotHeavy = mix[1] === 0;
+  return {
+    name: `${env}-${region === 'us-east-1' ? 'use1' : region}`,
+    cloud: 'aws',
+    region,
+    kubernetesVersion: version,
+    nodePools: awsPools(sizing, mix[0], mix[1]),
+    tenants: [shopTenant(env, 'aws', region, sizing, spotHeavy)],
+  };
+}
+
+function azureCluster(
+  env: string,
+  location: string,
+  version: KubernetesVersion,
+  sizing: Sizing,
+): ClusterConfig {
+  return {
+    name: `${env}-weu`,
+    cloud: 'azure',
+    region: location,
+    kubernetesVersion: version,
+    nodePools: azurePools(sizing),
+    tenants: [shopTenant(env, 'azure', location, sizing, false)],
+  };
+}
+
+/** dev runs the next Kubernetes minor first, all-spot above a one-node base, short retention. */
+const DEV: EnvironmentConfig = {
+  name: 'dev',
+  logRetentionDays: 7,
+  metricsHistoryDays: 14,
+  clusters: [
+    {
+      ...awsCluster('dev', 'us-east-1', KubernetesVersion.V1_35, DEV_SIZING, [1, 0]),
+      // Cost first: give idle nodes back quickly.
+      autoscalerProfile: {
+        scaleDownUnneededTime: Duration.minutes(5),
+        scaleDownDelayAfterAdd: Duration.minutes(5),
+      },
+    },
+  ],
+};
+
+/** staging mirrors prod's shape on both clouds at a fraction of the size. */
+const STAGING: EnvironmentConfig = {
+  name: 'staging',
+  logRetentionDays: 30,
+  metricsHistoryDays: 28,
+  clusters: [
+    awsCluster('staging', 'us-east-1', KubernetesVersion.V1_34, STAGING_SIZING, [1, 20]),
+    azureCluster('staging', 'westeurope', KubernetesVersion.V1_34, STAGING_SIZING),
+  ],
+};
+
+/** prod keeps a larger on-demand share, headroom ahead of demand, and long retention. */
+const PROD: EnvironmentConfig = {
+  name: 'prod',
+  logRetentionDays: 90,
+  metricsHistoryDays: 35,
+  clusters: [
+    awsCluster('prod', 'us-east-1', KubernetesVersion.V1_34, PROD_SIZING, [3, 50]),
+    azureCluster('prod', 'westeurope', KubernetesVersion.V1_34, PROD_SIZING),
+  ],
+};
+
+/** Every environment, in promotion order. */
+export const ENVIRONMENTS: readonly EnvironmentConfig[] = [DEV, STAGING, PROD];

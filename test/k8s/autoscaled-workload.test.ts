@@ -1,0 +1,310 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Duration, Size } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-28';
+import {
+  AutoscaledWorkload,
+  type AutoscaledWorkloadProps,
+} from '../../constructs/k8s/autoscaled-workload.js';
+import { HealthCheck } from '../../constructs/k8s/health-check.js';
+import { Metric, MetricTarget } from '../../constructs/k8s/metric.js';
+import { Placement } from '../../constructs/k8s/placement.js';
+import { ScalingPolicy } from '../../constructs/k8s/scaling-behavior.js';
+import { WorkloadScaling } from '../../constructs/k8s/workload-scaling.js';
+import { only, synth, testChart, testCluster } from '../support/chart.js';
+import { validateAll, type KubeObject } from '../support/validate.js';
+
+const BASE: AutoscaledWorkloadProps = {
+  namespace: 'shop',
+  image: 'ghcr.io/example/web:1.4.2',
+  port: 8080,
+  resources: { cpu: { request: Cpu.millis(250) }, memory: { request: Size.mebibytes(256) } },
+  replicas: { min: 2, max: 20 },
+  scaling: WorkloadScaling.hpa({ metrics: [Metric.resourceCpu()] }),
+};
+
+function synthWorkload(overrides: Partial<AutoscaledWorkloadProps> = {}): KubeObject[] {
+  const chart = testChart();
+  new AutoscaledWorkload(chart, 'web', { ...BASE, ...overrides });
+  return synth(chart);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+const podSpec = (objects: KubeObject[]): Json => (only(objects, 'Deployment').spec as Json).template.spec;
+
+describe('AutoscaledWorkload', () => {
+  it('synthesizes a schema-valid Deployment, Service, PDB, ServiceAccount and HPA', async () => {
+    // GIVEN / WHEN
+    const objects = synthWorkload();
+    // THEN
+    assert.deepEqual(objects.map((o) => o.kind).sort(), [
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'PodDisruptionBudget',
+      'Service',
+      'ServiceAccount',
+    ]);
+    assert.ok(objects.every((o) => o.metadata?.name === 'web' && o.metadata?.namespace === 'shop'));
+    assert.deepEqual(await validateAll(objects), []);
+  });
+
+  it('leaves HPA behaviour to Kubernetes defaults unless asked', () => {
+    const hpa = only(synthWorkload(), 'HorizontalPodAutoscaler').spec as Json;
+    assert.equal(hpa.behavior, undefined);
+    assert.deepEqual(hpa.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' });
+    assert.equal(hpa.minReplicas, 2);
+    assert.equal(hpa.maxReplicas, 20);
+    assert.deepEqual(hpa.metrics, [
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+      },
+    ]);
+  });
+
+  it('renders every HPA metric kind and an explicit behaviour', async () => {
+    // GIVEN
+    const scaling = WorkloadScaling.hpa({
+      metrics: [
+        Metric.resourceCpu(MetricTarget.utilization(60)),
+        Metric.resourceMemory(MetricTarget.averageValue('1Gi')),
+        Metric.pods({ name: 'http_requests_per_second', target: MetricTarget.averageValue(50) }),
+        Metric.object({
+          name: 'requests_per_second',
+          describedObject: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' },
+          target: MetricTarget.value('2k'),
+        }),
+        Metric.external({
+          name: 'queue_depth',
+          selector: { queue: 'orders' },
+          target: MetricTarget.averageValue(30),
+        }),
+      ],
+      behavior: {
+        scaleUp: { policies: [ScalingPolicy.pods(8, Duration.seconds(15))], selectPolicy: 'Max' },
+        scaleDown: {
+          stabilizationWindow: Duration.minutes(10),
+          policies: [ScalingPolicy.percent(20, Duration.minutes(1))],
+        },
+      },
+    });
+    // WHEN
+    const objects = synthWorkload({ scaling });
+    const hpa = only(objects, 'HorizontalPodAutoscaler').spec as Json;
+    // THEN
+    assert.deepEqual(
+      hpa.metrics.map((m: Json) => m.type),
+      ['Resource', 'Resource', 'Pods', 'Object', 'External'],
+    );
+    assert.deepEqual(hpa.metrics[4].external.metric, {
+      name: 'queue_depth',
+      selector: { matchLabels: { queue: 'orders' } },
+    });
+    assert.deepEqual(hpa.behavior, {
+      scaleUp: { selectPolicy: 'Max', policies: [{ type: 'Pods', value: 8, periodSeconds: 15 }] },
+      scaleDown: {
+        stabilizationWindowSeconds: 600,
+        policies: [{ type: 'Percent', value: 20, periodSeconds: 60 }],
+      },
+    });
+    assert.deepEqual(await validateAll(objects), []);
+  });
+
+  it('meets Pod Security "restricted" and sets requests, limits and probes', () => {
+    const spec = podSpec(synthWorkload());
+    const container = spec.containers[0];
+    assert.equal(spec.securityContext.runAsNonRoot, true);
+    assert.deepEqual(spec.securityContext.seccompProfile, { type: 'RuntimeDefault' });
+    assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+    assert.deepEqual(container.securityContext.capabilities, { drop: ['ALL'] });
+    assert.equal(spec.automountServiceAccountToken, false);
+    assert.deepEqual(container.resources, {
+      requests: { cpu: '250m', memory: '256Mi' },
+      limits: { cpu: '500m', memory: '256Mi' },
+    });
+    assert.deepEqual(container.readinessProbe.tcpSocket, { port: 8080 });
+    assert.equal(container.livenessProbe.initialDelaySeconds, 10);
+  });
+
+  it('omits Deployment replicas so the autoscaler and GitOps do not fight', () => {
+    assert.equal((only(synthWorkload(), 'Deployment').spec as Json).replicas, undefined);
+  });
+
+  it('spreads across zones and nodes by default, best effort', () => {
+    const spread = podSpec(synthWorkload()).topologySpreadConstraints;
+    assert.deepEqual(
+      spread.map((c: Json) => [c.topologyKey, c.whenUnsatisfiable]),
+      [
+        ['topology.kubernetes.io/zone', 'ScheduleAnyway'],
+        ['kubernetes.io/hostname', 'ScheduleAnyway'],
+      ],
+    );
+    assert.equal(podSpec(synthWorkload({ zoneSpread: false })).topologySpreadConstraints, undefined);
+  });
+
+  describe('placement', () => {
+    it('on-demand only (default) excludes spot on both clouds and tolerates nothing', () => {
+      const spec = podSpec(synthWorkload());
+      assert.deepEqual(spec.tolerations, undefined);
+      const exprs =
+        spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]
+          .matchExpressions;
+      assert.deepEqual(
+        exprs.map((e: Json) => [e.key, e.operator, e.values]),
+        [
+          ['eks.amazonaws.com/capacityType', 'NotIn', ['SPOT']],
+          ['kubernetes.azure.com/scalesetpriority', 'NotIn', ['spot']],
+          ['elasticai.io/capacity-type', 'NotIn', ['spot']],
+        ],
+      );
+    });
+
+    it('spot preferred tolerates the AKS spot taint and prefers spot labels of both clouds', () => {
+      const spec = podSpec(synthWorkload({ placement: Placement.spotPreferred(80) }));
+      assert.deepEqual(spec.tolerations, [
+        {
+          key: 'kubernetes.azure.com/scalesetpriority',
+          operator: 'Equal',
+          value: 'spot',
+          effect: 'NoSchedule',
+        },
+      ]);
+      const preferred = spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution;
+      assert.deepEqual(
+        preferred.map((p: Json) => [p.weight, p.preference.matchExpressions[0].key]),
+        [
+          [80, 'eks.amazonaws.com/capacityType'],
+          [80, 'kubernetes.azure.com/scalesetpriority'],
+          [80, 'elasticai.io/capacity-type'],
+        ],
+      );
+      assert.equal(spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution, undefined);
+    });
+
+    it('spot only requires a spot label of either cloud (ORed terms)', () => {
+      const spec = podSpec(synthWorkload({ placement: Placement.spotOnly() }));
+      const terms =
+        spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+      assert.equal(terms.length, 3);
+      assert.deepEqual(terms[0].matchExpressions, [
+        { key: 'eks.amazonaws.com/capacityType', operator: 'In', values: ['SPOT'] },
+      ]);
+    });
+
+    it('refuses spot-only placement in a cluster without a spot pool, naming the pools', () => {
+      // GIVEN a cluster with on-demand pools only
+      const cluster = testCluster();
+      const chart = testChart({
+        ...cluster,
+        nodePools: cluster.nodePools.filter((p) => p.capacityType === 'on-demand'),
+      });
+      new AutoscaledWorkload(chart, 'web', { ...BASE, placement: Placement.spotOnly() });
+      // WHEN / THEN
+      assert.throws(
+        () => synth(chart),
+        /placement: spot-only workload "shop\/web" cannot run in cluster "test".*general \(on-demand\)/,
+      );
+    });
+  });
+
+  it('reads credentials only from Secrets and refuses credential-like plain env', () => {
+    const spec = podSpec(
+      synthWorkload({
+        env: { LOG_LEVEL: 'info' },
+        secretEnv: { DB_PASSWORD: { secretName: 'db', key: 'password' } },
+      }),
+    );
+    assert.deepEqual(spec.containers[0].env, [
+      { name: 'LOG_LEVEL', value: 'info' },
+      { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+    ]);
+    assert.throws(
+      () => synthWorkload({ env: { DB_PASSWORD: 'hunter2' } }),
+      (e: Error) => {
+        assert.match(e.message, /^env\.DB_PASSWORD: looks like a credential/);
+        assert.doesNotMatch(e.message, /hunter2/);
+        return true;
+      },
+    );
+  });
+
+  describe('bad props fail with the prop and value named', () => {
+    const cases: [string, Partial<AutoscaledWorkloadProps>, RegExp][] = [
+      [
+        'min > max',
+        { replicas: { min: 5, max: 3 } },
+        /replicas\.min: must not exceed replicas\.max \(3\) \(got 5\)/,
+      ],
+      [
+        'non-integer replicas',
+        { replicas: { min: 1.5, max: 3 } },
+        /replicas\.min: must be an integer \(got 1\.5\)/,
+      ],
+      ['zero max', { replicas: { min: 0, max: 0 } }, /replicas\.max: must be >= 1 \(got 0\)/],
+      [
+        'HPA scale to zero',
+        { replicas: { min: 0, max: 3 } },
+        /replicas\.min: must be >= 1 with HPA scaling.*\(got 0\)/,
+      ],
+      [
+        'latest tag',
+        { image: 'nginx:latest' },
+        /image: must not use the mutable "latest" tag \(got "nginx:latest"\)/,
+      ],
+      ['untagged image', { image: 'ghcr.io/example/web' }, /image: must be pinned to a tag or digest/],
+      ['bad name', { name: 'Web_1' }, /name: must be a lowercase RFC 1123 label.*\(got "Web_1"\)/],
+      ['bad port', { port: 70000 }, /port: must be between 1 and 65535 \(got 70000\)/],
+      [
+        'no port and no probe',
+        { port: undefined },
+        /readiness\.port: is required when the workload has no port/,
+      ],
+      [
+        'limit below request',
+        {
+          resources: {
+            cpu: { request: Cpu.millis(500), limit: Cpu.millis(100) },
+            memory: { request: Size.mebibytes(64) },
+          },
+        },
+        /resources\.cpu\.limit: must be >= cpu\.request \(500m\) \(got "100m"\)/,
+      ],
+      ['no scaling', { scaling: undefined as never }, /scaling: is required: WorkloadScaling\.hpa/],
+    ];
+    for (const [what, overrides, message] of cases) {
+      it(what, () => assert.throws(() => synthWorkload(overrides), message));
+    }
+
+    it('no metrics', () =>
+      assert.throws(() => WorkloadScaling.hpa({ metrics: [] }), /scaling\.metrics: must not be empty/));
+    it('utilization on an external metric', () =>
+      assert.throws(
+        () => Metric.external({ name: 'q', target: MetricTarget.utilization(50) }),
+        /metric\.external\.target: external metrics take a Value or AverageValue target \(got "Utilization"\)/,
+      ));
+    it('bad quantity', () =>
+      assert.throws(
+        () => MetricTarget.averageValue('lots'),
+        /target\.averageValue: must be a Kubernetes quantity.*\(got "lots"\)/,
+      ));
+    it('namespace missing outside a tenant', () =>
+      assert.throws(
+        () => synthWorkload({ namespace: undefined }),
+        /namespace: is required for a workload outside a Tenant/,
+      ));
+  });
+
+  it('workers without a port use an exec probe and get no Service', async () => {
+    const objects = synthWorkload({
+      port: undefined,
+      readiness: HealthCheck.exec(['/bin/worker', 'ready']),
+      liveness: HealthCheck.exec(['/bin/worker', 'alive']),
+    });
+    assert.equal(objects.filter((o) => o.kind === 'Service').length, 0);
+    assert.deepEqual(podSpec(objects).containers[0].readinessProbe.exec, {
+      command: ['/bin/worker', 'ready'],
+    });
+    assert.deepEqual(await validateAll(objects), []);
+  });
+});
