@@ -6,6 +6,8 @@
 import { Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
 import type { NodePoolInfo, NodeTaint } from '../constructs/k8s/cluster-info.js';
+import { GitOpsEngine } from '../constructs/k8s/gitops-addons.js';
+import { HeadroomScaling } from '../constructs/k8s/headroom.js';
 import { HealthCheck } from '../constructs/k8s/health-check.js';
 import { Trigger } from '../constructs/k8s/keda/trigger.js';
 import type { ITriggerAuthentication } from '../constructs/k8s/keda/trigger-authentication.js';
@@ -230,6 +232,9 @@ function shopTenant(
   };
 }
 
+/** One headroom pod reserves room for about one typical replica. */
+const HEADROOM_POD = { cpu: { request: Cpu.millis(500) }, memory: { request: Size.mebibytes(512) } };
+
 const DEV_SIZING: Sizing = {
   userPoolMax: 4,
   spotPoolMax: 6,
@@ -312,7 +317,11 @@ const STAGING: EnvironmentConfig = {
   logRetentionDays: 30,
   metricsHistoryDays: 28,
   clusters: [
-    awsCluster('staging', 'us-east-1', KubernetesVersion.V1_34, STAGING_SIZING, [1, 20]),
+    {
+      ...awsCluster('staging', 'us-east-1', KubernetesVersion.V1_34, STAGING_SIZING, [1, 20]),
+      gitopsAddons: { engine: GitOpsEngine.argoCd() },
+      headroom: { podResources: HEADROOM_POD, scaling: HeadroomScaling.fixed(1) },
+    },
     azureCluster('staging', 'westeurope', KubernetesVersion.V1_34, STAGING_SIZING),
   ],
 };
@@ -323,8 +332,22 @@ const PROD: EnvironmentConfig = {
   logRetentionDays: 90,
   metricsHistoryDays: 35,
   clusters: [
-    awsCluster('prod', 'us-east-1', KubernetesVersion.V1_34, PROD_SIZING, [3, 50]),
-    azureCluster('prod', 'westeurope', KubernetesVersion.V1_34, PROD_SIZING),
+    {
+      ...awsCluster('prod', 'us-east-1', KubernetesVersion.V1_34, PROD_SIZING, [3, 50]),
+      autoscalerProfile: { balanceSimilarNodeGroups: true },
+      // A node's worth of room all day, four ahead of the US business-day ramp.
+      headroom: {
+        podResources: HEADROOM_POD,
+        scaling: HeadroomScaling.cron(
+          [{ timezone: 'America/New_York', start: '30 7 * * 1-5', end: '0 20 * * 1-5', replicas: 4 }],
+          1,
+        ),
+      },
+    },
+    {
+      ...azureCluster('prod', 'westeurope', KubernetesVersion.V1_34, PROD_SIZING),
+      headroom: { podResources: HEADROOM_POD, scaling: HeadroomScaling.fixed(2) },
+    },
   ],
 };
 

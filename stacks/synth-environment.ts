@@ -10,6 +10,7 @@ import { ClusterChart } from '../constructs/k8s/cluster-info.js';
 import { GitOpsAddons } from '../constructs/k8s/gitops-addons.js';
 import { Headroom } from '../constructs/k8s/headroom.js';
 import { TriggerAuthentication } from '../constructs/k8s/keda/trigger-authentication.js';
+import { SystemNamespace } from '../constructs/k8s/system-namespace.js';
 import { Tenant } from '../constructs/k8s/tenant.js';
 import { VerticalPodAutoscaler } from '../constructs/k8s/vertical-pod-autoscaler.js';
 import type { ClusterConfig, EnvironmentConfig, TenantConfig } from './environment-types.js';
@@ -31,8 +32,10 @@ export function buildClusterCharts(app: App, cluster: ClusterConfig): ClusterCha
     });
   }
   if (cluster.gitopsAddons) new GitOpsAddons(platform, 'addons', cluster.gitopsAddons);
-  if (cluster.headroom)
-    new Headroom(platform, 'headroom', { ...cluster.headroom, namespace: PLATFORM_NAMESPACE });
+  if (cluster.headroom) {
+    const ns = new SystemNamespace(platform, 'system-namespace', { name: PLATFORM_NAMESPACE });
+    new Headroom(platform, 'headroom', { ...cluster.headroom, namespace: ns.name });
+  }
   if (platform.node.children.length > 0) charts.push(platform);
   for (const tenant of cluster.tenants) charts.push(buildTenantChart(app, cluster, tenant));
   return charts;

@@ -10,6 +10,7 @@ import { HealthCheck } from '../../constructs/k8s/health-check.js';
 import { Metric, MetricTarget } from '../../constructs/k8s/metric.js';
 import { Placement } from '../../constructs/k8s/placement.js';
 import { ScalingPolicy } from '../../constructs/k8s/scaling-behavior.js';
+import { Trigger } from '../../constructs/k8s/keda/trigger.js';
 import { WorkloadScaling } from '../../constructs/k8s/workload-scaling.js';
 import { only, synth, testChart, testCluster } from '../support/chart.js';
 import { validateAll, type KubeObject } from '../support/validate.js';
@@ -306,5 +307,77 @@ describe('AutoscaledWorkload', () => {
       command: ['/bin/worker', 'ready'],
     });
     assert.deepEqual(await validateAll(objects), []);
+  });
+
+  describe('KEDA scaling', () => {
+    const prometheus = Trigger.prometheus({
+      name: 'rps',
+      serverAddress: 'http://prometheus.monitoring.svc:9090',
+      query: 'sum(rate(http_requests_total{service="web"}[2m]))',
+      threshold: 50,
+    });
+
+    it('creates a ScaledObject targeting the Deployment instead of an HPA', async () => {
+      // GIVEN a workload that may scale to zero
+      const objects = synthWorkload({
+        replicas: { min: 0, max: 30 },
+        scaling: WorkloadScaling.keda({
+          triggers: [prometheus],
+          pollingInterval: Duration.seconds(15),
+          cooldownPeriod: Duration.minutes(10),
+        }),
+      });
+      // THEN
+      assert.equal(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').length, 0);
+      const spec = only(objects, 'ScaledObject').spec as Json;
+      assert.deepEqual(spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' });
+      assert.equal(spec.minReplicaCount, 0);
+      assert.equal(spec.maxReplicaCount, 30);
+      assert.equal(spec.pollingInterval, 15);
+      assert.equal(spec.cooldownPeriod, 600);
+      assert.equal(spec.triggers[0].type, 'prometheus');
+      assert.equal(spec.triggers[0].metadata.threshold, '50');
+      assert.equal(spec.advanced, undefined, 'KEDA/Kubernetes HPA defaults unless behaviour is asked for');
+      assert.deepEqual(await validateAll(objects), []);
+    });
+
+    it('passes behaviour and scalingModifiers to the HPA KEDA manages', async () => {
+      const objects = synthWorkload({
+        scaling: WorkloadScaling.keda({
+          triggers: [
+            prometheus,
+            Trigger.cron({
+              name: 'office',
+              timezone: 'Europe/Amsterdam',
+              start: '0 8 * * 1-5',
+              end: '0 18 * * 1-5',
+              desiredReplicas: 6,
+            }),
+          ],
+          scalingModifiers: { formula: 'max(rps, office)', target: 50 },
+          behavior: { scaleDown: { stabilizationWindow: Duration.minutes(2) } },
+        }),
+      });
+      const advanced = (only(objects, 'ScaledObject').spec as Json).advanced;
+      assert.deepEqual(advanced.horizontalPodAutoscalerConfig.behavior, {
+        scaleDown: { stabilizationWindowSeconds: 120 },
+      });
+      assert.equal(advanced.scalingModifiers.formula, 'max(rps, office)');
+      assert.deepEqual(await validateAll(objects), []);
+    });
+
+    it('reports the resources its cpu/memory triggers scale on, for VPA conflict checks', () => {
+      const chart = testChart();
+      const workload = new AutoscaledWorkload(chart, 'web', {
+        ...BASE,
+        scaling: WorkloadScaling.keda({ triggers: [prometheus, Trigger.memory({ utilization: 75 })] }),
+      });
+      assert.deepEqual(workload.horizontallyScaledOn, ['memory']);
+      const hpaWorkload = new AutoscaledWorkload(chart, 'api', BASE);
+      assert.deepEqual(hpaWorkload.horizontallyScaledOn, ['cpu']);
+    });
+
+    it('refuses an empty trigger list', () =>
+      assert.throws(() => WorkloadScaling.keda({ triggers: [] }), /scaling\.triggers: must not be empty/));
   });
 });

@@ -58,7 +58,7 @@ interface CrdVersionSchema {
 }
 
 function loadCrdValidators(): Map<string, CrdVersionSchema> {
-  const ajv = new Ajv({ allErrors: true, strict: false });
+  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
   const validators = new Map<string, CrdVersionSchema>();
   const crdRoot = join(SHARED_DIR, 'crds');
   for (const group of readdirSync(crdRoot)) {
