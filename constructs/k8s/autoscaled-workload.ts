@@ -271,6 +271,7 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload {
         cooldownPeriod: o.cooldownPeriod,
         triggers: o.triggers,
         fallback: o.fallback,
+        pause: o.pause,
         advanced:
           o.behavior || o.scalingModifiers
             ? {

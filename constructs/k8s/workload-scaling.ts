@@ -3,7 +3,7 @@ import type { Metric } from './metric.js';
 import type { ScalingBehavior } from './scaling-behavior.js';
 import type { ScaledResource } from './scalable-workload.js';
 import type { Trigger } from './keda/trigger.js';
-import type { ScaledObjectFallback, ScalingModifiers } from './keda/scaled-object.js';
+import type { Pause, ScaledObjectFallback, ScalingModifiers } from './keda/scaled-object.js';
 import { PropError, checkNonEmpty } from './validation.js';
 
 /** Options of an autoscaling/v2 HorizontalPodAutoscaler. */
@@ -33,6 +33,8 @@ export interface KedaScalingOptions {
   readonly scalingModifiers?: ScalingModifiers;
   /** Behaviour of the HPA KEDA creates. @default Kubernetes' defaults (see HpaScalingOptions.behavior) */
   readonly behavior?: ScalingBehavior;
+  /** Pause autoscaling with KEDA's annotations, e.g. `Pause.at(3)` to pin 3 replicas. @default not paused */
+  readonly pause?: Pause;
 }
 
 /** How an AutoscaledWorkload scales horizontally: a plain HPA or a KEDA ScaledObject. */

@@ -11,6 +11,7 @@ import { Metric, MetricTarget } from '../../constructs/k8s/metric.js';
 import { Placement } from '../../constructs/k8s/placement.js';
 import { ScalingPolicy } from '../../constructs/k8s/scaling-behavior.js';
 import { Trigger } from '../../constructs/k8s/keda/trigger.js';
+import { Pause } from '../../constructs/k8s/keda/scaled-object.js';
 import { WorkloadScaling } from '../../constructs/k8s/workload-scaling.js';
 import { only, synth, testChart, testCluster } from '../support/chart.js';
 import { validateAll, type KubeObject } from '../support/validate.js';
@@ -375,6 +376,12 @@ describe('AutoscaledWorkload', () => {
       assert.deepEqual(workload.horizontallyScaledOn, ['memory']);
       const hpaWorkload = new AutoscaledWorkload(chart, 'api', BASE);
       assert.deepEqual(hpaWorkload.horizontallyScaledOn, ['cpu']);
+    });
+
+    it('pins replicas with KEDA\'s paused-replicas annotation when paused', () => {
+      const objects = synthWorkload({ scaling: WorkloadScaling.keda({ triggers: [prometheus], pause: Pause.at(3) }) });
+      const annotations = (only(objects, 'ScaledObject').metadata as Json).annotations;
+      assert.deepEqual(annotations, { 'autoscaling.keda.sh/paused-replicas': '3' });
     });
 
     it('refuses an empty trigger list', () =>
