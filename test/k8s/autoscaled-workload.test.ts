@@ -378,8 +378,10 @@ describe('AutoscaledWorkload', () => {
       assert.deepEqual(hpaWorkload.horizontallyScaledOn, ['cpu']);
     });
 
-    it('pins replicas with KEDA\'s paused-replicas annotation when paused', () => {
-      const objects = synthWorkload({ scaling: WorkloadScaling.keda({ triggers: [prometheus], pause: Pause.at(3) }) });
+    it("pins replicas with KEDA's paused-replicas annotation when paused", () => {
+      const objects = synthWorkload({
+        scaling: WorkloadScaling.keda({ triggers: [prometheus], pause: Pause.at(3) }),
+      });
       const annotations = (only(objects, 'ScaledObject').metadata as Json).annotations;
       assert.deepEqual(annotations, { 'autoscaling.keda.sh/paused-replicas': '3' });
     });
