@@ -1,0 +1,626 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Duration } from 'cdk8s';
+import { ScaledObject } from '../../constructs/k8s/keda/scaled-object.js';
+import { Trigger, checkCron } from '../../constructs/k8s/keda/trigger.js';
+import {
+  ClusterTriggerAuthentication,
+  PodIdentity,
+  TriggerAuthentication,
+} from '../../constructs/k8s/keda/trigger-authentication.js';
+import type { ClusterChart } from '../../constructs/k8s/cluster-info.js';
+import { only, synth, testChart } from '../support/chart.js';
+import { validateAll, type KubeObject } from '../support/validate.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+/** Synthesizes a ScaledObject in namespace `shop` with the given triggers; returns all objects. */
+function synthTriggers(build: (chart: ClusterChart) => Trigger[], minReplicas = 1): KubeObject[] {
+  const chart = testChart();
+  new ScaledObject(chart, 'so', {
+    namespace: 'shop',
+    target: { name: 'api' },
+    minReplicas,
+    maxReplicas: 10,
+    triggers: build(chart),
+  });
+  return synth(chart);
+}
+
+const triggersOf = (objects: KubeObject[]): Json[] => (only(objects, 'ScaledObject').spec as Json).triggers;
+
+function secretAuth(chart: ClusterChart, parameter = 'host'): TriggerAuthentication {
+  return new TriggerAuthentication(chart, `auth-${parameter.toLowerCase()}`, {
+    namespace: 'shop',
+    secretTargetRef: [{ parameter, secretName: 'broker', key: parameter }],
+  });
+}
+
+describe('Trigger', () => {
+  it('renders cpu and memory triggers as Utilization and reports the scaled resource', async () => {
+    // GIVEN
+    const cpu = Trigger.cpu({ utilization: 60 });
+    const memory = Trigger.memory({ utilization: 75, containerName: 'app', name: 'mem' });
+    // WHEN
+    const objects = synthTriggers(() => [cpu, memory]);
+    // THEN
+    assert.equal(cpu.scaledResource, 'cpu');
+    assert.equal(memory.scaledResource, 'memory');
+    assert.deepEqual(triggersOf(objects), [
+      { type: 'cpu', metricType: 'Utilization', metadata: { value: '60' } },
+      {
+        type: 'memory',
+        name: 'mem',
+        metricType: 'Utilization',
+        metadata: { value: '75', containerName: 'app' },
+      },
+    ]);
+    assert.deepEqual(await validateAll(objects), []);
+  });
+
+  it('renders a prometheus trigger with numbers as strings and an authenticationRef', async () => {
+    // GIVEN / WHEN
+    const objects = synthTriggers((chart) => [
+      Trigger.prometheus({
+        name: 'rps',
+        serverAddress: 'http://prometheus.monitoring:9090',
+        query: 'sum(rate(http_requests_total{app="api"}[2m]))',
+        threshold: 100.5,
+        activationThreshold: 5,
+        namespace: 'shop',
+        ignoreNullValues: false,
+        unsafeSsl: false,
+        timeout: Duration.seconds(3),
+        customHeaders: { 'X-Scope-OrgID': 'shop' },
+        queryParameters: { dedup: 'true' },
+        authModes: ['bearer'],
+        authentication: secretAuth(chart, 'bearerToken'),
+        metricType: 'Value',
+        useCachedMetrics: true,
+      }),
+    ]);
+    // THEN
+    assert.deepEqual(triggersOf(objects), [
+      {
+        type: 'prometheus',
+        name: 'rps',
+        metricType: 'Value',
+        useCachedMetrics: true,
+        metadata: {
+          serverAddress: 'http://prometheus.monitoring:9090',
+          query: 'sum(rate(http_requests_total{app="api"}[2m]))',
+          threshold: '100.5',
+          activationThreshold: '5',
+          namespace: 'shop',
+          ignoreNullValues: 'false',
+          unsafeSsl: 'false',
+          timeout: '3000',
+          customHeaders: 'X-Scope-OrgID=shop',
+          queryParameters: 'dedup=true',
+          authModes: 'bearer',
+        },
+        authenticationRef: { name: 'auth-bearertoken', kind: 'TriggerAuthentication' },
+      },
+    ]);
+    assert.deepEqual(await validateAll(objects), []);
+  });
+
+  it('renders rabbitmq, SQS, Kafka and Service Bus triggers with their KEDA metadata keys', async () => {
+    // GIVEN / WHEN
+    const objects = synthTriggers((chart) => {
+      const aws = new TriggerAuthentication(chart, 'aws', {
+        namespace: 'shop',
+        podIdentity: PodIdentity.aws(),
+      });
+      const azure = new ClusterTriggerAuthentication(chart, 'azure', {
+        podIdentity: PodIdentity.azureWorkload(),
+      });
+      return [
+        Trigger.rabbitmq({
+          queueName: 'orders',
+          mode: 'QueueLength',
+          value: 20,
+          activationValue: 1,
+          protocol: 'amqp',
+          authentication: secretAuth(chart),
+        }),
+        Trigger.rabbitmq({
+          queueName: 'events',
+          mode: 'MessageRate',
+          value: 50,
+          hostFromEnv: 'RABBIT_URL',
+          vhostName: '/',
+        }),
+        Trigger.awsSqsQueue({
+          queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders',
+          awsRegion: 'eu-west-1',
+          queueLength: 5,
+          activationQueueLength: 1,
+          scaleOnInFlight: false,
+          scaleOnDelayed: true,
+          authentication: aws,
+        }),
+        Trigger.kafka({
+          bootstrapServers: ['kafka-0.kafka:9092', 'kafka-1.kafka:9092'],
+          consumerGroup: 'billing',
+          topic: 'invoices',
+          lagThreshold: 50,
+          activationLagThreshold: 3,
+          offsetResetPolicy: 'earliest',
+          limitToPartitionsWithLag: true,
+          excludePersistentLag: true,
+          scaleToZeroOnInvalidOffset: false,
+          allowIdleConsumers: false,
+          sasl: 'scram_sha512',
+          tls: true,
+          authentication: secretAuth(chart, 'password'),
+        }),
+        Trigger.azureServiceBus({
+          namespace: 'shop-bus',
+          queueName: 'orders',
+          messageCount: 10,
+          activationMessageCount: 2,
+          authentication: azure,
+        }),
+        Trigger.azureServiceBus({
+          namespace: 'shop-bus',
+          topicName: 'events',
+          subscriptionName: 'audit',
+          messageCount: 4,
+          authentication: azure,
+        }),
+      ];
+    });
+    // THEN
+    const [rabbit, rabbitEnv, sqs, kafka, busQueue, busTopic] = triggersOf(objects);
+    assert.deepEqual(rabbit, {
+      type: 'rabbitmq',
+      metadata: {
+        queueName: 'orders',
+        mode: 'QueueLength',
+        value: '20',
+        activationValue: '1',
+        protocol: 'amqp',
+      },
+      authenticationRef: { name: 'auth-host', kind: 'TriggerAuthentication' },
+    });
+    assert.deepEqual(rabbitEnv.metadata, {
+      queueName: 'events',
+      mode: 'MessageRate',
+      value: '50',
+      vhostName: '/',
+      hostFromEnv: 'RABBIT_URL',
+    });
+    assert.equal(rabbitEnv.authenticationRef, undefined);
+    assert.deepEqual(sqs, {
+      type: 'aws-sqs-queue',
+      metadata: {
+        queueURL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders',
+        awsRegion: 'eu-west-1',
+        queueLength: '5',
+        activationQueueLength: '1',
+        scaleOnInFlight: 'false',
+        scaleOnDelayed: 'true',
+      },
+      authenticationRef: { name: 'aws', kind: 'TriggerAuthentication' },
+    });
+    assert.deepEqual(kafka.metadata, {
+      bootstrapServers: 'kafka-0.kafka:9092,kafka-1.kafka:9092',
+      consumerGroup: 'billing',
+      topic: 'invoices',
+      lagThreshold: '50',
+      activationLagThreshold: '3',
+      offsetResetPolicy: 'earliest',
+      allowIdleConsumers: 'false',
+      limitToPartitionsWithLag: 'true',
+      excludePersistentLag: 'true',
+      scaleToZeroOnInvalidOffset: 'false',
+      sasl: 'scram_sha512',
+      tls: 'enable',
+    });
+    assert.equal(kafka.type, 'kafka');
+    assert.deepEqual(busQueue, {
+      type: 'azure-servicebus',
+      metadata: {
+        namespace: 'shop-bus',
+        queueName: 'orders',
+        messageCount: '10',
+        activationMessageCount: '2',
+      },
+      authenticationRef: { name: 'azure', kind: 'ClusterTriggerAuthentication' },
+    });
+    assert.deepEqual(busTopic.metadata, {
+      namespace: 'shop-bus',
+      topicName: 'events',
+      subscriptionName: 'audit',
+      messageCount: '4',
+    });
+    assert.deepEqual(await validateAll(objects), []);
+  });
+
+  it('renders cron, external and external-push triggers', async () => {
+    // GIVEN / WHEN
+    const objects = synthTriggers(
+      () => [
+        Trigger.cron({
+          timezone: 'Europe/Berlin',
+          start: '0 8 * * MON-FRI',
+          end: '0 20 * * MON-FRI',
+          desiredReplicas: 6,
+          name: 'office',
+        }),
+        Trigger.external({
+          name: 'predicted',
+          scalerAddress: 'elasticai-runtime.elasticai:9090',
+          metadata: { workload: 'api', horizon: '300' },
+        }),
+        Trigger.externalPush({
+          scalerAddress: 'elasticai-runtime.elasticai:9090',
+          metadata: { workload: 'api' },
+          unsafeSsl: false,
+        }),
+      ],
+      0,
+    );
+    // THEN
+    assert.deepEqual(triggersOf(objects), [
+      {
+        type: 'cron',
+        name: 'office',
+        metadata: {
+          timezone: 'Europe/Berlin',
+          start: '0 8 * * MON-FRI',
+          end: '0 20 * * MON-FRI',
+          desiredReplicas: '6',
+        },
+      },
+      {
+        type: 'external',
+        name: 'predicted',
+        metadata: { scalerAddress: 'elasticai-runtime.elasticai:9090', workload: 'api', horizon: '300' },
+      },
+      {
+        type: 'external-push',
+        metadata: { scalerAddress: 'elasticai-runtime.elasticai:9090', workload: 'api', unsafeSsl: 'false' },
+      },
+    ]);
+    assert.deepEqual(await validateAll(objects), []);
+  });
+
+  it('has no scaled resource for non-resource triggers', () => {
+    assert.equal(Trigger.external({ scalerAddress: 'r:9090' }).scaledResource, undefined);
+    assert.equal(
+      Trigger.cron({ timezone: 'UTC', start: '0 8 * * *', end: '0 9 * * *', desiredReplicas: 1 })
+        .scaledResource,
+      undefined,
+    );
+  });
+
+  describe('refuses inline credentials', () => {
+    for (const key of [
+      'password',
+      'connectionString',
+      'awsSecretAccessKey',
+      'apiKey',
+      'tlsClientKey',
+      'bearerToken',
+    ]) {
+      it(`refuses metadata key "${key}"`, () => {
+        assert.throws(
+          () => Trigger.external({ scalerAddress: 'r:9090', metadata: { [key]: 'hunter2' } }),
+          (e: Error) =>
+            e.name === 'PropError' &&
+            e.message.includes('external.metadata') &&
+            e.message.includes(`"${key}"`) &&
+            e.message.includes('authentication') &&
+            !e.message.includes('hunter2'),
+        );
+      });
+    }
+
+    it('allows *FromEnv keys, which name an environment variable', () => {
+      const t = Trigger.external({
+        scalerAddress: 'r:9090',
+        metadata: { passwordFromEnv: 'REDIS_PASSWORD' },
+      });
+      assert.equal(t.metadata.passwordFromEnv, 'REDIS_PASSWORD');
+    });
+
+    it('refuses a host URL with embedded credentials without echoing the password', () => {
+      assert.throws(
+        () =>
+          Trigger.external({
+            scalerAddress: 'r:9090',
+            metadata: { host: 'amqp://user:hunter2@rabbit:5672/' },
+          }),
+        (e: Error) =>
+          /external\.metadata\.host/.test(e.message) &&
+          e.message.includes('amqp://***@rabbit:5672/') &&
+          !e.message.includes('hunter2'),
+      );
+      assert.throws(
+        () => Trigger.prometheus({ serverAddress: 'https://u:p@prom:9090', query: 'up', threshold: 1 }),
+        /prometheus\.serverAddress: must not embed credentials/,
+      );
+    });
+
+    it('refuses credential headers in prometheus customHeaders', () => {
+      assert.throws(
+        () =>
+          Trigger.prometheus({
+            serverAddress: 'http://p:9090',
+            query: 'up',
+            threshold: 1,
+            customHeaders: { Authorization: 'Bearer x' },
+          }),
+        /prometheus\.customHeaders: is a credential header.*\(got "Authorization"\)/,
+      );
+    });
+
+    it('requires authentication (or hostFromEnv) for rabbitmq, whose host carries credentials', () => {
+      assert.throws(
+        () => Trigger.rabbitmq({ queueName: 'q', mode: 'QueueLength', value: 5 }),
+        /rabbitmq\.authentication: is required unless hostFromEnv is set/,
+      );
+    });
+
+    it('reserves scalerAddress in external metadata', () => {
+      assert.throws(
+        () => Trigger.externalPush({ scalerAddress: 'r:9090', metadata: { scalerAddress: 'other:1' } }),
+        /externalPush\.metadata: is reserved; use the scalerAddress option \(got "scalerAddress"\)/,
+      );
+    });
+  });
+
+  describe('validates props', () => {
+    const cases: [string, () => unknown, RegExp][] = [
+      [
+        'cpu utilization',
+        () => Trigger.cpu({ utilization: 0 }),
+        /cpu\.utilization: must be between 1 and 1000 \(got 0\)/,
+      ],
+      [
+        'memory utilization',
+        () => Trigger.memory({ utilization: 50.5 }),
+        /memory\.utilization: must be an integer \(got 50\.5\)/,
+      ],
+      [
+        'trigger name',
+        () => Trigger.cpu({ utilization: 50, name: 'has space' }),
+        /cpu\.name: .* \(got "has space"\)/,
+      ],
+      [
+        'prometheus threshold',
+        () => Trigger.prometheus({ serverAddress: 'http://p:9090', query: 'up', threshold: 0 }),
+        /prometheus\.threshold: must be > 0 \(got 0\)/,
+      ],
+      [
+        'prometheus query',
+        () => Trigger.prometheus({ serverAddress: 'http://p:9090', query: ' ', threshold: 1 }),
+        /prometheus\.query: must not be empty \(got " "\)/,
+      ],
+      [
+        'prometheus serverAddress',
+        () => Trigger.prometheus({ serverAddress: 'prom:9090', query: 'up', threshold: 1 }),
+        /prometheus\.serverAddress: must be a http or https URL \(got "prom:9090"\)/,
+      ],
+      [
+        'prometheus authModes',
+        () =>
+          Trigger.prometheus({
+            serverAddress: 'http://p:9090',
+            query: 'up',
+            threshold: 1,
+            authModes: ['basic'],
+          }),
+        /prometheus\.authModes: needs authentication .*\(got \["basic"\]\)/,
+      ],
+      [
+        'prometheus metricType',
+        () =>
+          Trigger.prometheus({
+            serverAddress: 'http://p:9090',
+            query: 'up',
+            threshold: 1,
+            metricType: 'Utilization' as never,
+          }),
+        /prometheus\.metricType: must be "AverageValue" or "Value" \(got "Utilization"\)/,
+      ],
+      [
+        'rabbitmq value',
+        () => Trigger.rabbitmq({ queueName: 'q', mode: 'QueueLength', value: -1, hostFromEnv: 'H' }),
+        /rabbitmq\.value: must be >= 0 \(got -1\)/,
+      ],
+      [
+        'rabbitmq protocol',
+        () =>
+          Trigger.rabbitmq({
+            queueName: 'q',
+            mode: 'MessageRate',
+            value: 1,
+            protocol: 'amqp',
+            hostFromEnv: 'H',
+          }),
+        /rabbitmq\.protocol: must be "http" or "auto" for mode "MessageRate" \(got "amqp"\)/,
+      ],
+      [
+        'rabbitmq hostFromEnv',
+        () => Trigger.rabbitmq({ queueName: 'q', mode: 'QueueLength', value: 1, hostFromEnv: 'amqp://x' }),
+        /rabbitmq\.hostFromEnv: must be an environment variable name \(got "amqp:\/\/x"\)/,
+      ],
+      [
+        'kafka lagThreshold',
+        () =>
+          Trigger.kafka({ bootstrapServers: ['k:9092'], consumerGroup: 'g', topic: 't', lagThreshold: 0 }),
+        /kafka\.lagThreshold: must be >= 1 \(got 0\)/,
+      ],
+      [
+        'kafka bootstrapServers',
+        () => Trigger.kafka({ bootstrapServers: ['k'], consumerGroup: 'g', topic: 't', lagThreshold: 5 }),
+        /kafka\.bootstrapServers\[0\]: must be "host:port" .*\(got "k"\)/,
+      ],
+      [
+        'kafka idle + lag',
+        () =>
+          Trigger.kafka({
+            bootstrapServers: ['k:9092'],
+            consumerGroup: 'g',
+            topic: 't',
+            lagThreshold: 5,
+            allowIdleConsumers: true,
+            limitToPartitionsWithLag: true,
+          }),
+        /kafka\.limitToPartitionsWithLag: cannot be combined with allowIdleConsumers/,
+      ],
+      [
+        'kafka sasl',
+        () =>
+          Trigger.kafka({
+            bootstrapServers: ['k:9092'],
+            consumerGroup: 'g',
+            topic: 't',
+            lagThreshold: 5,
+            sasl: 'plaintext',
+          }),
+        /kafka\.sasl: needs authentication .*\(got "plaintext"\)/,
+      ],
+      [
+        'servicebus namespace',
+        () =>
+          Trigger.azureServiceBus({
+            namespace: 'bus.servicebus.windows.net',
+            queueName: 'q',
+            messageCount: 5,
+            authentication: { name: 'a', kind: 'ClusterTriggerAuthentication' },
+          }),
+        /azureServiceBus\.namespace: .*\(got "bus\.servicebus\.windows\.net"\)/,
+      ],
+      [
+        'servicebus entity',
+        () =>
+          Trigger.azureServiceBus({
+            namespace: 'shop-bus',
+            messageCount: 5,
+            authentication: { name: 'a', kind: 'ClusterTriggerAuthentication' },
+          }),
+        /azureServiceBus\.queueName: either queueName or topicName \+ subscriptionName is required/,
+      ],
+      [
+        'servicebus subscription',
+        () =>
+          Trigger.azureServiceBus({
+            namespace: 'shop-bus',
+            topicName: 't',
+            messageCount: 5,
+            authentication: { name: 'a', kind: 'ClusterTriggerAuthentication' },
+          }),
+        /azureServiceBus\.subscriptionName: is required with topicName/,
+      ],
+      [
+        'cron timezone',
+        () =>
+          Trigger.cron({
+            timezone: 'Mars/Olympus',
+            start: '0 8 * * *',
+            end: '0 9 * * *',
+            desiredReplicas: 1,
+          }),
+        /cron\.timezone: must be an IANA time zone .*\(got "Mars\/Olympus"\)/,
+      ],
+      [
+        'cron timezone abbreviation',
+        () => Trigger.cron({ timezone: 'CEST', start: '0 8 * * *', end: '0 9 * * *', desiredReplicas: 1 }),
+        /cron\.timezone: .*\(got "CEST"\)/,
+      ],
+      [
+        'cron start fields',
+        () => Trigger.cron({ timezone: 'UTC', start: '0 8 * *', end: '0 9 * * *', desiredReplicas: 1 }),
+        /cron\.start: must be a 5-field cron expression .*has 4 fields \(got "0 8 \* \*"\)/,
+      ],
+      [
+        'cron end range',
+        () => Trigger.cron({ timezone: 'UTC', start: '0 8 * * *', end: '0 24 * * *', desiredReplicas: 1 }),
+        /cron\.end: .*hour "24" is outside 0-23 \(got "0 24 \* \* \*"\)/,
+      ],
+      [
+        'cron equal window',
+        () => Trigger.cron({ timezone: 'UTC', start: '0 8 * * *', end: '0 8 * * *', desiredReplicas: 1 }),
+        /cron\.end: must differ from start .*\(got "0 8 \* \* \*"\)/,
+      ],
+      [
+        'cron desiredReplicas',
+        () => Trigger.cron({ timezone: 'UTC', start: '0 8 * * *', end: '0 9 * * *', desiredReplicas: 0 }),
+        /cron\.desiredReplicas: must be >= 1 \(got 0\)/,
+      ],
+      [
+        'external scalerAddress',
+        () => Trigger.external({ scalerAddress: 'http://runtime:9090' }),
+        /external\.scalerAddress: must be "host:port" \(got "http:\/\/runtime:9090"\)/,
+      ],
+    ];
+    for (const [what, build, message] of cases) {
+      it(`rejects a bad ${what}`, () => {
+        assert.throws(build, (e: Error) => e.name === 'PropError' && message.test(e.message));
+      });
+    }
+
+    it('checks the SQS region against the queue URL and the identity provider', () => {
+      const chart = testChart();
+      const azure = new TriggerAuthentication(chart, 'az', {
+        namespace: 'shop',
+        podIdentity: PodIdentity.azureWorkload(),
+      });
+      const aws = new TriggerAuthentication(chart, 'aws', {
+        namespace: 'shop',
+        podIdentity: PodIdentity.aws(),
+      });
+      const base = {
+        queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q',
+        awsRegion: 'eu-west-1',
+        queueLength: 5,
+      };
+      assert.throws(
+        () => Trigger.awsSqsQueue({ ...base, awsRegion: 'us-east-1', authentication: aws }),
+        /awsSqsQueue\.awsRegion: must match the queue URL's region \(eu-west-1\) \(got "us-east-1"\)/,
+      );
+      assert.throws(
+        () => Trigger.awsSqsQueue({ ...base, awsRegion: 'Ireland', authentication: aws }),
+        /awsSqsQueue\.awsRegion: .*\(got "Ireland"\)/,
+      );
+      assert.throws(
+        () => Trigger.awsSqsQueue({ ...base, authentication: azure }),
+        /awsSqsQueue\.authentication: must use PodIdentity\.aws\(\) \(it uses "azure-workload"\) \(got "az"\)/,
+      );
+      assert.throws(
+        () => Trigger.awsSqsQueue({ ...base, queueLength: 2.5, authentication: aws }),
+        /awsSqsQueue\.queueLength: must be an integer \(got 2\.5\)/,
+      );
+    });
+  });
+
+  describe('cron expressions', () => {
+    for (const ok of [
+      '*/15 * * * *',
+      '0 0 1 JAN,jul ?',
+      '30 6-18/2 * * 1-5',
+      '0 0 * * 7',
+      '5,10,15 0 1-15 * SUN-SAT',
+    ]) {
+      it(`accepts "${ok}"`, () => assert.doesNotThrow(() => checkCron('cron.start', ok)));
+    }
+    for (const bad of [
+      '* * * * * *',
+      '60 * * * *',
+      '0 0 0 * *',
+      '0 0 * 13 *',
+      '*/0 * * * *',
+      '0 5-2 * * *',
+      'a b c d e',
+      '0 0 * * FUNDAY',
+    ]) {
+      it(`rejects "${bad}"`, () =>
+        assert.throws(() => checkCron('cron.start', bad), /cron\.start: must be a 5-field cron expression/));
+    }
+  });
+});
