@@ -22,7 +22,10 @@ export interface ScaleTargetRef {
   readonly name: string;
 }
 
-/** Replicas KEDA falls back to when a trigger keeps failing (`spec.fallback`). */
+/**
+ * Replicas KEDA falls back to when a trigger keeps failing (`spec.fallback`). It does not fire when an
+ * external scaler is unreachable (KEDA issue 8056): keep the decision runtime highly available instead.
+ */
 export interface ScaledObjectFallback {
   /** Consecutive failed polls before falling back. */
   readonly failureThreshold: number;
