@@ -9,6 +9,7 @@ import {
 } from './autoscaler-profile.js';
 import { ClusterChart, type Cloud } from './cluster-info.js';
 import type { KubernetesVersion } from './kubernetes-version.js';
+import { Placement } from './placement.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security.js';
 import { renderResources, type ContainerResources } from './resources.js';
 import { checkDnsLabel, checkImage, checkInteger, PropError } from './validation.js';
@@ -328,21 +329,8 @@ export class ClusterAutoscaler extends Construct {
             priorityClassName: 'system-cluster-critical',
             securityContext: restrictedPodSecurityContext(),
             tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }],
-            affinity: {
-              nodeAffinity: {
-                // Never on spot capacity: an interruption would stop all node scaling.
-                requiredDuringSchedulingIgnoredDuringExecution: {
-                  nodeSelectorTerms: [
-                    {
-                      matchExpressions: [
-                        { key: 'eks.amazonaws.com/capacityType', operator: 'NotIn', values: ['SPOT'] },
-                        { key: 'kubernetes.azure.com/scalesetpriority', operator: 'NotIn', values: ['spot'] },
-                      ],
-                    },
-                  ],
-                },
-              },
-            },
+            // Never on spot capacity: an interruption would stop all node scaling.
+            affinity: Placement.onDemandOnly().podSpecFields().affinity,
             topologySpreadConstraints: [
               {
                 maxSkew: 1,

@@ -276,8 +276,7 @@ export class Headroom extends Construct {
         containers: [
           { name: 'pause', image, resources, securityContext: restrictedContainerSecurityContext() },
         ],
-        tolerations: this.placement.tolerations(),
-        affinity: { nodeAffinity: this.placement.nodeAffinity() },
+        ...this.placement.podSpecFields(),
         ...(props.nodeSelector && Object.keys(props.nodeSelector).length > 0
           ? { nodeSelector: { ...props.nodeSelector } }
           : {}),

@@ -66,6 +66,18 @@ export class Placement {
     return this.kind === 'spot-only';
   }
 
+  /**
+   * The pod-spec fields that implement this placement: `affinity` always, `tolerations` only when
+   * there are any (so manifests carry no empty lists). Spread into a pod spec.
+   */
+  podSpecFields(): { tolerations?: k8s.Toleration[]; affinity: k8s.Affinity } {
+    const tolerations = this.tolerations();
+    return {
+      ...(tolerations.length > 0 ? { tolerations } : {}),
+      affinity: { nodeAffinity: this.nodeAffinity() },
+    };
+  }
+
   /** Tolerations for the pod spec. */
   tolerations(): k8s.Toleration[] {
     return this.kind === 'on-demand-only' ? [] : [{ ...SPOT_TOLERATION }];

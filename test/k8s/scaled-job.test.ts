@@ -77,7 +77,7 @@ describe('ScaledJob', () => {
     assert.equal(container.securityContext.readOnlyRootFilesystem, true);
     assert.deepEqual(container.securityContext.capabilities, { drop: ['ALL'] });
     // on-demand only by default
-    assert.deepEqual(pod.tolerations, []);
+    assert.equal(pod.tolerations, undefined);
     assert.ok(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution);
     assert.deepEqual(await validateAll(objects), []);
   });

@@ -310,8 +310,7 @@ export class ScaledJob extends Construct {
         ...(job.serviceAccountName ? { serviceAccountName: job.serviceAccountName } : {}),
         securityContext: restrictedPodSecurityContext(runAsUser),
         containers: [container],
-        tolerations: this.placement.tolerations(),
-        affinity: { nodeAffinity: this.placement.nodeAffinity() },
+        ...this.placement.podSpecFields(),
       },
     };
     const out: Record<string, unknown> = {};
