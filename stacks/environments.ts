@@ -307,6 +307,8 @@ const DEV: EnvironmentConfig = {
         scaleDownUnneededTime: Duration.minutes(5),
         scaleDownDelayAfterAdd: Duration.minutes(5),
       },
+      // dev is managed purely by GitOps: Flux installs KEDA and metrics-server from these manifests.
+      gitopsAddons: { engine: GitOpsEngine.flux() },
     },
   ],
 };

@@ -59,4 +59,22 @@ describe('environment table', () => {
       );
     assert.ok(onDemandShare(dev) < onDemandShare(prod), 'prod should keep more on-demand than dev');
   });
+
+  it('renders what each environment declares: GitOps add-ons, headroom, the autoscaler per cloud', () => {
+    const kinds = (envName: string, cluster: string) =>
+      synthEnvironment(ENVIRONMENTS.find((e) => e.name === envName) as (typeof ENVIRONMENTS)[number])
+        .filter((f) => f.path.startsWith(`${cluster}/`))
+        .flatMap((f) => f.objects.map((o) => `${o.kind}/${o.metadata?.name}`));
+    // dev: Flux installs KEDA and metrics-server; no headroom.
+    assert.ok(kinds('dev', 'dev-use1').includes('HelmRelease/keda'));
+    assert.ok(!kinds('dev', 'dev-use1').includes('PriorityClass/elasticai-headroom'));
+    // staging EKS: Argo CD applications and one headroom pod.
+    assert.ok(kinds('staging', 'staging-use1').includes('Application/keda'));
+    assert.ok(kinds('staging', 'staging-use1').includes('Deployment/headroom'));
+    // prod: headroom on both clouds; cluster-autoscaler only on EKS (AKS runs a managed one).
+    assert.ok(kinds('prod', 'prod-use1').includes('ScaledObject/headroom'));
+    assert.ok(kinds('prod', 'prod-use1').includes('Deployment/cluster-autoscaler'));
+    assert.ok(!kinds('prod', 'prod-weu').includes('Deployment/cluster-autoscaler'));
+    assert.ok(kinds('prod', 'prod-weu').includes('Deployment/headroom'));
+  });
 });
