@@ -17,6 +17,7 @@ import { Metric, MetricTarget } from '../constructs/k8s/metric.js';
 import { Placement } from '../constructs/k8s/placement.js';
 import { ScalingPolicy } from '../constructs/k8s/scaling-behavior.js';
 import { TenantEgress, TenantIngress, TenantPort } from '../constructs/k8s/tenant.js';
+import { WorkloadIdentity } from '../constructs/k8s/workload-identity.js';
 import { WorkloadScaling } from '../constructs/k8s/workload-scaling.js';
 import type { Cloud } from '../constructs/k8s/cluster-info.js';
 import type { ClusterConfig, EnvironmentConfig, TenantConfig } from './environment-types.js';
@@ -219,10 +220,10 @@ function shopTenant(
         placement: spotHeavy ? Placement.spotOnly() : Placement.spotPreferred(),
         readiness: HealthCheck.exec(['/app/order-worker', 'healthcheck', '--ready']),
         liveness: HealthCheck.exec(['/app/order-worker', 'healthcheck']),
-        serviceAccountAnnotations:
+        identity:
           cloud === 'aws'
-            ? { 'eks.amazonaws.com/role-arn': `arn:aws:iam::123456789012:role/${env}-order-worker` }
-            : { 'azure.workload.identity/client-id': '00000000-0000-0000-0000-000000000000' },
+            ? WorkloadIdentity.awsIrsa(`arn:aws:iam::123456789012:role/${env}-order-worker`)
+            : WorkloadIdentity.azureWorkload('00000000-0000-0000-0000-000000000000'),
         scaling: WorkloadScaling.keda({
           triggers: [queueTrigger(cloud, env, region)],
           cooldownPeriod: Duration.minutes(5),

@@ -15,6 +15,7 @@ import type { IScalableWorkload, ScaledResource } from './scalable-workload.js';
 import { renderScalingBehavior } from './scaling-behavior.js';
 import { Tenant } from './tenant.js';
 import { PropError, checkDnsLabel, checkImage, checkInteger, checkMinMax } from './validation.js';
+import type { WorkloadIdentity } from './workload-identity.js';
 import type { WorkloadScaling } from './workload-scaling.js';
 
 /** Reference to one key of a Secret, for environment variables that carry credentials. */
@@ -59,8 +60,11 @@ export interface AutoscaledWorkloadProps {
   readonly maxUnavailable?: number;
   /** Spread pods across zones (and nodes), best effort. @default true */
   readonly zoneSpread?: boolean;
-  /** Annotations of the workload's ServiceAccount (IRSA role ARN, Azure workload identity client id). @default {} */
-  readonly serviceAccountAnnotations?: Readonly<Record<string, string>>;
+  /**
+   * Cloud identity of the pods: `WorkloadIdentity.awsIrsa(roleArn)` or `WorkloadIdentity.azureWorkload(clientId)`.
+   * @default none: the pods get no cloud credentials
+   */
+  readonly identity?: WorkloadIdentity;
   /** Time between SIGTERM and SIGKILL. @default 30 s */
   readonly terminationGracePeriod?: Duration;
   /** Non-root UID the container runs as. @default 65532 */
@@ -138,7 +142,7 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload {
     new k8s.KubeServiceAccount(this, 'ServiceAccount', {
       metadata: {
         ...this.metadata(),
-        annotations: props.serviceAccountAnnotations ? { ...props.serviceAccountAnnotations } : undefined,
+        annotations: props.identity ? { ...props.identity.serviceAccountAnnotations } : undefined,
       },
       automountServiceAccountToken: false,
     });
@@ -177,7 +181,7 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload {
           },
         },
         template: {
-          metadata: { labels: this.labels },
+          metadata: { labels: { ...this.labels, ...props.identity?.podLabels } },
           spec: {
             serviceAccountName: this.name,
             automountServiceAccountToken: false,

@@ -19,4 +19,5 @@ export * from './system-namespace.js';
 export * from './tenant.js';
 export * from './validation.js';
 export * from './vertical-pod-autoscaler.js';
+export * from './workload-identity.js';
 export * from './workload-scaling.js';

@@ -12,6 +12,7 @@ import { Placement } from '../../constructs/k8s/placement.js';
 import { ScalingPolicy } from '../../constructs/k8s/scaling-behavior.js';
 import { Trigger } from '../../constructs/k8s/keda/trigger.js';
 import { Pause } from '../../constructs/k8s/keda/scaled-object.js';
+import { WorkloadIdentity } from '../../constructs/k8s/workload-identity.js';
 import { WorkloadScaling } from '../../constructs/k8s/workload-scaling.js';
 import { only, synth, testChart, testCluster } from '../support/chart.js';
 import { validateAll, type KubeObject } from '../support/validate.js';
@@ -229,6 +230,42 @@ describe('AutoscaledWorkload', () => {
         return true;
       },
     );
+  });
+
+  describe('workload identity', () => {
+    it('IRSA annotates the ServiceAccount with the role; no credential reaches the manifest', () => {
+      const objects = synthWorkload({
+        identity: WorkloadIdentity.awsIrsa('arn:aws:iam::123456789012:role/web'),
+      });
+      assert.deepEqual((only(objects, 'ServiceAccount').metadata as Json).annotations, {
+        'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/web',
+      });
+      assert.equal(podSpec(objects).automountServiceAccountToken, false);
+    });
+
+    it('Azure workload identity annotates the ServiceAccount and labels the pods for the AKS webhook', () => {
+      const clientId = '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b';
+      const objects = synthWorkload({ identity: WorkloadIdentity.azureWorkload(clientId) });
+      assert.deepEqual((only(objects, 'ServiceAccount').metadata as Json).annotations, {
+        'azure.workload.identity/client-id': clientId,
+      });
+      const template = (only(objects, 'Deployment').spec as Json).template;
+      assert.equal(template.metadata.labels['azure.workload.identity/use'], 'true');
+      assert.deepEqual((only(objects, 'Deployment').spec as Json).selector.matchLabels, {
+        'app.kubernetes.io/name': 'web',
+      });
+    });
+
+    it('refuses malformed role ARNs and client ids', () => {
+      assert.throws(
+        () => WorkloadIdentity.awsIrsa('web-role'),
+        /identity\.roleArn: must be an IAM role ARN.*\(got "web-role"\)/,
+      );
+      assert.throws(
+        () => WorkloadIdentity.azureWorkload('not-a-guid'),
+        /identity\.clientId: must be a GUID \(got "not-a-guid"\)/,
+      );
+    });
   });
 
   describe('bad props fail with the prop and value named', () => {
