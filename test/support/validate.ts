@@ -101,37 +101,52 @@ function builtInModule(apiVersion: string): string | undefined {
     return `@kubernetes-models/flux-cd/${apiVersion}`;
   }
   if (group === 'argoproj.io') return `@kubernetes-models/argo-cd/${apiVersion}`;
+  if (group === 'keda.sh') return `@kubernetes-models/keda/${apiVersion}`;
   return undefined;
 }
 
-/** Objects that could not be validated by any schema are errors too: nothing passes unchecked. */
+/** Model class of a kind from a kubernetes-models style module, or an error message. */
+async function modelValidator(
+  modulePath: string,
+  kind: string,
+): Promise<(new (o: unknown) => { validate(): void }) | string> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(modulePath)) as Record<string, unknown>;
+  } catch {
+    return `no schema module ${modulePath}`;
+  }
+  const Model = mod[kind] as (new (o: unknown) => { validate(): void }) | undefined;
+  return Model ?? `${modulePath} has no kind ${kind}`;
+}
+
+/**
+ * Validates one object. KEDA objects are checked twice: against the KEDA 2.20.2 CRD (closed) and the
+ * @kubernetes-models/keda model. Objects that no schema covers are errors too: nothing passes unchecked.
+ */
 export async function validateObject(obj: KubeObject): Promise<string[]> {
   const where = `${obj.kind}/${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? '?'}`;
   const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : ['', obj.apiVersion];
   crdValidators ??= loadCrdValidators();
   const crd = crdValidators.get(`${group}/${version}/${obj.kind}`);
-  if (crd) {
-    if (crd.validate(obj)) return [];
-    return (crd.validate.errors ?? []).map(
-      (e) => `${where}: ${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`,
+  const errors: string[] = [];
+  if (crd && !crd.validate(obj)) {
+    errors.push(
+      ...(crd.validate.errors ?? []).map(
+        (e) => `${where}: ${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`,
+      ),
     );
   }
   const modulePath = builtInModule(obj.apiVersion);
-  if (!modulePath) return [`${where}: no schema known for ${obj.apiVersion}`];
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(modulePath)) as Record<string, unknown>;
-  } catch {
-    return [`${where}: no schema module ${modulePath}`];
-  }
-  const Model = mod[obj.kind] as (new (o: unknown) => { validate(): void }) | undefined;
-  if (!Model) return [`${where}: ${modulePath} has no kind ${obj.kind}`];
+  if (!modulePath) return crd ? errors : [`${where}: no schema known for ${obj.apiVersion}`];
+  const Model = await modelValidator(modulePath, obj.kind);
+  if (typeof Model === 'string') return crd ? errors : [`${where}: ${Model}`];
   try {
     new Model(obj).validate();
-    return [];
   } catch (e) {
-    return [`${where}: ${(e as Error).message}`];
+    errors.push(`${where}: ${(e as Error).message}`);
   }
+  return errors;
 }
 
 /** Validates many objects; resolves to every error found (empty when all are valid). */
