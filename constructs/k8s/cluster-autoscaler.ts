@@ -92,6 +92,14 @@ export interface ClusterAutoscalerProps {
   readonly resources?: ContainerResources;
   /** Image repository and tag overrides. @default upstream image, tag pinned to the cluster's minor */
   readonly image?: ClusterAutoscalerImage;
+  /**
+   * Run the autoscaler's CapacityBuffer controller and buffer pod injection, so `CapacityBuffer`
+   * objects (e.g. from `Headroom` with `HeadroomMode.capacityBuffer()`) reserve capacity. Adds the
+   * flags and the RBAC rules the controller needs ({@link capacityBufferFlags}). Needs Kubernetes
+   * (and cluster-autoscaler) >= 1.34, and the `capacitybuffers.autoscaling.x-k8s.io` CRD installed.
+   * @default false
+   */
+  readonly capacityBuffers?: boolean;
 }
 
 /** Name of every object the construct emits (and of the leader-election Lease). */
@@ -105,6 +113,68 @@ export const CLUSTER_AUTOSCALER_PORT = 8085;
 const DEFAULT_REPOSITORY = 'registry.k8s.io/autoscaling/cluster-autoscaler';
 
 const READ = ['watch', 'list', 'get'];
+
+/** First Kubernetes (= cluster-autoscaler) minor with the CapacityBuffer controller. */
+export const CAPACITY_BUFFER_MIN_MINOR = 34;
+
+/*
+ * CapacityBuffer support, checked against kubernetes/autoscaler source, issues and PRs (as of 2026-09):
+ *
+ * - Flags: `--capacity-buffer-controller-enabled` ("Whether to enable the default controller for
+ *   capacity buffers") and `--capacity-buffer-pod-injection-enabled` ("Whether to enable pod list
+ *   processor that processes ready capacity buffers and injects fake pods"), both default false;
+ *   `cluster-autoscaler/config/flags/flags.go` (1.34 and master), added in PR #8540.
+ * - `--kube-api-content-type=application/json`: the buffer client inherits the global client
+ *   config, whose default protobuf cannot encode a CRD ("*v1beta1.CapacityBuffer does not implement
+ *   the protobuf marshalling interface"; issue #8855). Master pins JSON for that client only since
+ *   PR #9603 (2026-05), which is not known to be in the 1.34/1.35 patches pinned here.
+ * - From 1.36 the controller resolves each buffer's pod with a server-side dry-run pod create and
+ *   keeps a managed PodTemplate also for `podTemplateRef` buffers (PR #9265, merged 2026-02 after
+ *   the 1.35 branch; inferred for 1.36, not read from the v1.36.1 tag). The dry run needs
+ *   `create` on pods in every namespace, i.e. the power to run any pod; we turn it off
+ *   (`--capacity-buffer-pod-dry-run-enabled=false`, its flag in master's flags.go) rather than
+ *   grant that, and grant only PodTemplate writes.
+ * - RBAC: upstream's Helm chart gained CapacityBuffer rules only in PR #9933 (2026-07: buffers,
+ *   their status, PodTemplate writes, Deployment reads). The buffer client
+ *   (`capacitybuffer/client/client.go`) lists/watches capacitybuffers, updates their status, and
+ *   runs informers on podtemplates, deployments, replicasets, statefulsets, jobs,
+ *   replicationcontrollers and (with the 1.35 quota integration, release issue #8960)
+ *   resourcequotas; the base rules already cover replicasets, statefulsets, jobs and
+ *   replicationcontrollers. `scalableRef` buffers read `/scale` of arbitrary kinds; Headroom uses
+ *   only `podTemplateRef`, so no scale access is granted (upstream logs the ClusterRole to
+ *   aggregate when one is needed, `capacitybuffer/controller/rbac.go`).
+ */
+
+/** The flags `capacityBuffers: true` adds, for a Kubernetes minor. */
+export function capacityBufferFlags(version: KubernetesVersion): string[] {
+  return [
+    '--capacity-buffer-controller-enabled=true',
+    '--capacity-buffer-pod-injection-enabled=true',
+    '--kube-api-content-type=application/json',
+    ...(version.minor >= 36 ? ['--capacity-buffer-pod-dry-run-enabled=false'] : []),
+  ];
+}
+
+/** The ClusterRole rules `capacityBuffers: true` adds (see the sources above). */
+function capacityBufferRules(version: KubernetesVersion): k8s.PolicyRule[] {
+  const rules: k8s.PolicyRule[] = [
+    { apiGroups: ['autoscaling.x-k8s.io'], resources: ['capacitybuffers'], verbs: READ },
+    {
+      apiGroups: ['autoscaling.x-k8s.io'],
+      resources: ['capacitybuffers/status'],
+      verbs: ['update', 'patch'],
+    },
+    { apiGroups: [''], resources: ['podtemplates'], verbs: READ },
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: READ },
+  ];
+  if (version.minor >= 35) {
+    rules.push({ apiGroups: [''], resources: ['resourcequotas'], verbs: READ });
+  }
+  if (version.minor >= 36) {
+    rules.push({ apiGroups: [''], resources: ['podtemplates'], verbs: ['create', 'update', 'patch'] });
+  }
+  return rules;
+}
 
 /**
  * ClusterRole rules, equal to upstream's AWS manifest
@@ -200,6 +270,8 @@ export class ClusterAutoscaler extends Construct {
   readonly image: string;
   /** The resolved, validated profile. */
   readonly profile: AutoscalerProfile;
+  /** Whether the CapacityBuffer controller and buffer pod injection are on. */
+  readonly capacityBuffers: boolean;
 
   constructor(scope: Construct, id: string, props: ClusterAutoscalerProps) {
     super(scope, id);
@@ -246,6 +318,18 @@ export class ClusterAutoscaler extends Construct {
 
     this.image = resolveImage(props.image ?? {}, version);
 
+    this.capacityBuffers = props.capacityBuffers ?? false;
+    if (typeof this.capacityBuffers !== 'boolean') {
+      throw new PropError('capacityBuffers', this.capacityBuffers, 'must be a boolean');
+    }
+    if (this.capacityBuffers && version.minor < CAPACITY_BUFFER_MIN_MINOR) {
+      throw new PropError(
+        'capacityBuffers',
+        true,
+        `needs Kubernetes >= 1.${CAPACITY_BUFFER_MIN_MINOR} (the cluster runs ${version.version}): cluster-autoscaler has no CapacityBuffer controller before 1.${CAPACITY_BUFFER_MIN_MINOR}`,
+      );
+    }
+
     const replicas = props.replicas ?? 1;
     checkInteger('replicas', replicas, 1);
 
@@ -259,6 +343,7 @@ export class ClusterAutoscaler extends Construct {
       ...clusterAutoscalerFlags(this.profile, props.cloudProvider.cloud, clusterName),
       `--address=:${CLUSTER_AUTOSCALER_PORT}`,
       `--namespace=${this.namespace}`,
+      ...(this.capacityBuffers ? capacityBufferFlags(version) : []),
     ].sort();
 
     const annotations = props.serviceAccountAnnotations ?? {};
@@ -285,7 +370,10 @@ export class ClusterAutoscaler extends Construct {
       // The pod opts in below; nothing else should get this identity's token by default.
       automountServiceAccountToken: false,
     });
-    new k8s.KubeClusterRole(this, 'ClusterRole', { metadata: meta(false), rules: clusterRules(version) });
+    new k8s.KubeClusterRole(this, 'ClusterRole', {
+      metadata: meta(false),
+      rules: [...clusterRules(version), ...(this.capacityBuffers ? capacityBufferRules(version) : [])],
+    });
     new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
       metadata: meta(false),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },

@@ -1,6 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { CAPACITY_BUFFER_MIN_MINOR, ClusterAutoscaler } from './cluster-autoscaler.js';
 import { ClusterChart, hasSpotCapacity } from './cluster-info.js';
 import { ScaledObject } from './keda/scaled-object.js';
 import { Trigger, checkCron, checkTimezone } from './keda/trigger.js';
@@ -132,7 +133,8 @@ export class HeadroomMode {
   /**
    * A cluster-autoscaler `CapacityBuffer` referencing a PodTemplate: the autoscaler keeps room for the
    * pods without running any. Needs Kubernetes (and cluster-autoscaler) ≥ 1.34 with the autoscaler's
-   * capacity-buffer controller enabled, and a fixed replica count.
+   * capacity-buffer controller enabled (`ClusterAutoscaler` prop `capacityBuffers: true`; checked at
+   * synth when the autoscaler is in the same ClusterChart), and a fixed replica count.
    */
   static capacityBuffer(): HeadroomMode {
     return new HeadroomMode('capacity-buffer');
@@ -162,9 +164,6 @@ export interface HeadroomProps {
   /** Pause image, pinned. @default 'registry.k8s.io/pause:3.10' */
   readonly image?: string;
 }
-
-/** Minimum Kubernetes minor whose cluster-autoscaler has CapacityBuffer. */
-const CAPACITY_BUFFER_MIN_MINOR = 34;
 
 /**
  * Node headroom ahead of demand (cluster-autoscaler overprovisioning): placeholder pods, sized like a
@@ -221,6 +220,7 @@ export class Headroom extends Construct {
 
     if ((props.mode ?? HeadroomMode.pauseDeployment()).kind === 'capacity-buffer') {
       this.createCapacityBuffer(props, this.podTemplate(props, image, undefined));
+      this.node.addValidation({ validate: () => this.validateBufferController() });
     } else {
       this.priorityClassName = props.priorityClassName ?? 'elasticai-headroom';
       checkDnsSubdomain('priorityClassName', this.priorityClassName);
@@ -377,6 +377,23 @@ export class Headroom extends Construct {
         replicas: scaling.replicas,
       },
     });
+  }
+
+  /**
+   * A CapacityBuffer does nothing unless the autoscaler runs its buffer controller. When the chart
+   * holds the ClusterAutoscaler, it must have `capacityBuffers: true`; with none in the chart (AKS's
+   * managed autoscaler, or one installed elsewhere) there is nothing to check here.
+   */
+  private validateBufferController(): string[] {
+    const chart = ClusterChart.find(this);
+    if (!chart) return [];
+    return chart.node
+      .findAll()
+      .filter((c): c is ClusterAutoscaler => c instanceof ClusterAutoscaler && !c.capacityBuffers)
+      .map(
+        (ca) =>
+          `mode: capacity-buffer headroom "${this.namespace}/${this.name}" needs the CapacityBuffer controller, but ClusterAutoscaler "${ca.node.path}" in the same chart runs without it; set capacityBuffers: true on it`,
+      );
   }
 
   private validatePlacement(): string[] {

@@ -359,6 +359,130 @@ describe('ClusterAutoscaler', () => {
     });
   });
 
+  describe('capacity buffers', () => {
+    const BUFFER_FLAGS = [
+      '--capacity-buffer-controller-enabled=true',
+      '--capacity-buffer-pod-injection-enabled=true',
+      '--kube-api-content-type=application/json',
+    ];
+
+    it('adds no capacity-buffer flags by default, even where the controller exists', () => {
+      // GIVEN / WHEN
+      const { autoscaler } = synthAutoscaler({}, KubernetesVersion.V1_35);
+      // THEN
+      assert.equal(autoscaler.capacityBuffers, false);
+      assert.deepEqual(
+        autoscaler.flags.filter((f) => f.startsWith('--capacity-buffer') || f.startsWith('--kube-api')),
+        [],
+      );
+    });
+
+    it('enables the controller and pod injection, with JSON for the CRD client, on 1.34', async () => {
+      // GIVEN / WHEN
+      const { objects, autoscaler } = synthAutoscaler({ capacityBuffers: true }, KubernetesVersion.V1_34);
+      // THEN
+      assert.equal(autoscaler.capacityBuffers, true);
+      for (const flag of BUFFER_FLAGS) assert.ok(autoscaler.flags.includes(flag), `missing ${flag}`);
+      assert.ok(!autoscaler.flags.some((f) => f.startsWith('--capacity-buffer-pod-dry-run')));
+      assert.deepEqual([...autoscaler.flags], [...autoscaler.flags].sort());
+      assert.deepEqual(container(objects).command, ['/cluster-autoscaler', ...autoscaler.flags]);
+      assert.deepEqual(await validateAll(objects), []);
+    });
+
+    it('turns the dry-run pod resolution off from 1.36 instead of granting pod creation', () => {
+      // GIVEN / WHEN
+      const { autoscaler } = synthAutoscaler({ capacityBuffers: true }, KubernetesVersion.V1_36);
+      // THEN
+      for (const flag of [...BUFFER_FLAGS, '--capacity-buffer-pod-dry-run-enabled=false']) {
+        assert.ok(autoscaler.flags.includes(flag), `missing ${flag}`);
+      }
+    });
+
+    it('grants no capacity-buffer RBAC by default', () => {
+      // GIVEN / WHEN
+      const cr = clusterRules(synthAutoscaler({}, KubernetesVersion.V1_36).objects);
+      // THEN
+      assert.deepEqual(verbsOn(cr, 'autoscaling.x-k8s.io', 'capacitybuffers'), []);
+      assert.deepEqual(verbsOn(cr, 'autoscaling.x-k8s.io', 'capacitybuffers/status'), []);
+      assert.deepEqual(verbsOn(cr, '', 'podtemplates'), []);
+      assert.deepEqual(verbsOn(cr, 'apps', 'deployments'), []);
+      assert.deepEqual(verbsOn(cr, '', 'resourcequotas'), []);
+    });
+
+    it('lets the controller read buffers and their templates and write buffer status on 1.34', async () => {
+      // GIVEN / WHEN
+      const { objects } = synthAutoscaler({ capacityBuffers: true }, KubernetesVersion.V1_34);
+      const cr = clusterRules(objects);
+      // THEN
+      assert.equal(cr.length, 13 + 4);
+      assert.deepEqual(verbsOn(cr, 'autoscaling.x-k8s.io', 'capacitybuffers'), ['get', 'list', 'watch']);
+      assert.deepEqual(verbsOn(cr, 'autoscaling.x-k8s.io', 'capacitybuffers/status'), ['patch', 'update']);
+      assert.deepEqual(verbsOn(cr, '', 'podtemplates'), ['get', 'list', 'watch']);
+      assert.deepEqual(verbsOn(cr, 'apps', 'deployments'), ['get', 'list', 'watch']);
+      assert.deepEqual(verbsOn(cr, '', 'resourcequotas'), []);
+      assert.deepEqual(await validateAll(objects), []);
+    });
+
+    it('adds resource-quota reads from 1.35 and PodTemplate writes from 1.36', () => {
+      // GIVEN / WHEN
+      const v135 = clusterRules(synthAutoscaler({ capacityBuffers: true }, KubernetesVersion.V1_35).objects);
+      const v136 = clusterRules(synthAutoscaler({ capacityBuffers: true }, KubernetesVersion.V1_36).objects);
+      // THEN
+      assert.deepEqual(verbsOn(v135, '', 'resourcequotas'), ['get', 'list', 'watch']);
+      assert.deepEqual(verbsOn(v135, '', 'podtemplates'), ['get', 'list', 'watch']);
+      assert.deepEqual(verbsOn(v136, '', 'resourcequotas'), ['get', 'list', 'watch']);
+      assert.deepEqual(verbsOn(v136, '', 'podtemplates'), [
+        'create',
+        'get',
+        'list',
+        'patch',
+        'update',
+        'watch',
+      ]);
+    });
+
+    it('still uses no wildcards, creates no pods and writes no buffers or workloads', () => {
+      // GIVEN / WHEN
+      const { objects } = synthAutoscaler({ capacityBuffers: true }, KubernetesVersion.V1_36);
+      const cr = clusterRules(objects);
+      // THEN
+      for (const rule of [...cr, ...roleRules(objects)]) {
+        assert.ok(!rule.verbs.includes('*'), JSON.stringify(rule));
+        assert.ok(!rule.resources.includes('*'), JSON.stringify(rule));
+        assert.ok(!rule.apiGroups.includes('*'), JSON.stringify(rule));
+      }
+      assert.ok(!verbsOn(cr, '', 'pods').includes('create'));
+      assert.deepEqual(verbsOn(cr, 'autoscaling.x-k8s.io', 'capacitybuffers'), ['get', 'list', 'watch']);
+      assert.deepEqual(verbsOn(cr, 'apps', 'deployments'), ['get', 'list', 'watch']);
+      assert.deepEqual(verbsOn(cr, '', 'secrets'), []);
+    });
+
+    it('is refused below Kubernetes 1.34, naming capacityBuffers and the version', () => {
+      // GIVEN / WHEN / THEN
+      assertPropError(
+        () => synthAutoscaler({ capacityBuffers: true }, KubernetesVersion.V1_33),
+        'capacityBuffers',
+        'needs Kubernetes >= 1.34 (the cluster runs 1.33)',
+      );
+      assertPropError(
+        () =>
+          new ClusterAutoscaler(Testing.chart(), 'ca', {
+            ...BASE,
+            clusterName: 'standalone',
+            kubernetesVersion: KubernetesVersion.V1_29,
+            capacityBuffers: true,
+          }),
+        'capacityBuffers',
+        '1.29',
+      );
+    });
+
+    it('accepts capacityBuffers: false on any version', () => {
+      // GIVEN / WHEN / THEN
+      assert.equal(synthAutoscaler({ capacityBuffers: false }).autoscaler.capacityBuffers, false);
+    });
+  });
+
   describe('ServiceAccount', () => {
     it('carries the IRSA role annotation', () => {
       // GIVEN

@@ -9,6 +9,7 @@ import {
   type HeadroomProps,
   HeadroomScaling,
 } from '../../constructs/k8s/headroom.js';
+import { CloudProvider, ClusterAutoscaler } from '../../constructs/k8s/cluster-autoscaler.js';
 import { KubernetesVersion } from '../../constructs/k8s/kubernetes-version.js';
 import { Placement } from '../../constructs/k8s/placement.js';
 import { only, synth, testChart, testCluster } from '../support/chart.js';
@@ -200,6 +201,70 @@ describe('Headroom', () => {
       const [container] = template.template.spec.containers;
       assert.deepEqual(container.resources.requests, { cpu: '1000m', memory: '2048Mi' });
       assert.equal(template.template.spec.priorityClassName, undefined);
+      assert.deepEqual(await validateAll(objects), []);
+    });
+
+    describe('with a ClusterAutoscaler in the same chart', () => {
+      function synthWithAutoscaler(capacityBuffers: boolean | undefined, mode: HeadroomMode): KubeObject[] {
+        const chart = testChart(v134);
+        new ClusterAutoscaler(chart, 'ca', {
+          cloudProvider: CloudProvider.aws(),
+          ...(capacityBuffers === undefined ? {} : { capacityBuffers }),
+        });
+        new Headroom(chart, 'headroom', { ...BASE, mode });
+        return synth(chart);
+      }
+
+      it('fails at synth when the autoscaler runs without the CapacityBuffer controller', () => {
+        // GIVEN / WHEN / THEN
+        assert.throws(
+          () => synthWithAutoscaler(undefined, HeadroomMode.capacityBuffer()),
+          (e: Error) => {
+            assert.match(
+              e.message,
+              /mode: capacity-buffer headroom "elasticai\/headroom" needs the CapacityBuffer controller, but ClusterAutoscaler "test\/ca" in the same chart runs without it; set capacityBuffers: true on it/,
+            );
+            return true;
+          },
+        );
+      });
+
+      it('fails the same way with capacityBuffers: false', () => {
+        // GIVEN / WHEN / THEN
+        assert.throws(
+          () => synthWithAutoscaler(false, HeadroomMode.capacityBuffer()),
+          /ClusterAutoscaler "test\/ca" .*set capacityBuffers: true/,
+        );
+      });
+
+      it('passes when the autoscaler has capacityBuffers: true', async () => {
+        // GIVEN / WHEN
+        const objects = synthWithAutoscaler(true, HeadroomMode.capacityBuffer());
+        // THEN
+        assert.equal(only(objects, 'CapacityBuffer').metadata?.name, 'headroom');
+        const ca = only(objects, 'Deployment', 'cluster-autoscaler') as Json;
+        assert.ok(
+          ca.spec.template.spec.containers[0].command.includes('--capacity-buffer-controller-enabled=true'),
+        );
+        assert.deepEqual(await validateAll(objects), []);
+      });
+
+      it('does not constrain pause-deployment headroom', async () => {
+        // GIVEN / WHEN
+        const objects = synthWithAutoscaler(undefined, HeadroomMode.pauseDeployment());
+        // THEN
+        assert.equal(only(objects, 'Deployment', 'headroom').metadata?.namespace, 'elasticai');
+        assert.deepEqual(await validateAll(objects), []);
+      });
+    });
+
+    it('passes without a ClusterAutoscaler in the chart (managed or installed elsewhere)', async () => {
+      // GIVEN
+      const aks = testCluster({ cloud: 'azure', kubernetesVersion: KubernetesVersion.V1_35 });
+      // WHEN
+      const objects = synthHeadroom({ mode: HeadroomMode.capacityBuffer() }, aks);
+      // THEN
+      assert.equal((only(objects, 'CapacityBuffer') as Json).apiVersion, 'autoscaling.x-k8s.io/v1beta1');
       assert.deepEqual(await validateAll(objects), []);
     });
 
