@@ -145,7 +145,8 @@ function shopTenant(
         requests: Size.gibibytes(sizing.quotaCores * 2),
         limits: Size.gibibytes(sizing.quotaCores * 2),
       },
-      pods: sizing.web.max + sizing.checkout.max + sizing.workerMax + 20,
+      // Every workload at max replicas plus the 25% rollout surge, and room for ad-hoc pods.
+      pods: Math.ceil((sizing.web.max + sizing.checkout.max + sizing.workerMax) * 1.25) + 20,
     },
     ingress: [TenantIngress.fromNamespace('ingress', [TenantPort.tcp(8080)])],
     // Cloud APIs (SQS / Service Bus, STS / Entra ID token exchange) over HTTPS; never the private ranges.

@@ -10,8 +10,14 @@ import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from './pod-security.js';
-import { type ContainerResources, renderResources } from './resources.js';
-import type { IScalableWorkload, ScaledResource } from './scalable-workload.js';
+import { type ContainerResources, renderResources, resourceAmounts } from './resources.js';
+import {
+  type IQuotaConsumer,
+  type IScalableWorkload,
+  type PeakDemand,
+  type ScaledResource,
+  peakDemandOf,
+} from './scalable-workload.js';
 import { renderScalingBehavior } from './scaling-behavior.js';
 import { Tenant } from './tenant.js';
 import { PropError, checkDnsLabel, checkImage, checkInteger, checkMinMax } from './validation.js';
@@ -71,6 +77,9 @@ export interface AutoscaledWorkloadProps {
   readonly runAsUser?: number;
 }
 
+/** Rolling-update surge, as a fraction of replicas (`maxSurge: 25%`). */
+const ROLLOUT_SURGE = 0.25;
+
 const CREDENTIAL_NAME =
   /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIAL|CONNECTION_STRING)/i;
 
@@ -79,7 +88,7 @@ const CREDENTIAL_NAME =
  * autoscaling/v2 HPA or a KEDA ScaledObject), with Pod Security "restricted", zone spread and
  * spot/on-demand placement that works on EKS and AKS.
  */
-export class AutoscaledWorkload extends Construct implements IScalableWorkload {
+export class AutoscaledWorkload extends Construct implements IScalableWorkload, IQuotaConsumer {
   readonly apiVersion = 'apps/v1';
   readonly kind = 'Deployment';
   readonly name: string;
@@ -89,6 +98,11 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload {
   readonly placement: Placement;
   /** The ScaledObject when scaled by KEDA. */
   readonly scaledObject?: ScaledObject;
+  /**
+   * Max replicas plus the rolling update's 25% surge (`maxUnavailable: 0`), for quota checks: a
+   * rollout at max scale needs room for the surge pods too.
+   */
+  readonly peakDemand: PeakDemand;
   private readonly scaling: WorkloadScaling;
 
   constructor(scope: Construct, id: string, props: AutoscaledWorkloadProps) {
@@ -117,6 +131,9 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload {
     this.scaling = props.scaling;
     this.placement = props.placement ?? Placement.onDemandOnly();
     this.selector = { 'app.kubernetes.io/name': this.name };
+
+    const peakPods = props.replicas.max + Math.ceil(props.replicas.max * ROLLOUT_SURGE);
+    this.peakDemand = peakDemandOf(peakPods, [resourceAmounts('resources', props.resources)]);
 
     this.createServiceAccount(props);
     this.createDeployment(props);
@@ -176,7 +193,7 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload {
         strategy: {
           type: 'RollingUpdate',
           rollingUpdate: {
-            maxSurge: k8s.IntOrString.fromString('25%'),
+            maxSurge: k8s.IntOrString.fromString(`${ROLLOUT_SURGE * 100}%`),
             maxUnavailable: k8s.IntOrString.fromNumber(0),
           },
         },

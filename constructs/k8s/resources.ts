@@ -1,4 +1,4 @@
-import type { Size } from 'cdk8s';
+import { type Size, SizeRoundingBehavior } from 'cdk8s';
 import { k8s, type Cpu } from 'cdk8s-plus-28';
 import { PropError } from './validation.js';
 
@@ -21,39 +21,81 @@ export interface ContainerResources {
   };
 }
 
+/** Validated requests and limits of one container, in millicores and KiB, defaults applied. */
+export interface ResourceAmounts {
+  readonly cpuRequestMillis: number;
+  readonly cpuLimitMillis: number;
+  readonly memoryRequestKiB: number;
+  readonly memoryLimitKiB: number;
+}
+
 /** CPU amount in millicores from cdk8s-plus's Cpu ("250m" or "1.5"). */
 export function cpuMillis(cpu: Cpu): number {
   const amount = cpu.amount;
   return amount.endsWith('m') ? Number(amount.slice(0, -1)) : Math.round(Number(amount) * 1000);
 }
 
-/** Renders validated requests and limits; `prop` names the resources prop in error messages. */
-export function renderResources(prop: string, resources: ContainerResources): k8s.ResourceRequirements {
+function kib(size: Size): number {
+  return size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+}
+
+/**
+ * Validates resources and applies the defaults (CPU limit 2× request, memory limit = request);
+ * `prop` names the resources prop in error messages.
+ */
+export function resourceAmounts(prop: string, resources: ContainerResources): ResourceAmounts {
   const cpuRequest = cpuMillis(resources.cpu.request);
   const cpuLimit = resources.cpu.limit ? cpuMillis(resources.cpu.limit) : cpuRequest * 2;
-  const memRequest = resources.memory.request.toMebibytes();
-  const memLimit = resources.memory.limit ? resources.memory.limit.toMebibytes() : memRequest;
+  const memRequest = kib(resources.memory.request);
+  const memLimit = resources.memory.limit ? kib(resources.memory.limit) : memRequest;
   if (!(cpuRequest > 0))
     throw new PropError(`${prop}.cpu.request`, resources.cpu.request.amount, 'must be > 0');
-  if (!(memRequest > 0)) throw new PropError(`${prop}.memory.request`, `${memRequest}Mi`, 'must be > 0');
+  if (!(memRequest > 0)) {
+    throw new PropError(`${prop}.memory.request`, resources.memory.request.asString(), 'must be > 0');
+  }
   if (cpuLimit < cpuRequest) {
-    throw new PropError(`${prop}.cpu.limit`, `${cpuLimit}m`, `must be >= cpu.request (${cpuRequest}m)`);
+    throw new PropError(
+      `${prop}.cpu.limit`,
+      formatCpu(cpuLimit),
+      `must be >= cpu.request (${formatCpu(cpuRequest)})`,
+    );
   }
   if (memLimit < memRequest) {
     throw new PropError(
       `${prop}.memory.limit`,
-      `${memLimit}Mi`,
-      `must be >= memory.request (${memRequest}Mi)`,
+      formatMemory(memLimit),
+      `must be >= memory.request (${formatMemory(memRequest)})`,
     );
   }
   return {
+    cpuRequestMillis: cpuRequest,
+    cpuLimitMillis: cpuLimit,
+    memoryRequestKiB: memRequest,
+    memoryLimitKiB: memLimit,
+  };
+}
+
+/** Millicores as a Kubernetes quantity string ("250m", "2000m"). */
+export function formatCpu(millis: number): string {
+  return `${millis}m`;
+}
+
+/** KiB as a Kubernetes quantity string, in Mi when exact ("512Mi", "2048Mi"), else Ki. */
+export function formatMemory(kibibytes: number): string {
+  return kibibytes % 1024 === 0 ? `${kibibytes / 1024}Mi` : `${Math.ceil(kibibytes)}Ki`;
+}
+
+/** Renders validated requests and limits; `prop` names the resources prop in error messages. */
+export function renderResources(prop: string, resources: ContainerResources): k8s.ResourceRequirements {
+  const a = resourceAmounts(prop, resources);
+  return {
     requests: {
-      cpu: k8s.Quantity.fromString(`${cpuRequest}m`),
-      memory: k8s.Quantity.fromString(`${memRequest}Mi`),
+      cpu: k8s.Quantity.fromString(formatCpu(a.cpuRequestMillis)),
+      memory: k8s.Quantity.fromString(formatMemory(a.memoryRequestKiB)),
     },
     limits: {
-      cpu: k8s.Quantity.fromString(`${cpuLimit}m`),
-      memory: k8s.Quantity.fromString(`${memLimit}Mi`),
+      cpu: k8s.Quantity.fromString(formatCpu(a.cpuLimitMillis)),
+      memory: k8s.Quantity.fromString(formatMemory(a.memoryLimitKiB)),
     },
   };
 }

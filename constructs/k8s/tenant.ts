@@ -2,6 +2,7 @@ import { Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu, k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { cpuMillis } from './resources.js';
+import { isQuotaConsumer } from './scalable-workload.js';
 import { PropError, checkDnsLabel, checkDnsSubdomain, checkInteger, checkNonEmpty } from './validation.js';
 
 /** Label every tenant namespace carries, value the tenant's name. */
@@ -254,18 +255,73 @@ export class Tenant extends Construct {
       },
     });
 
+    const quota = renderQuota(props.quota ?? {});
     new k8s.KubeResourceQuota(this, 'quota', {
       metadata: this.meta('tenant-quota'),
-      spec: { hard: renderQuota(props.quota ?? {}) },
+      spec: { hard: quota.hard },
     });
 
+    const limits = renderLimits(props.containerLimits ?? {});
     new k8s.KubeLimitRange(this, 'limits', {
       metadata: this.meta('tenant-limits'),
-      spec: { limits: [renderLimits(props.containerLimits ?? {})] },
+      spec: { limits: [limits.item] },
     });
+    this.node.addValidation({ validate: () => this.checkPeakDemand(quota.compute, limits.max) });
 
     this.addNetworkPolicies(props);
     this.addRbac(props.allowSecretsRead ?? false);
+  }
+
+  /**
+   * Every workload in the tenant must fit the LimitRange, and all of them at their max replicas (plus
+   * rollout surge) must fit the quota together; otherwise the API server rejects pods and the
+   * autoscaler silently stops short of its max.
+   */
+  private checkPeakDemand(quota: ComputeQuota, max: { cpuMillis: number; memoryKiB: number }): string[] {
+    const consumers = this.node.findAll().filter(isQuotaConsumer);
+    const errors = consumers
+      .filter((c) => c.namespace !== this.namespace)
+      .map(
+        (c) =>
+          `namespace: ${c.kind} ${c.name} is inside Tenant "${this.namespace}" but targets namespace "${c.namespace}"`,
+      );
+    for (const c of consumers) {
+      const biggest = c.peakDemand.containers;
+      const cpu = Math.max(...biggest.map((a) => a.cpuLimitMillis));
+      const mem = Math.max(...biggest.map((a) => a.memoryLimitKiB));
+      if (cpu > max.cpuMillis) {
+        errors.push(
+          `containerLimits.max.cpu: ${showCpu(max.cpuMillis)} is below the cpu limit ${showCpu(cpu)} of ${c.kind} ${c.namespace}/${c.name}; the API server would reject its pods`,
+        );
+      }
+      if (mem > max.memoryKiB) {
+        errors.push(
+          `containerLimits.max.memory: ${showMem(max.memoryKiB)} is below the memory limit ${showMem(mem)} of ${c.kind} ${c.namespace}/${c.name}; the API server would reject its pods`,
+        );
+      }
+    }
+    const checks: [string, keyof ComputeQuota, (n: number) => string][] = [
+      ['quota.cpu.requests', 'cpuRequestMillis', showCpu],
+      ['quota.cpu.limits', 'cpuLimitMillis', showCpu],
+      ['quota.memory.requests', 'memoryRequestKiB', showMem],
+      ['quota.memory.limits', 'memoryLimitKiB', showMem],
+      ['quota.pods', 'pods', String],
+    ];
+    for (const [prop, key, show] of checks) {
+      const need = consumers.reduce(
+        (n, c) => n + (key === 'pods' ? c.peakDemand.pods : c.peakDemand.total[key]),
+        0,
+      );
+      if (need > quota[key]) {
+        const who = consumers.map(
+          (c) => `${c.name} ${show(key === 'pods' ? c.peakDemand.pods : c.peakDemand.total[key])}`,
+        );
+        errors.push(
+          `${prop}: ${show(quota[key])} cannot hold the tenant's workloads at max replicas plus rollout surge, which need ${show(need)} (${who.join(', ')})`,
+        );
+      }
+    }
+    return errors;
   }
 
   private meta(name: string): k8s.ObjectMeta {
@@ -468,7 +524,16 @@ function checkNotBelow(
   if (value < other) throw new PropError(prop, show(value), `must be >= ${otherProp} (${show(other)})`);
 }
 
-function renderQuota(quota: TenantQuota): Record<string, k8s.Quantity> {
+/** The quota's compute limits as numbers (millicores, KiB, pods), for the peak-demand check. */
+interface ComputeQuota {
+  readonly cpuRequestMillis: number;
+  readonly cpuLimitMillis: number;
+  readonly memoryRequestKiB: number;
+  readonly memoryLimitKiB: number;
+  readonly pods: number;
+}
+
+function renderQuota(quota: TenantQuota): { hard: Record<string, k8s.Quantity>; compute: ComputeQuota } {
   const cpuReq = positiveCpu('quota.cpu.requests', quota.cpu?.requests ?? Cpu.units(4));
   const cpuLim = positiveCpu('quota.cpu.limits', quota.cpu?.limits ?? Cpu.units(8));
   checkNotBelow('quota.cpu.limits', cpuLim, 'quota.cpu.requests', cpuReq, showCpu);
@@ -489,7 +554,7 @@ function renderQuota(quota: TenantQuota): Record<string, k8s.Quantity> {
   const storageKib = storage.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
   if (!(storageKib >= 0)) throw new PropError('quota.storage', storage.asString(), 'must be >= 0');
   const count = (n: number) => k8s.Quantity.fromString(String(n));
-  return {
+  const hard = {
     'requests.cpu': cpuQuantity(cpuReq),
     'limits.cpu': cpuQuantity(cpuLim),
     'requests.memory': memoryQuantity(memReq),
@@ -501,9 +566,22 @@ function renderQuota(quota: TenantQuota): Record<string, k8s.Quantity> {
     persistentvolumeclaims: count(pvcs),
     'requests.storage': memoryQuantity(storageKib),
   };
+  return {
+    hard,
+    compute: {
+      cpuRequestMillis: cpuReq,
+      cpuLimitMillis: cpuLim,
+      memoryRequestKiB: memReq,
+      memoryLimitKiB: memLim,
+      pods,
+    },
+  };
 }
 
-function renderLimits(limits: TenantContainerLimits): k8s.LimitRangeItem {
+function renderLimits(limits: TenantContainerLimits): {
+  item: k8s.LimitRangeItem;
+  max: { cpuMillis: number; memoryKiB: number };
+} {
   const p = 'containerLimits';
   const reqCpu = positiveCpu(`${p}.defaultRequest.cpu`, limits.defaultRequest?.cpu ?? Cpu.millis(100));
   const reqMem = positiveMemory(
@@ -519,9 +597,12 @@ function renderLimits(limits: TenantContainerLimits): k8s.LimitRangeItem {
   checkNotBelow(`${p}.max.cpu`, maxCpu, `${p}.default.cpu`, defCpu, showCpu);
   checkNotBelow(`${p}.max.memory`, maxMem, `${p}.default.memory`, defMem, showMem);
   return {
-    type: 'Container',
-    defaultRequest: { cpu: cpuQuantity(reqCpu), memory: memoryQuantity(reqMem) },
-    default: { cpu: cpuQuantity(defCpu), memory: memoryQuantity(defMem) },
-    max: { cpu: cpuQuantity(maxCpu), memory: memoryQuantity(maxMem) },
+    item: {
+      type: 'Container',
+      defaultRequest: { cpu: cpuQuantity(reqCpu), memory: memoryQuantity(reqMem) },
+      default: { cpu: cpuQuantity(defCpu), memory: memoryQuantity(defMem) },
+      max: { cpu: cpuQuantity(maxCpu), memory: memoryQuantity(maxMem) },
+    },
+    max: { cpuMillis: maxCpu, memoryKiB: maxMem },
   };
 }

@@ -9,7 +9,8 @@ import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from '../pod-security.js';
-import { type ContainerResources, renderResources } from '../resources.js';
+import { type ContainerResources, renderResources, resourceAmounts } from '../resources.js';
+import { type IQuotaConsumer, type PeakDemand, peakDemandOf } from '../scalable-workload.js';
 import {
   PropError,
   checkDnsLabel,
@@ -193,10 +194,13 @@ const CONTAINER_NAME = 'job';
  * A KEDA `ScaledJob` (keda.sh/v1alpha1): runs one Kubernetes Job per unit of queued work, up to
  * `maxReplicas` at once, with a restricted, resource-bounded pod template.
  */
-export class ScaledJob extends Construct {
+export class ScaledJob extends Construct implements IQuotaConsumer {
+  readonly kind = 'ScaledJob';
   readonly name: string;
   readonly namespace: string;
   readonly placement: Placement;
+  /** `maxReplicas` Jobs of one pod each, for the tenant's quota check. */
+  readonly peakDemand: PeakDemand;
 
   constructor(scope: Construct, id: string, props: ScaledJobProps) {
     super(scope, id);
@@ -221,6 +225,9 @@ export class ScaledJob extends Construct {
     checkInteger('minReplicas', minReplicas, 0);
     checkInteger('maxReplicas', props.maxReplicas, 1);
     checkMinMax('minReplicas', minReplicas, 'maxReplicas', props.maxReplicas);
+    this.peakDemand = peakDemandOf(props.maxReplicas, [
+      resourceAmounts('job.resources', props.job.resources),
+    ]);
 
     const spec: Record<string, unknown> = { jobTargetRef: this.renderJob(props.job) };
     if (props.pollingInterval !== undefined) {
