@@ -14,7 +14,7 @@ import { Trigger } from '../../constructs/k8s/keda/trigger.js';
 import { Pause } from '../../constructs/k8s/keda/scaled-object.js';
 import { WorkloadIdentity } from '../../constructs/k8s/workload-identity.js';
 import { WorkloadScaling } from '../../constructs/k8s/workload-scaling.js';
-import { only, synth, testChart, testCluster } from '../support/chart.js';
+import { only, synth, testChart, testCluster, type Json } from '../support/chart.js';
 import { validateAll, type KubeObject } from '../support/validate.js';
 
 const BASE: AutoscaledWorkloadProps = {
@@ -32,8 +32,6 @@ function synthWorkload(overrides: Partial<AutoscaledWorkloadProps> = {}): KubeOb
   return synth(chart);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 const podSpec = (objects: KubeObject[]): Json => (only(objects, 'Deployment').spec as Json).template.spec;
 
 describe('AutoscaledWorkload', () => {

@@ -11,11 +11,8 @@ import {
 } from '../../constructs/k8s/cluster-autoscaler.js';
 import { KubernetesVersion } from '../../constructs/k8s/kubernetes-version.js';
 import { PropError } from '../../constructs/k8s/validation.js';
-import { only, synth, testChart, testCluster } from '../support/chart.js';
+import { only, synth, testChart, testCluster, type Json } from '../support/chart.js';
 import { validateAll, type KubeObject } from '../support/validate.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 
 interface Rule {
   apiGroups: string[];

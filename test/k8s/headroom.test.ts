@@ -12,11 +12,8 @@ import {
 import { CloudProvider, ClusterAutoscaler } from '../../constructs/k8s/cluster-autoscaler.js';
 import { KubernetesVersion } from '../../constructs/k8s/kubernetes-version.js';
 import { Placement } from '../../constructs/k8s/placement.js';
-import { only, synth, testChart, testCluster } from '../support/chart.js';
+import { only, synth, testChart, testCluster, type Json } from '../support/chart.js';
 import { validateAll, type KubeObject } from '../support/validate.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 
 const BASE: HeadroomProps = {
   namespace: 'elasticai',

@@ -9,11 +9,8 @@ import {
   TriggerAuthentication,
 } from '../../constructs/k8s/keda/trigger-authentication.js';
 import type { ClusterChart } from '../../constructs/k8s/cluster-info.js';
-import { only, synth, testChart } from '../support/chart.js';
+import { only, synth, testChart, type Json } from '../support/chart.js';
 import { validateAll, type KubeObject } from '../support/validate.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 
 /** Synthesizes a ScaledObject in namespace `shop` with the given triggers; returns all objects. */
 function synthTriggers(build: (chart: ClusterChart) => Trigger[], minReplicas = 1): KubeObject[] {

@@ -7,11 +7,8 @@ import { JobScalingStrategy, ScaledJob, type ScaledJobProps } from '../../constr
 import { Trigger } from '../../constructs/k8s/keda/trigger.js';
 import { PodIdentity, TriggerAuthentication } from '../../constructs/k8s/keda/trigger-authentication.js';
 import { Placement } from '../../constructs/k8s/placement.js';
-import { only, synth, testChart, testCluster } from '../support/chart.js';
+import { only, synth, testChart, testCluster, type Json } from '../support/chart.js';
 import { validateAll, type KubeObject } from '../support/validate.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 
 const sqs = (): Trigger =>
   Trigger.awsSqsQueue({

@@ -12,11 +12,8 @@ import { Trigger } from '../../constructs/k8s/keda/trigger.js';
 import { TriggerAuthentication } from '../../constructs/k8s/keda/trigger-authentication.js';
 import type { IScalableWorkload, ScaledResource } from '../../constructs/k8s/scalable-workload.js';
 import { ScalingPolicy } from '../../constructs/k8s/scaling-behavior.js';
-import { only, synth, testChart } from '../support/chart.js';
+import { only, synth, testChart, type Json } from '../support/chart.js';
 import { validateAll, type KubeObject } from '../support/validate.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 
 /** A minimal workload construct, standing in for AutoscaledWorkload. */
 class FakeWorkload extends Construct implements IScalableWorkload {

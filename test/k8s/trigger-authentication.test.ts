@@ -7,11 +7,8 @@ import {
   TriggerAuthentication,
   type TriggerAuthenticationProps,
 } from '../../constructs/k8s/keda/trigger-authentication.js';
-import { only, synth, testChart } from '../support/chart.js';
+import { only, synth, testChart, type Json } from '../support/chart.js';
 import { validateAll } from '../support/validate.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 
 function throwsProp(build: () => unknown, message: RegExp): void {
   assert.throws(build, (e: Error) => e.name === 'PropError' && message.test(e.message));

@@ -6,9 +6,7 @@ import { HEADROOM_COMPONENT_LABEL } from '../../constructs/k8s/headroom.js';
 import { ENVIRONMENTS } from '../../stacks/environments.js';
 import { synthEnvironment } from '../../stacks/synth-environment.js';
 import type { KubeObject } from '../support/validate.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+import type { Json } from '../support/chart.js';
 
 const ALL: { where: string; obj: KubeObject }[] = ENVIRONMENTS.flatMap((env) =>
   synthEnvironment(env).flatMap((file) =>

@@ -61,3 +61,7 @@ export function only(objects: readonly KubeObject[], kind: string, name?: string
 }
 
 export { App };
+
+/** Synthesized JSON, navigated freely in assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
