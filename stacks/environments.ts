@@ -134,6 +134,7 @@ function shopTenant(
   region: string,
   sizing: Sizing,
   spotHeavy: boolean,
+  withVpa: boolean,
 ): TenantConfig {
   const resources = { cpu: { request: Cpu.millis(250) }, memory: { request: Size.mebibytes(256) } };
   return {
@@ -183,7 +184,8 @@ function shopTenant(
             },
           },
         }),
-        vpa: {},
+        // Recommendation-only VPA feeding right-sizing, where the cluster runs the VPA.
+        ...(withVpa ? { vpa: {} } : {}),
       },
       {
         name: 'checkout',
@@ -268,6 +270,7 @@ function awsCluster(
   version: KubernetesVersion,
   sizing: Sizing,
   mix: [number, number],
+  verticalPodAutoscaler: boolean,
 ): ClusterConfig {
   const spotHeavy = mix[1] === 0;
   return {
@@ -275,8 +278,9 @@ function awsCluster(
     cloud: 'aws',
     region,
     kubernetesVersion: version,
+    verticalPodAutoscaler,
     nodePools: awsPools(sizing, mix[0], mix[1]),
-    tenants: [shopTenant(env, 'aws', region, sizing, spotHeavy)],
+    tenants: [shopTenant(env, 'aws', region, sizing, spotHeavy, verticalPodAutoscaler)],
   };
 }
 
@@ -291,8 +295,10 @@ function azureCluster(
     cloud: 'azure',
     region: location,
     kubernetesVersion: version,
+    // AKS's managed VPA add-on (workloadAutoScalerProfile.verticalPodAutoscaler), enabled by the Pulumi stack.
+    verticalPodAutoscaler: true,
     nodePools: azurePools(sizing),
-    tenants: [shopTenant(env, 'azure', location, sizing, false)],
+    tenants: [shopTenant(env, 'azure', location, sizing, false, true)],
   };
 }
 
@@ -303,7 +309,7 @@ const DEV: EnvironmentConfig = {
   metricsHistoryDays: 14,
   clusters: [
     {
-      ...awsCluster('dev', 'us-east-1', KubernetesVersion.V1_35, DEV_SIZING, [1, 0]),
+      ...awsCluster('dev', 'us-east-1', KubernetesVersion.V1_35, DEV_SIZING, [1, 0], false),
       // Cost first: give idle nodes back quickly.
       autoscalerProfile: {
         scaleDownUnneededTime: Duration.minutes(5),
@@ -322,7 +328,7 @@ const STAGING: EnvironmentConfig = {
   metricsHistoryDays: 28,
   clusters: [
     {
-      ...awsCluster('staging', 'us-east-1', KubernetesVersion.V1_34, STAGING_SIZING, [1, 20]),
+      ...awsCluster('staging', 'us-east-1', KubernetesVersion.V1_34, STAGING_SIZING, [1, 20], false),
       gitopsAddons: { engine: GitOpsEngine.argoCd() },
       headroom: { podResources: HEADROOM_POD, scaling: HeadroomScaling.fixed(1) },
     },
@@ -337,7 +343,7 @@ const PROD: EnvironmentConfig = {
   metricsHistoryDays: 35,
   clusters: [
     {
-      ...awsCluster('prod', 'us-east-1', KubernetesVersion.V1_34, PROD_SIZING, [3, 50]),
+      ...awsCluster('prod', 'us-east-1', KubernetesVersion.V1_34, PROD_SIZING, [3, 50], false),
       autoscalerProfile: { balanceSimilarNodeGroups: true },
       // A node's worth of room all day, four ahead of the US business-day ramp.
       headroom: {

@@ -53,6 +53,13 @@ export interface ClusterInfo {
   readonly cloud: Cloud;
   readonly kubernetesVersion: KubernetesVersion;
   readonly nodePools: readonly NodePoolInfo[];
+  /**
+   * Whether the cluster runs the Vertical Pod Autoscaler (its CRDs and recommender): AKS's managed
+   * VPA add-on, or the chart installed by GitOpsAddons or Helm. VerticalPodAutoscaler objects are
+   * refused at synth in a cluster without it, since they could not even be applied.
+   * @default false
+   */
+  readonly verticalPodAutoscaler?: boolean;
 }
 
 /** Props for a {@link ClusterChart}. */

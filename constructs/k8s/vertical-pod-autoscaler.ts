@@ -1,6 +1,7 @@
 import { ApiObject, type Size, SizeRoundingBehavior } from 'cdk8s';
 import type { Cpu } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { ClusterChart } from './cluster-info.js';
 import { cpuMillis } from './resources.js';
 import type { IScalableWorkload, ScaledResource } from './scalable-workload.js';
 import { PropError, checkDnsSubdomain, checkInteger, checkNonEmpty, formatValue } from './validation.js';
@@ -144,6 +145,7 @@ export class VerticalPodAutoscaler extends Construct {
 
     // The workload's horizontal scaling may be configured after this VPA is created: check at synth.
     this.node.addValidation({ validate: () => this.validateAgainstHorizontalScaling() });
+    this.node.addValidation({ validate: () => this.validateClusterRunsVpa() });
   }
 
   /**
@@ -160,6 +162,14 @@ export class VerticalPodAutoscaler extends Construct {
       for (const r of ALL_RESOURCES) controlled.add(r);
     }
     return ALL_RESOURCES.filter((r) => controlled.has(r));
+  }
+
+  private validateClusterRunsVpa(): string[] {
+    const cluster = ClusterChart.find(this)?.cluster;
+    if (!cluster || cluster.verticalPodAutoscaler) return [];
+    return [
+      `VerticalPodAutoscaler ${this.namespace}/${this.name}: cluster "${cluster.name}" does not run the VPA (its CRDs and recommender); enable AKS's managed VPA or GitOpsAddons' verticalPodAutoscaler and set the cluster's verticalPodAutoscaler: true`,
+    ];
   }
 
   private validateAgainstHorizontalScaling(): string[] {

@@ -11,7 +11,7 @@ import {
   VpaUpdateMode,
   type VerticalPodAutoscalerProps,
 } from '../../constructs/k8s/vertical-pod-autoscaler.js';
-import { only, synth, testChart } from '../support/chart.js';
+import { only, synth, testChart, testCluster } from '../support/chart.js';
 import { validateAll, type KubeObject } from '../support/validate.js';
 
 /** Stand-in for a workload: its horizontal scaling can be set after the VPA exists. */
@@ -186,5 +186,16 @@ describe('VerticalPodAutoscaler', () => {
   it('ignores containers switched off when computing what it controls', () => {
     const { vpa } = setup({ containerPolicies: [{ mode: VpaContainerMode.OFF }] });
     assert.deepEqual(vpa.controlledResources, []);
+  });
+
+  it('is refused in a cluster that does not run the VPA (the object could not be applied)', () => {
+    // GIVEN a cluster without VPA CRDs and recommender
+    const chart = testChart({ ...testCluster(), verticalPodAutoscaler: false });
+    new VerticalPodAutoscaler(chart, 'vpa', { target: new FakeWorkload(chart, 'api') });
+    // WHEN / THEN
+    assert.throws(
+      () => synth(chart),
+      /VerticalPodAutoscaler shop\/api-vpa: cluster "test" does not run the VPA .* set the cluster's verticalPodAutoscaler: true/,
+    );
   });
 });

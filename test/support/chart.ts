@@ -19,6 +19,7 @@ export function testCluster(overrides: Partial<ClusterInfo> = {}): ClusterInfo {
     name: 'test',
     cloud: 'aws',
     kubernetesVersion: KubernetesVersion.V1_33,
+    verticalPodAutoscaler: true,
     nodePools: [
       SYSTEM_POOL,
       {
