@@ -21,7 +21,12 @@ export interface HelmChartPin {
  * Sources: KEDA chart release "Chart: v2.20.2 | App: v2.20.2"
  * (https://github.com/kedacore/charts/releases/tag/v2.20.2); metrics-server chart release
  * metrics-server-helm-chart-3.13.1, which updates the image to 0.8.1
- * (https://github.com/kubernetes-sigs/metrics-server/releases).
+ * (https://github.com/kubernetes-sigs/metrics-server/releases); the Kubernetes autoscaler project's
+ * own VPA chart, release vertical-pod-autoscaler-chart-0.13.0 (Chart.yaml version 0.13.0, appVersion
+ * 1.8.0, https://github.com/kubernetes/autoscaler/releases/tag/vertical-pod-autoscaler-chart-0.13.0),
+ * which chart-releaser publishes to the project's Helm repository
+ * (.github/workflows/chart-release.yaml, charts_dir vertical-pod-autoscaler/charts). Since chart 0.12.0
+ * the VPA CRDs are chart templates behind the `crds.enabled` value, so they are upgraded with the chart.
  */
 export const ADDON_CHARTS = {
   keda: {
@@ -35,6 +40,12 @@ export const ADDON_CHARTS = {
     repoUrl: 'https://kubernetes-sigs.github.io/metrics-server/',
     version: '3.13.1',
     appVersion: '0.8.1',
+  },
+  verticalPodAutoscaler: {
+    chart: 'vertical-pod-autoscaler',
+    repoUrl: 'https://kubernetes.github.io/autoscaler',
+    version: '0.13.0',
+    appVersion: '1.8.0',
   },
 } as const satisfies Record<string, HelmChartPin>;
 
@@ -138,6 +149,31 @@ export interface MetricsServerAddonOptions {
   readonly replicas?: number;
 }
 
+/** Vertical Pod Autoscaler add-on options (the upstream kubernetes/autoscaler chart). */
+export interface VerticalPodAutoscalerAddonOptions {
+  /**
+   * Install the VPA: its CRDs and recommender, so `VerticalPodAutoscaler` objects can be applied and
+   * get recommendations. Set the cluster's `verticalPodAutoscaler: true` as well, so the constructs
+   * accept VPA objects for it.
+   * @default false
+   */
+  readonly enabled?: boolean;
+  /** Chart version override (exact semver). @default ADDON_CHARTS.verticalPodAutoscaler.version */
+  readonly version?: string;
+  /** Namespace the VPA components run in (the upstream manifests use kube-system). @default 'kube-system' */
+  readonly namespace?: string;
+  /**
+   * Install only the recommender (plus the CRDs), not the updater and admission controller. The
+   * recommender only writes recommendations into the VPA objects' status; the updater evicts (or
+   * resizes in place) pods whose requests are off, and the admission controller's webhook rewrites
+   * the requests of every pod a VPA selects as it is created. ElasticAI's VPAs default to
+   * `updateMode: Off` (recommendations only), which needs neither; set `false` for VPAs in `Initial`,
+   * `Recreate`, `InPlaceOrRecreate` or `InPlace` mode, which do nothing without them.
+   * @default true
+   */
+  readonly recommenderOnly?: boolean;
+}
+
 /** Props for {@link GitOpsAddons}. */
 export interface GitOpsAddonsProps {
   /** Flux or Argo CD. */
@@ -146,6 +182,8 @@ export interface GitOpsAddonsProps {
   readonly keda?: KedaAddonOptions;
   /** metrics-server (the HPA's cpu/memory metrics). @default enabled, pinned version, 2 replicas */
   readonly metricsServer?: MetricsServerAddonOptions;
+  /** Vertical Pod Autoscaler (CRDs and recommender). @default not installed */
+  readonly verticalPodAutoscaler?: VerticalPodAutoscalerAddonOptions;
 }
 
 /** Values passed to the KEDA chart. */
@@ -168,30 +206,50 @@ export interface MetricsServerChartValues {
   readonly podDisruptionBudget?: { readonly enabled: true; readonly minAvailable: number };
 }
 
+/** Values passed to the Vertical Pod Autoscaler chart (keys of its values.yaml, chart 0.13.0). */
+export interface VerticalPodAutoscalerChartValues {
+  /** The CRDs are chart templates; `keep` leaves them (and so every VPA object) on uninstall. */
+  readonly crds: { readonly enabled: true; readonly keep: true };
+  readonly recommender: { readonly enabled: true };
+  readonly updater: { readonly enabled: boolean };
+  /** Disabling it also leaves out its webhook configuration and certificate jobs. */
+  readonly admissionController: { readonly enabled: boolean };
+}
+
 // Exact semver 2.0.0 (no ranges, no "latest", no leading "v").
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-((0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(\.(0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(\+([0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*))?$/;
 const AWS_ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-interface ResolvedAddon {
-  readonly id: 'keda' | 'metrics-server';
+/** What every add-on resolves to, whatever its chart: the release name, where it comes from, where it goes. */
+interface AddonRelease {
+  /** Release (and HelmRelease / Application) name. */
+  readonly id: 'keda' | 'metrics-server' | 'vertical-pod-autoscaler';
+  /** Name of the Flux HelmRepository for the chart's repository. */
+  readonly repositoryName: string;
   readonly pin: HelmChartPin;
   readonly version: string;
   readonly namespace: string;
-  readonly values: KedaChartValues | MetricsServerChartValues;
-  /** KEDA's CRDs exceed the client-side apply annotation limit. */
-  readonly serverSideApply: boolean;
   readonly createNamespace: boolean;
 }
 
+interface ResolvedAddon extends AddonRelease {
+  readonly values: KedaChartValues | MetricsServerChartValues | VerticalPodAutoscalerChartValues;
+  /** KEDA's CRDs exceed the client-side apply annotation limit. */
+  readonly serverSideApply: boolean;
+}
+
 /**
- * KEDA and metrics-server for clusters where no CDK or Pulumi code installs them: GitOps objects that
- * tell Flux or Argo CD to install the pinned Helm charts. Nothing is fetched at synth time.
+ * KEDA, metrics-server and (opt-in) the Vertical Pod Autoscaler for clusters where no CDK or Pulumi
+ * code installs them: GitOps objects that tell Flux or Argo CD to install the pinned Helm charts.
+ * Nothing is fetched at synth time.
  */
 export class GitOpsAddons extends Construct {
   /** The chart versions this construct renders, by add-on. */
   readonly versions: Readonly<Record<string, string>>;
+  /** Whether the VPA (CRDs and recommender) is installed, i.e. the cluster's `verticalPodAutoscaler` may be true. */
+  readonly installsVerticalPodAutoscaler: boolean;
 
   constructor(scope: Construct, id: string, props: GitOpsAddonsProps) {
     super(scope, id);
@@ -202,11 +260,13 @@ export class GitOpsAddons extends Construct {
       throw new PropError('engine.interval', `${engine.interval.toMilliseconds()}ms`, 'must be at least 1s');
     }
 
-    const addons: ResolvedAddon[] = [];
-    const keda = resolveKeda(props.keda ?? {});
-    if (keda) addons.push(keda);
-    const metricsServer = resolveMetricsServer(props.metricsServer ?? {});
-    if (metricsServer) addons.push(metricsServer);
+    const vpa = resolveVerticalPodAutoscaler(props.verticalPodAutoscaler ?? {});
+    const addons = [
+      resolveKeda(props.keda ?? {}),
+      resolveMetricsServer(props.metricsServer ?? {}),
+      vpa,
+    ].filter((a): a is ResolvedAddon => a !== undefined);
+    this.installsVerticalPodAutoscaler = vpa !== undefined;
     this.versions = Object.fromEntries(addons.map((a) => [a.id, a.version]));
 
     for (const addon of addons) {
@@ -217,7 +277,7 @@ export class GitOpsAddons extends Construct {
 
   private renderFlux(engine: GitOpsEngine, addon: ResolvedAddon): void {
     const interval = goDuration(engine.interval ?? Duration.minutes(10));
-    const repoName = addon.id === 'keda' ? 'kedacore' : 'metrics-server';
+    const repoName = addon.repositoryName;
     new ApiObject(this, `${addon.id}-repository`, {
       apiVersion: 'source.toolkit.fluxcd.io/v1',
       kind: 'HelmRepository',
@@ -283,18 +343,56 @@ function resolveVersion(prop: string, override: string | undefined, pin: HelmCha
     throw new PropError(
       prop,
       override,
-      'must be an exact semantic version such as "2.20.2" (no ranges, no "latest")',
+      `must be an exact semantic version such as "${pin.version}" (no ranges, no "latest")`,
     );
   }
   return override;
 }
 
+/** The options every add-on has. */
+interface CommonAddonOptions {
+  readonly enabled?: boolean;
+  readonly version?: string;
+  readonly namespace?: string;
+}
+
+/**
+ * Resolves and checks the options every add-on shares (`<prop>.enabled`, `.version`, `.namespace`);
+ * undefined when the add-on is disabled.
+ */
+function resolveRelease(
+  prop: keyof GitOpsAddonsProps & keyof typeof ADDON_CHARTS,
+  options: CommonAddonOptions,
+  defaults: {
+    readonly id: AddonRelease['id'];
+    readonly repositoryName: string;
+    readonly enabled: boolean;
+    readonly namespace: string;
+  },
+): AddonRelease | undefined {
+  if (!(options.enabled ?? defaults.enabled)) return undefined;
+  const pin = ADDON_CHARTS[prop];
+  const version = resolveVersion(`${prop}.version`, options.version, pin);
+  const namespace = options.namespace ?? defaults.namespace;
+  checkDnsLabel(`${prop}.namespace`, namespace);
+  return {
+    id: defaults.id,
+    repositoryName: defaults.repositoryName,
+    pin,
+    version,
+    namespace,
+    createNamespace: namespace !== 'kube-system',
+  };
+}
+
 function resolveKeda(options: KedaAddonOptions): ResolvedAddon | undefined {
-  if (!(options.enabled ?? true)) return undefined;
-  const pin = ADDON_CHARTS.keda;
-  const version = resolveVersion('keda.version', options.version, pin);
-  const namespace = options.namespace ?? 'keda';
-  checkDnsLabel('keda.namespace', namespace);
+  const release = resolveRelease('keda', options, {
+    id: 'keda',
+    repositoryName: 'kedacore',
+    enabled: true,
+    namespace: 'keda',
+  });
+  if (!release) return undefined;
   const replicaCount = options.operatorReplicas ?? 2;
   checkInteger('keda.operatorReplicas', replicaCount, 1, 10);
 
@@ -334,30 +432,42 @@ function resolveKeda(options: KedaAddonOptions): ResolvedAddon | undefined {
       ? { serviceAccount: { operator: { annotations: { ...annotations } } } }
       : {}),
   };
-  return { id: 'keda', pin, version, namespace, values, serverSideApply: true, createNamespace: true };
+  return { ...release, values, serverSideApply: true };
 }
 
 function resolveMetricsServer(options: MetricsServerAddonOptions): ResolvedAddon | undefined {
-  if (!(options.enabled ?? true)) return undefined;
-  const pin = ADDON_CHARTS.metricsServer;
-  const version = resolveVersion('metricsServer.version', options.version, pin);
-  const namespace = options.namespace ?? 'kube-system';
-  checkDnsLabel('metricsServer.namespace', namespace);
+  const release = resolveRelease('metricsServer', options, {
+    id: 'metrics-server',
+    repositoryName: 'metrics-server',
+    enabled: true,
+    namespace: 'kube-system',
+  });
+  if (!release) return undefined;
   const replicas = options.replicas ?? 2;
   checkInteger('metricsServer.replicas', replicas, 1, 10);
   const values: MetricsServerChartValues = {
     replicas,
     ...(replicas > 1 ? { podDisruptionBudget: { enabled: true, minAvailable: 1 } } : {}),
   };
-  return {
-    id: 'metrics-server',
-    pin,
-    version,
-    namespace,
-    values,
-    serverSideApply: false,
-    createNamespace: namespace !== 'kube-system',
+  return { ...release, values, serverSideApply: false };
+}
+
+function resolveVerticalPodAutoscaler(options: VerticalPodAutoscalerAddonOptions): ResolvedAddon | undefined {
+  const release = resolveRelease('verticalPodAutoscaler', options, {
+    id: 'vertical-pod-autoscaler',
+    repositoryName: 'autoscaler',
+    enabled: false,
+    namespace: 'kube-system',
+  });
+  if (!release) return undefined;
+  const full = !(options.recommenderOnly ?? true);
+  const values: VerticalPodAutoscalerChartValues = {
+    crds: { enabled: true, keep: true },
+    recommender: { enabled: true },
+    updater: { enabled: full },
+    admissionController: { enabled: full },
   };
+  return { ...release, values, serverSideApply: false };
 }
 
 /** A Go duration string (`10m`, `1h`, `90s`) as Flux expects. */

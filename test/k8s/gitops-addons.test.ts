@@ -53,6 +53,12 @@ describe('GitOpsAddons', () => {
       version: '3.13.1',
       appVersion: '0.8.1',
     });
+    assert.deepEqual(ADDON_CHARTS.verticalPodAutoscaler, {
+      chart: 'vertical-pod-autoscaler',
+      repoUrl: 'https://kubernetes.github.io/autoscaler',
+      version: '0.13.0',
+      appVersion: '1.8.0',
+    });
   });
 
   describe('with Flux', () => {
@@ -277,5 +283,190 @@ describe('GitOpsAddons', () => {
       () => addonObjects({ engine: GitOpsEngine.flux(), metricsServer: { replicas: 0 } }),
       /metricsServer\.replicas: must be between 1 and 10 \(got 0\)/,
     );
+  });
+  describe('verticalPodAutoscaler', () => {
+    const RECOMMENDER_ONLY = {
+      crds: { enabled: true, keep: true },
+      recommender: { enabled: true },
+      updater: { enabled: false },
+      admissionController: { enabled: false },
+    };
+
+    function addons(props: GitOpsAddonsProps): { construct: GitOpsAddons; objects: KubeObject[] } {
+      const chart = testChart();
+      const construct = new GitOpsAddons(chart, 'addons', props);
+      return { construct, objects: synth(chart) };
+    }
+
+    it('is not installed by default', () => {
+      // GIVEN / WHEN
+      const { construct, objects } = addons({ engine: GitOpsEngine.flux() });
+      // THEN
+      assert.equal(construct.installsVerticalPodAutoscaler, false);
+      assert.equal(construct.versions['vertical-pod-autoscaler'], undefined);
+      assert.deepEqual(
+        objects.filter(
+          (o) => o.metadata?.name === 'vertical-pod-autoscaler' || o.metadata?.name === 'autoscaler',
+        ),
+        [],
+      );
+    });
+
+    it('is not installed when explicitly disabled', () => {
+      const { construct, objects } = addons({
+        engine: GitOpsEngine.argoCd(),
+        verticalPodAutoscaler: { enabled: false, recommenderOnly: false },
+      });
+      assert.equal(construct.installsVerticalPodAutoscaler, false);
+      assert.deepEqual(
+        objects.map((o) => o.metadata?.name),
+        ['keda', 'metrics-server'],
+      );
+    });
+
+    describe('with Flux', () => {
+      it('emits schema-valid HelmRepository and HelmRelease objects and reports the install', async () => {
+        // GIVEN / WHEN
+        const { construct, objects } = addons({
+          engine: GitOpsEngine.flux(),
+          verticalPodAutoscaler: { enabled: true },
+        });
+        // THEN
+        assert.deepEqual(await validateAll(objects), []);
+        assert.equal(construct.installsVerticalPodAutoscaler, true);
+        assert.equal(construct.versions['vertical-pod-autoscaler'], '0.13.0');
+        assert.deepEqual(
+          objects
+            .map((o) => `${o.apiVersion} ${o.kind} ${o.metadata?.namespace}/${o.metadata?.name}`)
+            .filter((k) => k.includes('autoscaler')),
+          [
+            'source.toolkit.fluxcd.io/v1 HelmRepository flux-system/autoscaler',
+            'helm.toolkit.fluxcd.io/v2 HelmRelease flux-system/vertical-pod-autoscaler',
+          ],
+        );
+      });
+
+      it('points the repository at the kubernetes/autoscaler chart repository', () => {
+        const { objects } = addons({ engine: GitOpsEngine.flux(), verticalPodAutoscaler: { enabled: true } });
+        assert.deepEqual(only(objects, 'HelmRepository', 'autoscaler').spec, {
+          url: 'https://kubernetes.github.io/autoscaler',
+          interval: '10m',
+        });
+      });
+
+      it('installs chart 0.13.0 into kube-system with its CRDs and only the recommender', () => {
+        // GIVEN / WHEN
+        const { objects } = addons({ engine: GitOpsEngine.flux(), verticalPodAutoscaler: { enabled: true } });
+        const spec = only(objects, 'HelmRelease', 'vertical-pod-autoscaler').spec as HelmReleaseSpec;
+        // THEN
+        assert.deepEqual(spec.chart.spec, {
+          chart: 'vertical-pod-autoscaler',
+          version: '0.13.0',
+          sourceRef: { kind: 'HelmRepository', name: 'autoscaler', namespace: 'flux-system' },
+          interval: '10m',
+        });
+        assert.equal(spec.releaseName, 'vertical-pod-autoscaler');
+        assert.equal(spec.targetNamespace, 'kube-system');
+        assert.equal(spec.install.createNamespace, false);
+        assert.deepEqual(spec.values, RECOMMENDER_ONLY);
+      });
+
+      it('creates a namespace other than kube-system', () => {
+        const { objects } = addons({
+          engine: GitOpsEngine.flux(),
+          verticalPodAutoscaler: { enabled: true, namespace: 'vpa' },
+        });
+        const spec = only(objects, 'HelmRelease', 'vertical-pod-autoscaler').spec as HelmReleaseSpec;
+        assert.equal(spec.targetNamespace, 'vpa');
+        assert.equal(spec.install.createNamespace, true);
+      });
+    });
+
+    describe('with Argo CD', () => {
+      it('emits one schema-valid Application with the pinned chart and recommender-only values', async () => {
+        // GIVEN / WHEN
+        const { construct, objects } = addons({
+          engine: GitOpsEngine.argoCd(),
+          verticalPodAutoscaler: { enabled: true },
+        });
+        // THEN
+        assert.deepEqual(await validateAll(objects), []);
+        assert.equal(construct.installsVerticalPodAutoscaler, true);
+        const app = only(objects, 'Application', 'vertical-pod-autoscaler');
+        assert.equal(app.metadata?.namespace, 'argocd');
+        const spec = app.spec as ApplicationSpec;
+        assert.deepEqual(spec.source, {
+          repoURL: 'https://kubernetes.github.io/autoscaler',
+          chart: 'vertical-pod-autoscaler',
+          targetRevision: '0.13.0',
+          helm: { releaseName: 'vertical-pod-autoscaler', valuesObject: RECOMMENDER_ONLY },
+        });
+        assert.deepEqual(spec.destination, {
+          server: 'https://kubernetes.default.svc',
+          namespace: 'kube-system',
+        });
+        assert.deepEqual(spec.syncPolicy.automated, { prune: true, selfHeal: true });
+        assert.deepEqual(spec.syncPolicy.syncOptions, ['CreateNamespace=true']);
+      });
+    });
+
+    it('enables the updater and admission controller when recommenderOnly is false', async () => {
+      // GIVEN
+      const props = { enabled: true, recommenderOnly: false };
+      // WHEN
+      const flux = addons({ engine: GitOpsEngine.flux(), verticalPodAutoscaler: props }).objects;
+      const argo = addons({ engine: GitOpsEngine.argoCd(), verticalPodAutoscaler: props }).objects;
+      // THEN
+      const expected = {
+        crds: { enabled: true, keep: true },
+        recommender: { enabled: true },
+        updater: { enabled: true },
+        admissionController: { enabled: true },
+      };
+      assert.deepEqual(await validateAll([...flux, ...argo]), []);
+      assert.deepEqual(
+        (only(flux, 'HelmRelease', 'vertical-pod-autoscaler').spec as HelmReleaseSpec).values,
+        expected,
+      );
+      assert.deepEqual(
+        (only(argo, 'Application', 'vertical-pod-autoscaler').spec as ApplicationSpec).source.helm
+          .valuesObject,
+        expected,
+      );
+    });
+
+    it('accepts an exact version override', () => {
+      const { objects } = addons({
+        engine: GitOpsEngine.argoCd(),
+        verticalPodAutoscaler: { enabled: true, version: '0.12.0' },
+      });
+      const spec = only(objects, 'Application', 'vertical-pod-autoscaler').spec as ApplicationSpec;
+      assert.equal(spec.source.targetRevision, '0.12.0');
+    });
+
+    it('refuses a version that is not exact semver, naming the prop and value', () => {
+      for (const version of ['0.13', 'latest', '^0.13.0', 'v0.13.0']) {
+        assert.throws(
+          () => addons({ engine: GitOpsEngine.flux(), verticalPodAutoscaler: { enabled: true, version } }),
+          (e: Error) =>
+            e.message ===
+            `verticalPodAutoscaler.version: must be an exact semantic version such as "0.13.0" (no ranges, no "latest") (got ${JSON.stringify(version)})`,
+          version,
+        );
+      }
+    });
+
+    it('refuses a namespace that is not a DNS label, naming the prop and value', () => {
+      assert.throws(
+        () =>
+          addons({
+            engine: GitOpsEngine.argoCd(),
+            verticalPodAutoscaler: { enabled: true, namespace: 'Kube_System' },
+          }),
+        (e: Error) =>
+          e.message ===
+          'verticalPodAutoscaler.namespace: must be a lowercase RFC 1123 label (a-z, 0-9, "-", at most 63 characters) (got "Kube_System")',
+      );
+    });
   });
 });
