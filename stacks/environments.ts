@@ -309,14 +309,14 @@ const DEV: EnvironmentConfig = {
   metricsHistoryDays: 14,
   clusters: [
     {
-      ...awsCluster('dev', 'us-east-1', KubernetesVersion.V1_35, DEV_SIZING, [1, 0], false),
+      ...awsCluster('dev', 'us-east-1', KubernetesVersion.V1_35, DEV_SIZING, [1, 0], true),
       // Cost first: give idle nodes back quickly.
       autoscalerProfile: {
         scaleDownUnneededTime: Duration.minutes(5),
         scaleDownDelayAfterAdd: Duration.minutes(5),
       },
-      // dev is managed purely by GitOps: Flux installs KEDA and metrics-server from these manifests.
-      gitopsAddons: { engine: GitOpsEngine.flux() },
+      // dev is managed purely by GitOps: Flux installs KEDA, metrics-server and the VPA recommender.
+      gitopsAddons: { engine: GitOpsEngine.flux(), verticalPodAutoscaler: { enabled: true } },
     },
   ],
 };
@@ -328,8 +328,8 @@ const STAGING: EnvironmentConfig = {
   metricsHistoryDays: 28,
   clusters: [
     {
-      ...awsCluster('staging', 'us-east-1', KubernetesVersion.V1_34, STAGING_SIZING, [1, 20], false),
-      gitopsAddons: { engine: GitOpsEngine.argoCd() },
+      ...awsCluster('staging', 'us-east-1', KubernetesVersion.V1_34, STAGING_SIZING, [1, 20], true),
+      gitopsAddons: { engine: GitOpsEngine.argoCd(), verticalPodAutoscaler: { enabled: true } },
       headroom: { podResources: HEADROOM_POD, scaling: HeadroomScaling.fixed(1) },
     },
     azureCluster('staging', 'westeurope', KubernetesVersion.V1_34, STAGING_SIZING),

@@ -77,4 +77,15 @@ describe('environment table', () => {
     assert.ok(!kinds('prod', 'prod-weu').includes('Deployment/cluster-autoscaler'));
     assert.ok(kinds('prod', 'prod-weu').includes('Deployment/headroom'));
   });
+
+  it('declares VPA support exactly where something installs it', () => {
+    for (const env of ENVIRONMENTS) {
+      for (const cluster of env.clusters) {
+        const installedByGitOps = cluster.gitopsAddons?.verticalPodAutoscaler?.enabled === true;
+        // AKS: the Pulumi stack enables the managed VPA add-on from this flag.
+        const expected = installedByGitOps || cluster.cloud === 'azure';
+        assert.equal(cluster.verticalPodAutoscaler ?? false, expected, `${env.name}/${cluster.name}`);
+      }
+    }
+  });
 });
