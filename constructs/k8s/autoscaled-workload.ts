@@ -1,7 +1,6 @@
 import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ClusterChart, hasSpotCapacity } from './cluster-info.js';
 import { HealthCheck } from './health-check.js';
 import { ScaledObject } from './keda/scaled-object.js';
 import { Placement } from './placement.js';
@@ -140,7 +139,10 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload, 
     if (props.port !== undefined) this.createService(props.servicePort ?? 80);
     this.createDisruptionBudget(props.maxUnavailable ?? 1);
     this.scaledObject = this.createAutoscaler(props);
-    this.node.addValidation({ validate: () => this.validatePlacement() });
+    this.node.addValidation({
+      validate: () =>
+        this.placement.validateIn(this, 'placement', `workload "${this.namespace}/${this.name}"`),
+    });
   }
 
   get horizontallyScaledOn(): readonly ScaledResource[] {
@@ -315,16 +317,5 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload, 
       },
     });
     return undefined;
-  }
-
-  private validatePlacement(): string[] {
-    const cluster = ClusterChart.find(this)?.cluster;
-    if (cluster && this.placement.requiresSpot && !hasSpotCapacity(cluster)) {
-      const pools = cluster.nodePools.map((p) => `${p.name} (${p.capacityType})`).join(', ');
-      return [
-        `placement: spot-only workload "${this.namespace}/${this.name}" cannot run in cluster "${cluster.name}", which has no spot pool (pools: ${pools})`,
-      ];
-    }
-    return [];
   }
 }

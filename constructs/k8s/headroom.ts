@@ -2,7 +2,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { CAPACITY_BUFFER_MIN_MINOR, ClusterAutoscaler } from './cluster-autoscaler.js';
-import { ClusterChart, hasSpotCapacity } from './cluster-info.js';
+import { ClusterChart } from './cluster-info.js';
 import { ScaledObject } from './keda/scaled-object.js';
 import { Trigger, checkCron, checkTimezone } from './keda/trigger.js';
 import { Placement } from './placement.js';
@@ -236,7 +236,10 @@ export class Headroom extends Construct {
       });
       this.scaledObject = this.createScaledObject(props.scaling);
     }
-    this.node.addValidation({ validate: () => this.validatePlacement() });
+    this.node.addValidation({
+      validate: () =>
+        this.placement.validateIn(this, 'placement', `headroom "${this.namespace}/${this.name}"`),
+    });
   }
 
   private podTemplate(
@@ -394,15 +397,5 @@ export class Headroom extends Construct {
         (ca) =>
           `mode: capacity-buffer headroom "${this.namespace}/${this.name}" needs the CapacityBuffer controller, but ClusterAutoscaler "${ca.node.path}" in the same chart runs without it; set capacityBuffers: true on it`,
       );
-  }
-
-  private validatePlacement(): string[] {
-    const cluster = ClusterChart.find(this)?.cluster;
-    if (cluster && this.placement.requiresSpot && !hasSpotCapacity(cluster)) {
-      return [
-        `placement: spot-only headroom "${this.namespace}/${this.name}" cannot run in cluster "${cluster.name}", which has no spot pool`,
-      ];
-    }
-    return [];
   }
 }

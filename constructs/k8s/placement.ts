@@ -1,4 +1,6 @@
 import type { k8s } from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { ClusterChart, hasSpotCapacity } from './cluster-info.js';
 
 /** Node label EKS managed node groups set to `SPOT` or `ON_DEMAND`. */
 export const EKS_CAPACITY_TYPE_LABEL = 'eks.amazonaws.com/capacityType';
@@ -64,6 +66,19 @@ export class Placement {
   /** True if pods can only run on spot capacity. */
   get requiresSpot(): boolean {
     return this.kind === 'spot-only';
+  }
+
+  /**
+   * Synth-time check against the cluster of the enclosing ClusterChart: a spot-only placement in a
+   * cluster without any spot pool could never schedule. `prop` and `what` name the placement's owner.
+   */
+  validateIn(scope: Construct, prop: string, what: string): string[] {
+    const cluster = ClusterChart.find(scope)?.cluster;
+    if (!cluster || !this.requiresSpot || hasSpotCapacity(cluster)) return [];
+    const pools = cluster.nodePools.map((p) => `${p.name} (${p.capacityType})`).join(', ');
+    return [
+      `${prop}: spot-only ${what} cannot run in cluster "${cluster.name}", which has no spot pool (pools: ${pools})`,
+    ];
   }
 
   /**

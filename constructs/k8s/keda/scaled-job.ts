@@ -1,7 +1,6 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ClusterChart, hasSpotCapacity } from '../cluster-info.js';
 import type { HealthCheck } from '../health-check.js';
 import { Placement } from '../placement.js';
 import {
@@ -268,7 +267,10 @@ export class ScaledJob extends Construct implements IQuotaConsumer {
       spec,
     });
 
-    this.node.addValidation({ validate: () => this.validatePlacement() });
+    this.node.addValidation({
+      validate: () =>
+        this.placement.validateIn(this, 'job.placement', `ScaledJob "${this.namespace}/${this.name}"`),
+    });
   }
 
   private renderJob(job: JobTemplate): Record<string, unknown> {
@@ -337,15 +339,5 @@ export class ScaledJob extends Construct implements IQuotaConsumer {
     }
     out.template = k8s.toJson_PodTemplateSpec(template);
     return out;
-  }
-
-  private validatePlacement(): string[] {
-    const cluster = ClusterChart.find(this)?.cluster;
-    if (cluster && this.placement.requiresSpot && !hasSpotCapacity(cluster)) {
-      return [
-        `job.placement: spot-only ScaledJob "${this.namespace}/${this.name}" cannot run in cluster "${cluster.name}", which has no spot pool`,
-      ];
-    }
-    return [];
   }
 }
