@@ -29,6 +29,40 @@ export interface TenantConfig extends Omit<TenantProps, 'name'> {
   readonly workloads: readonly WorkloadConfig[];
 }
 
+// ---- Azure (AKS) settings, read only by the Pulumi program (stacks/pulumi-program.ts, stacks/azure-*.ts) ----
+
+/** A Service Bus queue that KEDA triggers of the cluster scale on, and the workloads that consume it. */
+export interface AzureServiceBusQueueConfig {
+  /** Resource group of the Service Bus namespace (created outside this package). */
+  readonly resourceGroupName: string;
+  /** Service Bus namespace name (the trigger's `namespace`). */
+  readonly namespace: string;
+  /** Queue name (the trigger's `queueName`). */
+  readonly queue: string;
+  /**
+   * Workloads (`<tenant>/<workload>`) that receive from the queue: their workload identities get
+   * Azure Service Bus Data Receiver on this queue only. KEDA's identity always gets the role its scaler
+   * needs on every listed queue. @default []
+   */
+  readonly receivers?: readonly string[];
+}
+
+/** Azure-only settings of an AKS cluster (ignored for EKS clusters). */
+export interface AzureClusterSettings {
+  /** Resource group the program creates for the cluster. @default `rg-elasticai-<cluster name>` */
+  readonly resourceGroupName?: string;
+  /** Spot price cap per spot pool name, USD per node-hour; -1 pays up to on-demand. @default -1 */
+  readonly spotMaxPrice?: Readonly<Record<string, number>>;
+  /** Azure Monitor managed Prometheus for the cluster (the decision runtime's metric source). @default true */
+  readonly managedPrometheus?: boolean;
+  /** Network policy engine on Azure CNI overlay. @default 'cilium' */
+  readonly networkPolicy?: 'cilium' | 'calico';
+  /** Entra ID groups given cluster-admin. @default [] */
+  readonly adminGroupObjectIds?: readonly string[];
+  /** Service Bus queues read by the cluster's KEDA triggers and workloads. @default [] */
+  readonly serviceBusQueues?: readonly AzureServiceBusQueueConfig[];
+}
+
 /** One cluster of an environment: where it runs, its node pools, platform add-ons and tenants. */
 export interface ClusterConfig extends ClusterInfo {
   /** AWS region or Azure location. */
@@ -43,6 +77,8 @@ export interface ClusterConfig extends ClusterInfo {
   /** Spare node capacity kept ahead of demand. @default none */
   readonly headroom?: Omit<HeadroomProps, 'namespace'>;
   readonly tenants: readonly TenantConfig[];
+  /** AKS-only settings (resource group, spot prices, monitoring, Service Bus access). @default none */
+  readonly azure?: AzureClusterSettings;
 }
 
 /** One environment: its clusters and the settings that differ between environments. */

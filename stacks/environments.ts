@@ -299,6 +299,17 @@ function azureCluster(
     verticalPodAutoscaler: true,
     nodePools: azurePools(sizing),
     tenants: [shopTenant(env, 'azure', location, sizing, false, true)],
+    azure: {
+      // The order worker's queue (see queueTrigger): KEDA reads its length, the worker receives from it.
+      serviceBusQueues: [
+        {
+          resourceGroupName: `rg-elasticai-messaging-${env}`,
+          namespace: `elasticai-${env}`,
+          queue: 'orders',
+          receivers: ['shop/order-worker'],
+        },
+      ],
+    },
   };
 }
 
