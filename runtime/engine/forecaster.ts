@@ -1,0 +1,336 @@
+/**
+ * The per-series forecasting ensemble: feeds every model each point, back-tests each one on the
+ * forecasts it made `leadSteps` ago, weights them by an asymmetric loss (under-forecasting costs
+ * `underForecastPenalty` times more than over-forecasting: a missing pod is worse than an idle one),
+ * and returns a point path plus an upper quantile of the peak over the lead time.
+ *
+ * Errors are measured as log ratios ln((actual + c) / (forecast + c)) with c a tenth of the series'
+ * typical level, so a 20% miss weighs the same at night and at the daily peak.
+ */
+import { History } from './history.js';
+import type { ForecastModel } from './models.js';
+import { DampedTrend, HoltWinters, SeasonalNaive } from './models.js';
+import { ResidualWindow } from './quantile.js';
+
+/** What the back-test compares: the peak over the lead time (scaling) or the whole path (accuracy). */
+export type BacktestTarget = 'lead-peak' | 'path';
+
+export interface ForecasterOptions {
+  /** Seconds per point. */
+  readonly intervalSeconds: number;
+  /** Steps between a decision and the first interval a pod requested by it serves, and beyond. */
+  readonly leadSteps: number;
+  /** Length of the forecast path returned (≥ leadSteps), e.g. the node-provisioning horizon. */
+  readonly horizonSteps: number;
+  /** @default 'lead-peak' */
+  readonly backtest?: BacktestTarget;
+  /** Weight of under-forecasting relative to over-forecasting in the back-test loss. @default 3 */
+  readonly underForecastPenalty?: number;
+  /** Quantile of the lead-time peak reported as `upper`. @default 0.95 */
+  readonly upperQuantile?: number;
+  /** Half-life, in points, of the back-test loss average. @default 288 */
+  readonly lossHalfLife?: number;
+  /**
+   * Cap on upper ÷ point peak. Spikes no model can foresee would otherwise push the quantile (and the
+   * standing replica count) to the spike height all the time; those are served by reacting instead.
+   * @default 2
+   */
+  readonly maxMargin?: number;
+  /** Residuals kept for the upper quantile. @default 512 */
+  readonly residualWindow?: number;
+}
+
+/** One model's standing in the back-test. */
+export interface ModelScore {
+  readonly model: string;
+  /** Exponentially weighted asymmetric loss (lower is better); NaN before its first back-test. */
+  readonly loss: number;
+  readonly weight: number;
+}
+
+export interface Forecast {
+  /** Ensemble point forecasts 1..horizonSteps ahead. */
+  readonly path: Float64Array;
+  /** Max of the point path over steps 1..leadSteps. */
+  readonly leadPeak: number;
+  /** Upper quantile of the actual peak over steps 1..leadSteps. */
+  readonly upper: number;
+  /** Upper quantile of the peak over the whole horizon (same calibration, for node headroom). */
+  readonly horizonUpper: number;
+  /** The model with the highest weight, or `last-value` during warm-up. */
+  readonly model: string;
+  readonly scores: readonly ModelScore[];
+  /** Back-tested residuals so far (the quantile uses a default margin until 30 exist). */
+  readonly residuals: number;
+}
+
+/** Seasonal periods in points for the interval, keeping only those that fit `maxPeriod`. */
+export function seasonalPeriods(
+  intervalSeconds: number,
+  maxPeriod: number,
+): { daily?: number; weekly?: number } {
+  const periods: { daily?: number; weekly?: number } = {};
+  const daily = 86_400 / intervalSeconds;
+  if (Number.isInteger(daily) && daily >= 2 && daily <= maxPeriod) periods.daily = daily;
+  const weekly = daily * 7;
+  if (Number.isInteger(weekly) && weekly >= 2 && weekly <= maxPeriod) periods.weekly = weekly;
+  return periods;
+}
+
+/** The longest season (in points) any model keeps: a week of 1-minute points. */
+export const MAX_SEASON_POINTS = 10_080;
+/** Margin used until enough residuals exist: the peak may be 30% above the point forecast. */
+const WARMUP_LOG_MARGIN = Math.log(1.3);
+const MIN_RESIDUALS = 30;
+
+function defaultModels(intervalSeconds: number): ForecastModel[] {
+  const { daily, weekly } = seasonalPeriods(intervalSeconds, MAX_SEASON_POINTS);
+  const models: ForecastModel[] = [
+    new DampedTrend('damped-trend', { alpha: 0.5, beta: 0.1, phi: 0.9 }),
+    new DampedTrend('smoothed-level', { alpha: 0.15, beta: 0, phi: 1 }),
+  ];
+  if (daily !== undefined) {
+    models.push(new SeasonalNaive('seasonal-naive-daily', daily));
+    models.push(
+      new HoltWinters('holt-winters-daily', daily, { alpha: 0.3, beta: 0.02, gamma: 0.2, phi: 0.9 }),
+    );
+  }
+  if (weekly !== undefined) models.push(new SeasonalNaive('seasonal-naive-weekly', weekly));
+  return models;
+}
+
+export class Forecaster {
+  readonly history: History;
+  readonly models: readonly ForecastModel[];
+  private readonly lead: number;
+  private readonly horizon: number;
+  private readonly target: BacktestTarget;
+  private readonly penalty: number;
+  private readonly quantileLevel: number;
+  private readonly maxLogMargin: number;
+  private readonly decay: number;
+  /** Per model, the first `lead` steps of the paths made at each of the last lead+1 points. */
+  private readonly pastPaths: Float64Array;
+  private readonly pastValid: Uint8Array;
+  /** The ensemble's lead peak made at each of the last lead+1 points. */
+  private readonly pastPeaks: Float64Array;
+  private readonly losses: Float64Array;
+  private readonly lossWeights: Float64Array;
+  private readonly weights: Float64Array;
+  private readonly residuals: ResidualWindow;
+  private readonly scratch: Float64Array;
+  private readonly combined: Float64Array;
+  private readonly ready: Uint8Array;
+  /** Exponentially weighted mean of |value|: the scale behind the log-ratio offset. */
+  private level = Number.NaN;
+  private step = 0;
+  private lastValue = Number.NaN;
+
+  constructor(options: ForecasterOptions, models?: ForecastModel[]) {
+    this.lead = options.leadSteps;
+    this.horizon = Math.max(options.horizonSteps, options.leadSteps);
+    this.target = options.backtest ?? 'lead-peak';
+    this.penalty = options.underForecastPenalty ?? 3;
+    this.quantileLevel = options.upperQuantile ?? 0.95;
+    this.maxLogMargin = Math.log(options.maxMargin ?? 2);
+    this.decay = 0.5 ** (1 / (options.lossHalfLife ?? 288));
+    this.models = models ?? defaultModels(options.intervalSeconds);
+    const { weekly, daily } = seasonalPeriods(options.intervalSeconds, MAX_SEASON_POINTS);
+    this.history = new History(Math.max(weekly ?? daily ?? 0, this.lead, 64) + this.lead + 1);
+    const n = this.models.length;
+    const slots = this.lead + 1;
+    this.pastPaths = new Float64Array(n * slots * this.lead);
+    this.pastValid = new Uint8Array(n * slots);
+    this.pastPeaks = new Float64Array(slots).fill(Number.NaN);
+    this.losses = new Float64Array(n);
+    this.lossWeights = new Float64Array(n);
+    this.weights = new Float64Array(n);
+    this.residuals = new ResidualWindow(options.residualWindow ?? 512);
+    this.scratch = new Float64Array(this.horizon);
+    this.combined = new Float64Array(this.horizon);
+    this.ready = new Uint8Array(n);
+  }
+
+  /** Bytes of state held for this series. */
+  get bytes(): number {
+    let total =
+      this.history.bytes + this.residuals.bytes + this.pastPaths.byteLength + this.pastPeaks.byteLength;
+    total += this.losses.byteLength * 3 + this.scratch.byteLength * 2;
+    for (const model of this.models) total += model.bytes;
+    return total;
+  }
+
+  /** Feeds the next point (NaN when missing) and refits every model incrementally. */
+  observe(value: number): void {
+    this.history.push(value);
+    if (Number.isFinite(value)) {
+      this.lastValue = value;
+      const magnitude = Math.abs(value);
+      this.level = Number.isFinite(this.level) ? 0.99 * this.level + 0.01 * magnitude : magnitude;
+    }
+    for (const model of this.models) model.observe(value, this.history);
+    this.backtest();
+    this.forecastAll();
+    this.step++;
+  }
+
+  /** Re-anchors every model on the last `window` points and forgets stale residuals (level shift). */
+  relearn(window: number): void {
+    for (const model of this.models) model.relearn(this.history, window);
+    this.residuals.clear();
+    this.pastValid.fill(0);
+    this.pastPeaks.fill(Number.NaN);
+    this.forecastAll();
+  }
+
+  private offset(): number {
+    return Math.max(0.1 * (Number.isFinite(this.level) ? this.level : 0), 1e-6);
+  }
+
+  private logRatio(actual: number, forecast: number): number {
+    const c = this.offset();
+    return Math.log((Math.max(actual, 0) + c) / (Math.max(forecast, 0) + c));
+  }
+
+  private asymmetric(error: number): number {
+    return error > 0 ? this.penalty * error : -error;
+  }
+
+  /** Scores the forecasts made `lead` points ago against what happened since. */
+  private backtest(): void {
+    const lead = this.lead;
+    if (this.step < lead) return;
+    let actualPeak = Number.NEGATIVE_INFINITY;
+    for (let lag = lead; lag >= 1; lag--) {
+      const actual = this.history.back(lag);
+      if (!Number.isFinite(actual)) return;
+      actualPeak = Math.max(actualPeak, actual);
+    }
+    const slot = (this.step - lead) % (lead + 1);
+    const peak = this.pastPeaks[slot] ?? Number.NaN;
+    if (Number.isFinite(peak)) this.residuals.push(this.logRatio(actualPeak, peak));
+    for (let m = 0; m < this.models.length; m++) {
+      if (!this.pastValid[m * (lead + 1) + slot]) continue;
+      const base = (m * (lead + 1) + slot) * lead;
+      const loss = this.target === 'lead-peak' ? this.peakLoss(base, actualPeak) : this.pathLoss(base);
+      const w = this.lossWeights[m] ?? 0;
+      this.losses[m] = (this.decay * w * (this.losses[m] ?? 0) + loss) / (this.decay * w + 1);
+      this.lossWeights[m] = this.decay * w + 1;
+    }
+  }
+
+  private peakLoss(base: number, actualPeak: number): number {
+    let forecastPeak = Number.NEGATIVE_INFINITY;
+    for (let h = 0; h < this.lead; h++) forecastPeak = Math.max(forecastPeak, this.pastPaths[base + h] ?? 0);
+    return this.asymmetric(this.logRatio(actualPeak, forecastPeak));
+  }
+
+  private pathLoss(base: number): number {
+    let sum = 0;
+    for (let h = 0; h < this.lead; h++) {
+      const actual = this.history.back(this.lead - h);
+      sum += this.asymmetric(this.logRatio(actual, this.pastPaths[base + h] ?? 0));
+    }
+    return sum / this.lead;
+  }
+
+  /** Runs every model forward, combines them with the current weights and records the paths. */
+  private forecastAll(): void {
+    const lead = this.lead;
+    const slot = this.step % (lead + 1);
+    this.updateWeights();
+    this.combined.fill(0);
+    let totalWeight = 0;
+    for (let m = 0; m < this.models.length; m++) {
+      const model = this.models[m] as ForecastModel;
+      const ok = model.forecast(this.scratch, this.history);
+      this.ready[m] = ok ? 1 : 0;
+      this.pastValid[m * (lead + 1) + slot] = ok ? 1 : 0;
+      if (!ok) continue;
+      this.pastPaths.set(this.scratch.subarray(0, lead), (m * (lead + 1) + slot) * lead);
+      const weight = this.weights[m] ?? 0;
+      if (weight <= 0) continue;
+      totalWeight += weight;
+      for (let h = 0; h < this.horizon; h++)
+        this.combined[h] = (this.combined[h] ?? 0) + weight * (this.scratch[h] ?? 0);
+    }
+    if (totalWeight > 0) {
+      for (let h = 0; h < this.horizon; h++)
+        this.combined[h] = Math.max(0, (this.combined[h] ?? 0) / totalWeight);
+    } else {
+      this.combined.fill(Number.isFinite(this.lastValue) ? Math.max(0, this.lastValue) : 0);
+    }
+    this.pastPeaks[slot] = this.peakOf(lead);
+  }
+
+  /**
+   * Inverse-square loss weights over the models that can forecast and are within 1.5× of the best
+   * loss; equal weights while no model has been back-tested yet.
+   */
+  private updateWeights(): void {
+    const n = this.models.length;
+    let best = Number.POSITIVE_INFINITY;
+    for (let m = 0; m < n; m++) {
+      if ((this.lossWeights[m] ?? 0) >= 5) best = Math.min(best, this.losses[m] ?? Number.POSITIVE_INFINITY);
+    }
+    for (let m = 0; m < n; m++) {
+      const tested = (this.lossWeights[m] ?? 0) >= 5;
+      if (!Number.isFinite(best)) this.weights[m] = 1;
+      else if (!tested) this.weights[m] = 0;
+      else {
+        const loss = this.losses[m] ?? 0;
+        this.weights[m] = loss <= 1.5 * best + 1e-12 ? 1 / (loss + 1e-3) ** 2 : 0;
+      }
+    }
+  }
+
+  private peakOf(steps: number): number {
+    let peak = 0;
+    for (let h = 0; h < steps; h++) peak = Math.max(peak, this.combined[h] ?? 0);
+    return peak;
+  }
+
+  /** The current forecast (a view: copy `path` if you keep it past the next `observe`). */
+  forecast(): Forecast {
+    const learned =
+      this.residuals.length >= MIN_RESIDUALS
+        ? this.residuals.quantile(this.quantileLevel)
+        : WARMUP_LOG_MARGIN;
+    const logMargin = Math.min(learned, this.maxLogMargin);
+    const c = this.offset();
+    const widen = (peak: number): number => Math.max(0, (peak + c) * Math.exp(logMargin) - c);
+    const leadPeak = this.peakOf(this.lead);
+    return {
+      path: this.combined,
+      leadPeak,
+      upper: widen(leadPeak),
+      horizonUpper: widen(this.peakOf(this.horizon)),
+      model: this.chosenModel(),
+      scores: this.models.map((model, m) => ({
+        model: model.name,
+        loss: (this.lossWeights[m] ?? 0) > 0 ? (this.losses[m] ?? Number.NaN) : Number.NaN,
+        weight: this.normalisedWeight(m),
+      })),
+      residuals: this.residuals.length,
+    };
+  }
+
+  private normalisedWeight(m: number): number {
+    let total = 0;
+    for (let i = 0; i < this.models.length; i++) if (this.ready[i]) total += this.weights[i] ?? 0;
+    return total > 0 && this.ready[m] ? (this.weights[m] ?? 0) / total : 0;
+  }
+
+  private chosenModel(): string {
+    let bestIndex = -1;
+    let bestWeight = 0;
+    for (let m = 0; m < this.models.length; m++) {
+      const weight = this.normalisedWeight(m);
+      if (weight > bestWeight) {
+        bestWeight = weight;
+        bestIndex = m;
+      }
+    }
+    return bestIndex < 0 ? 'last-value' : (this.models[bestIndex]?.name ?? 'last-value');
+  }
+}

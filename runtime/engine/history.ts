@@ -1,0 +1,37 @@
+/**
+ * A fixed-capacity ring of the most recent values of one series at its regular interval. Missing
+ * intervals are stored as NaN so that "the value one day ago" is always `back(period)`.
+ * Float32 storage halves the memory of a week of 1-minute points (40 KB instead of 80 KB per series).
+ */
+export class History {
+  private readonly values: Float32Array;
+  private next = 0;
+  private stored = 0;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`History capacity ${capacity}`);
+    this.values = new Float32Array(capacity).fill(Number.NaN);
+  }
+
+  /** Number of values pushed so far, capped at capacity. */
+  get length(): number {
+    return this.stored;
+  }
+
+  push(value: number): void {
+    this.values[this.next] = value;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.stored < this.capacity) this.stored++;
+  }
+
+  /** The value `lag` intervals back: back(1) is the latest value. NaN when not stored (or missing). */
+  back(lag: number): number {
+    if (lag < 1 || lag > this.stored) return Number.NaN;
+    return this.values[(this.next - lag + this.capacity * 2) % this.capacity] ?? Number.NaN;
+  }
+
+  /** Bytes held by the ring. */
+  get bytes(): number {
+    return this.values.byteLength;
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The forecasting models the ensemble chooses between. Each is incremental (O(1) or O(horizon) per
+ * point, no refit over the whole history) and causal: it only ever sees values already observed.
+ */
+import type { History } from './history.js';
+
+export interface ForecastModel {
+  /** Stable name shown in explanations, e.g. `holt-winters-daily`. */
+  readonly name: string;
+  /** Feeds the next value (NaN when missing). `history.back(1)` already holds it. */
+  observe(value: number, history: History): void;
+  /** Writes the forecasts 1..out.length steps ahead into `out`; false when it cannot forecast yet. */
+  forecast(out: Float64Array, history: History): boolean;
+  /** Re-anchors on the level of the last `window` values after a level shift. */
+  relearn(history: History, window: number): void;
+  /** Bytes of state held (history excluded). */
+  readonly bytes: number;
+}
+
+/** Mean of the finite values among the last `window` of `history`, NaN when there are none. */
+export function recentMean(history: History, window: number): number {
+  let sum = 0;
+  let count = 0;
+  for (let lag = 1; lag <= window; lag++) {
+    const value = history.back(lag);
+    if (Number.isFinite(value)) {
+      sum += value;
+      count++;
+    }
+  }
+  return count === 0 ? Number.NaN : sum / count;
+}
+
+/**
+ * Seasonal naive: tomorrow at 10:00 equals today at 10:00 (or last week's). A missing value falls
+ * back to the same slot one more season back.
+ */
+export class SeasonalNaive implements ForecastModel {
+  readonly bytes = 0;
+  constructor(
+    readonly name: string,
+    private readonly period: number,
+  ) {}
+
+  observe(): void {}
+
+  forecast(out: Float64Array, history: History): boolean {
+    if (history.length < this.period) return false;
+    for (let h = 1; h <= out.length; h++) {
+      let lag = Math.ceil(h / this.period) * this.period - h + 1;
+      let value = history.back(lag);
+      while (!Number.isFinite(value) && lag + this.period <= history.length) {
+        lag += this.period;
+        value = history.back(lag);
+      }
+      if (!Number.isFinite(value)) return false;
+      out[h - 1] = value;
+    }
+    return true;
+  }
+
+  relearn(): void {}
+}
+
+/** Smoothing parameters of Holt's and Holt-Winters' methods. */
+export interface SmoothingParameters {
+  /** Level smoothing α in (0, 1]. */
+  readonly alpha: number;
+  /** Trend smoothing β in [0, 1]. */
+  readonly beta: number;
+  /** Trend damping φ in (0, 1]: long horizons flatten instead of extrapolating a line forever. */
+  readonly phi: number;
+}
+
+/** Σ_{k=1..h} φ^k: the damped trend multiplier at horizon h. */
+function dampedSum(phi: number, h: number): number {
+  return phi === 1 ? h : (phi * (1 - phi ** h)) / (1 - phi);
+}
+
+/** Holt's damped linear trend: the short-horizon model that follows ramps. */
+export class DampedTrend implements ForecastModel {
+  readonly bytes = 24;
+  private level = Number.NaN;
+  private trend = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly params: SmoothingParameters,
+  ) {}
+
+  observe(value: number): void {
+    const { alpha, beta, phi } = this.params;
+    if (!Number.isFinite(value)) {
+      if (Number.isFinite(this.level)) this.level += phi * this.trend;
+      this.trend *= phi;
+      return;
+    }
+    if (!Number.isFinite(this.level)) {
+      this.level = value;
+      return;
+    }
+    const previous = this.level;
+    this.level = alpha * value + (1 - alpha) * (previous + phi * this.trend);
+    this.trend = beta * (this.level - previous) + (1 - beta) * phi * this.trend;
+  }
+
+  forecast(out: Float64Array): boolean {
+    if (!Number.isFinite(this.level)) return false;
+    for (let h = 1; h <= out.length; h++)
+      out[h - 1] = this.level + dampedSum(this.params.phi, h) * this.trend;
+    return true;
+  }
+
+  relearn(history: History, window: number): void {
+    const mean = recentMean(history, window);
+    if (Number.isFinite(mean)) this.level = mean;
+    this.trend = 0;
+  }
+}
+
+/** Smoothing parameters of Holt-Winters: Holt's plus the seasonal smoothing γ. */
+export interface SeasonalSmoothingParameters extends SmoothingParameters {
+  readonly gamma: number;
+}
+
+/**
+ * Additive Holt-Winters with a damped trend and one season (daily by default). Initialised from the
+ * first full season; each point updates level, trend and that slot's seasonal index in O(1).
+ */
+export class HoltWinters implements ForecastModel {
+  private readonly season: Float32Array;
+  private level = Number.NaN;
+  private trend = 0;
+  /** Slot of the next value. */
+  private slot = 0;
+  private seen = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly period: number,
+    private readonly params: SeasonalSmoothingParameters,
+  ) {
+    this.season = new Float32Array(period);
+  }
+
+  get bytes(): number {
+    return this.season.byteLength + 32;
+  }
+
+  observe(value: number): void {
+    const slot = this.slot;
+    this.slot = (slot + 1) % this.period;
+    if (!Number.isFinite(this.level)) {
+      this.collectFirstSeason(slot, value);
+      return;
+    }
+    const { alpha, beta, gamma, phi } = this.params;
+    const seasonal = this.season[slot] ?? 0;
+    if (!Number.isFinite(value)) {
+      this.level += phi * this.trend;
+      this.trend *= phi;
+      return;
+    }
+    const previous = this.level;
+    this.level = alpha * (value - seasonal) + (1 - alpha) * (previous + phi * this.trend);
+    this.trend = beta * (this.level - previous) + (1 - beta) * phi * this.trend;
+    this.season[slot] = gamma * (value - this.level) + (1 - gamma) * seasonal;
+  }
+
+  /** Until one season is seen, the seasonal array holds raw values; then it becomes deviations. */
+  private collectFirstSeason(slot: number, value: number): void {
+    this.season[slot] = value;
+    this.seen++;
+    if (this.seen < this.period) return;
+    let sum = 0;
+    let count = 0;
+    for (const v of this.season) {
+      if (Number.isFinite(v)) {
+        sum += v;
+        count++;
+      }
+    }
+    if (count === 0) {
+      this.seen = 0;
+      return;
+    }
+    this.level = sum / count;
+    for (let i = 0; i < this.period; i++) {
+      const v = this.season[i] ?? Number.NaN;
+      this.season[i] = Number.isFinite(v) ? v - this.level : 0;
+    }
+  }
+
+  forecast(out: Float64Array): boolean {
+    if (!Number.isFinite(this.level)) return false;
+    for (let h = 1; h <= out.length; h++) {
+      const seasonal = this.season[(this.slot + h - 1) % this.period] ?? 0;
+      out[h - 1] = this.level + dampedSum(this.params.phi, h) * this.trend + seasonal;
+    }
+    return true;
+  }
+
+  relearn(history: History, window: number): void {
+    if (!Number.isFinite(this.level)) return;
+    let sum = 0;
+    let count = 0;
+    for (let lag = 1; lag <= window; lag++) {
+      const value = history.back(lag);
+      if (!Number.isFinite(value)) continue;
+      const slot = (((this.slot - lag) % this.period) + this.period) % this.period;
+      sum += value - (this.season[slot] ?? 0);
+      count++;
+    }
+    if (count > 0) this.level = sum / count;
+    this.trend = 0;
+  }
+}

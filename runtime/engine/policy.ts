@@ -1,0 +1,187 @@
+/**
+ * The predictive scaling policy: forecast + current demand + capacity → desired replicas, and which
+ * rule decided it. Rules, in order of precedence:
+ *
+ * 1. `override`: a manual replica count wins (it is still reported against what the policy wanted).
+ * 2. `hold-broken-signal`: the signal is missing/invalid/dropped to zero: keep the last decision.
+ * 3. otherwise the largest of
+ *    - `current-demand`: what the demand just seen needs at the target utilisation (never below it),
+ *    - `forecast`: the upper quantile of the peak demand before newly requested pods could serve,
+ *    - `surge`: on a surge, the current demand extrapolated over the lead time,
+ *    - `scale-down-stabilization`: the highest of those over the stabilization window (damping),
+ *    then `min-replicas` / `max-replicas` bounds.
+ */
+import type { Assessment } from './anomaly.js';
+import { isBrokenSignal } from './anomaly.js';
+import type { Forecast } from './forecaster.js';
+
+export type DecisionRule =
+  | 'override'
+  | 'hold-broken-signal'
+  | 'current-demand'
+  | 'forecast'
+  | 'surge'
+  | 'scale-down-stabilization'
+  | 'min-replicas'
+  | 'max-replicas';
+
+export interface PolicySettings {
+  readonly capacityPerReplica: number;
+  readonly targetUtilization: number;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** Steps over which the highest recommendation wins (scale-down damping). */
+  readonly stabilizationSteps: number;
+  /** Steps before a newly requested pod serves. */
+  readonly leadSteps: number;
+}
+
+export interface PolicyInput {
+  /** Demand in the latest interval (NaN when missing). */
+  readonly demand: number;
+  /** Demand in the interval before (NaN when missing). */
+  readonly previousDemand: number;
+  readonly forecast: Forecast;
+  readonly anomaly: Assessment;
+  readonly override?: number;
+}
+
+export interface PolicyOutcome {
+  readonly desiredReplicas: number;
+  readonly rule: DecisionRule;
+  /** Replicas the current demand needs at the target utilisation (NaN when the signal is broken). */
+  readonly forCurrentDemand: number;
+  /** Replicas the forecast upper quantile needs at full utilisation. */
+  readonly forForecast: number;
+  /** Replicas the surge extrapolation needs (0 when not surging). */
+  readonly forSurge: number;
+  /** Replicas after scale-down stabilization, before bounds. */
+  readonly stabilized: number;
+  /** Extra pods predicted over the node-provisioning horizon, for node pre-scaling. */
+  readonly headroomPods: number;
+}
+
+/** Relative drop below which the replica count is kept. */
+const SCALE_DOWN_TOLERANCE = 0.1;
+
+/** Keeps the recommendations of the last `stabilizationSteps` decisions and the last decision. */
+export class PredictivePolicy {
+  private readonly window: Int32Array;
+  private next = 0;
+  private filled = 0;
+  private last: number;
+
+  constructor(private readonly settings: PolicySettings) {
+    this.window = new Int32Array(Math.max(1, settings.stabilizationSteps));
+    this.last = settings.minReplicas;
+  }
+
+  get bytes(): number {
+    return this.window.byteLength + 32;
+  }
+
+  /** The last decision (min replicas before the first). */
+  get lastDecision(): number {
+    return this.last;
+  }
+
+  decide(input: PolicyInput): PolicyOutcome {
+    const s = this.settings;
+    const perReplica = s.capacityPerReplica;
+    const forForecast = replicasFor(input.forecast.upper, perReplica);
+    const headroom = (desired: number): number =>
+      Math.max(0, replicasFor(input.forecast.horizonUpper, perReplica * s.targetUtilization) - desired);
+    if (input.override !== undefined) {
+      this.remember(input.override);
+      return outcome(
+        input.override,
+        'override',
+        Number.NaN,
+        forForecast,
+        0,
+        input.override,
+        headroom(input.override),
+      );
+    }
+    if (isBrokenSignal(input.anomaly.state) || !Number.isFinite(input.demand)) {
+      // Hold: never scale down on a broken signal; also never grow on it (there is no evidence).
+      return outcome(
+        this.last,
+        'hold-broken-signal',
+        Number.NaN,
+        forForecast,
+        0,
+        this.last,
+        headroom(this.last),
+      );
+    }
+    const forCurrent = replicasFor(input.demand, perReplica * s.targetUtilization);
+    const forSurge = input.anomaly.state === 'surge' ? this.surgeNeed(input) : 0;
+    let raw = forCurrent;
+    let rule: DecisionRule = 'current-demand';
+    if (forForecast > raw) {
+      raw = forForecast;
+      rule = 'forecast';
+    }
+    if (forSurge > raw) {
+      raw = forSurge;
+      rule = 'surge';
+    }
+    let stabilized = this.stabilize(raw);
+    // Hysteresis: a scale-down of less than 10% is not worth a change (the HPA's tolerance).
+    if (stabilized < this.last && stabilized >= this.last * (1 - SCALE_DOWN_TOLERANCE))
+      stabilized = this.last;
+    if (stabilized > raw) rule = 'scale-down-stabilization';
+    let desired = stabilized;
+    if (desired < s.minReplicas) {
+      desired = s.minReplicas;
+      rule = 'min-replicas';
+    } else if (desired > s.maxReplicas) {
+      desired = s.maxReplicas;
+      rule = 'max-replicas';
+    }
+    this.last = desired;
+    return outcome(desired, rule, forCurrent, forForecast, forSurge, stabilized, headroom(desired));
+  }
+
+  /** Current demand plus its latest growth carried over the lead time, capped at doubling. */
+  private surgeNeed(input: PolicyInput): number {
+    const growth = Number.isFinite(input.previousDemand)
+      ? Math.max(0, input.demand - input.previousDemand)
+      : 0;
+    const projected = Math.min(input.demand + growth * this.settings.leadSteps, 2 * input.demand);
+    return replicasFor(projected, this.settings.capacityPerReplica * this.settings.targetUtilization);
+  }
+
+  private stabilize(raw: number): number {
+    this.window[this.next] = raw;
+    this.next = (this.next + 1) % this.window.length;
+    if (this.filled < this.window.length) this.filled++;
+    let highest = raw;
+    for (let i = 0; i < this.filled; i++) highest = Math.max(highest, this.window[i] ?? 0);
+    return highest;
+  }
+
+  private remember(replicas: number): void {
+    this.last = replicas;
+  }
+}
+
+/** Replicas needed to serve `demand` at `perReplica` each; 0 for no demand, never NaN. */
+export function replicasFor(demand: number, perReplica: number): number {
+  if (!Number.isFinite(demand) || demand <= 0) return 0;
+  // Guard against 10.000000001 → 11 from float noise.
+  return Math.ceil(demand / perReplica - 1e-9);
+}
+
+function outcome(
+  desiredReplicas: number,
+  rule: DecisionRule,
+  forCurrentDemand: number,
+  forForecast: number,
+  forSurge: number,
+  stabilized: number,
+  headroomPods: number,
+): PolicyOutcome {
+  return { desiredReplicas, rule, forCurrentDemand, forForecast, forSurge, stabilized, headroomPods };
+}

@@ -1,0 +1,120 @@
+/**
+ * Per-workload engine settings, their documented defaults, and validation that names the bad field.
+ * The runtime service fills these from a ScaledObject's trigger metadata; the simulator from flags.
+ */
+
+export interface EngineSettings {
+  /** Seconds between points of the demand series. */
+  readonly intervalSeconds: number;
+  /** Demand one replica serves per interval at 100% utilisation (same unit as the series). */
+  readonly capacityPerReplica: number;
+  /**
+   * Seconds from asking for a pod to it serving: pod start-up plus metric and polling lag.
+   */
+  readonly leadSeconds: number;
+  /** Utilisation the current demand is served at (the forecast path adds its own quantile margin). @default 0.8 */
+  readonly targetUtilization?: number;
+  /** @default 1 */
+  readonly minReplicas?: number;
+  /** @default 1000 */
+  readonly maxReplicas?: number;
+  /** Quantile of the lead-time peak to provision for. @default 0.95 */
+  readonly upperQuantile?: number;
+  /** Cap on the forecast upper quantile ÷ point forecast (unforeseeable spikes are reacted to). @default 2 */
+  readonly maxForecastMargin?: number;
+  /** Weight of under-forecasting vs over-forecasting when back-testing models. @default 3 */
+  readonly underForecastPenalty?: number;
+  /** Window over which the highest recommendation wins before scaling down. @default max(120 s, 2 × lead) */
+  readonly scaleDownStabilizationSeconds?: number;
+  /** Horizon for node headroom (time to provision a node). @default 180 */
+  readonly nodeProvisioningSeconds?: number;
+}
+
+export type ResolvedEngineSettings = Required<EngineSettings>;
+
+/** A setting with a bad value; `field` is the setting's name as the caller wrote it. */
+export class EngineSettingsError extends Error {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    reason: string,
+  ) {
+    super(`${field}: ${reason} (got ${JSON.stringify(value) ?? String(value)})`);
+    this.name = 'EngineSettingsError';
+  }
+}
+
+function positive(field: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new EngineSettingsError(field, value, 'must be a finite number > 0');
+  }
+}
+
+function nonNegative(field: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new EngineSettingsError(field, value, 'must be a finite number ≥ 0');
+  }
+}
+
+function replicaCount(field: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0)
+    throw new EngineSettingsError(field, value, 'must be an integer ≥ 0');
+}
+
+function fraction(field: string, value: number, inclusiveOne: boolean): void {
+  const ok = typeof value === 'number' && value > 0 && (inclusiveOne ? value <= 1 : value < 1);
+  if (!ok) throw new EngineSettingsError(field, value, `must be in (0, 1${inclusiveOne ? ']' : ')'}`);
+}
+
+/** Applies defaults and validates; throws EngineSettingsError naming the first bad field. */
+export function resolveEngineSettings(settings: EngineSettings): ResolvedEngineSettings {
+  positive('intervalSeconds', settings.intervalSeconds);
+  positive('capacityPerReplica', settings.capacityPerReplica);
+  nonNegative('leadSeconds', settings.leadSeconds);
+  const leadSteps = 1 + Math.ceil(settings.leadSeconds / settings.intervalSeconds);
+  const resolved: ResolvedEngineSettings = {
+    targetUtilization: 0.8,
+    minReplicas: 1,
+    maxReplicas: 1000,
+    upperQuantile: 0.95,
+    maxForecastMargin: 2,
+    underForecastPenalty: 3,
+    scaleDownStabilizationSeconds: Math.max(120, 2 * leadSteps * settings.intervalSeconds),
+    nodeProvisioningSeconds: 180,
+    ...stripUndefined(settings),
+    intervalSeconds: settings.intervalSeconds,
+    capacityPerReplica: settings.capacityPerReplica,
+    leadSeconds: settings.leadSeconds,
+  };
+  fraction('targetUtilization', resolved.targetUtilization, true);
+  replicaCount('minReplicas', resolved.minReplicas);
+  replicaCount('maxReplicas', resolved.maxReplicas);
+  if (resolved.maxReplicas < 1)
+    throw new EngineSettingsError('maxReplicas', resolved.maxReplicas, 'must be ≥ 1');
+  if (resolved.minReplicas > resolved.maxReplicas) {
+    throw new EngineSettingsError(
+      'minReplicas',
+      resolved.minReplicas,
+      `must not exceed maxReplicas (${resolved.maxReplicas})`,
+    );
+  }
+  fraction('upperQuantile', resolved.upperQuantile, false);
+  if (!(resolved.maxForecastMargin >= 1)) {
+    throw new EngineSettingsError('maxForecastMargin', resolved.maxForecastMargin, 'must be a number ≥ 1');
+  }
+  positive('underForecastPenalty', resolved.underForecastPenalty);
+  nonNegative('scaleDownStabilizationSeconds', resolved.scaleDownStabilizationSeconds);
+  nonNegative('nodeProvisioningSeconds', resolved.nodeProvisioningSeconds);
+  if (leadSteps > 1440)
+    throw new EngineSettingsError('leadSeconds', settings.leadSeconds, 'must be at most 1439 intervals');
+  return resolved;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Steps from a decision to the first interval a pod it requests serves (see simulation/types.ts). */
+export function leadStepsOf(settings: ResolvedEngineSettings): number {
+  return 1 + Math.ceil(settings.leadSeconds / settings.intervalSeconds);
+}

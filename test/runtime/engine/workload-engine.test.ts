@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EngineSettingsError } from '../../../runtime/engine/settings.js';
+import type { Decision } from '../../../runtime/engine/workload-engine.js';
+import { WorkloadEngine } from '../../../runtime/engine/workload-engine.js';
+
+const MINUTE = 60;
+const T0 = Date.UTC(2026, 0, 5) / 1000;
+
+/** Requests per minute with a daily cycle between 100 and 1,000 (peak at 15:00) and mild noise. */
+function dailyDemand(minute: number): number {
+  const phase = (2 * Math.PI * (minute % 1440)) / 1440;
+  return 550 - 450 * Math.cos(phase - Math.PI / 4) + 20 * Math.sin(minute * 7.3);
+}
+
+function engine(overrides: Partial<ConstructorParameters<typeof WorkloadEngine>[0]> = {}): WorkloadEngine {
+  return new WorkloadEngine({
+    intervalSeconds: MINUTE,
+    capacityPerReplica: 50,
+    leadSeconds: 180,
+    ...overrides,
+  });
+}
+
+function runDays(e: WorkloadEngine, days: number, demand = dailyDemand): Decision[] {
+  return Array.from({ length: days * 1440 }, (_, m) => e.step(T0 + m * MINUTE, demand(m)));
+}
+
+describe('WorkloadEngine decisions', () => {
+  it('never asks for fewer replicas than the current demand needs at the target utilisation', () => {
+    // GIVEN three days of a daily cycle
+    const decisions = runDays(engine(), 3);
+    // THEN every decision covers the demand just seen at 80% utilisation
+    for (const d of decisions) assert.ok(d.desiredReplicas >= Math.ceil(d.inputs.demand / (50 * 0.8) - 1e-9));
+  });
+
+  it('scales up ahead of a forecast daily ramp: on day 3 the morning rise is provisioned before it arrives', () => {
+    // GIVEN two days learned, with no utilisation margin so that only the forecast can be ahead
+    const decisions = runDays(engine({ targetUtilization: 1, capacityPerReplica: 10 }), 3);
+    // WHEN looking at day 3's steepest rise (demand grows every minute)
+    const rising = decisions.slice(2 * 1440 + 400, 2 * 1440 + 700);
+    // THEN the forecast rule binds most of the time, and the replicas cover demand 4 minutes later
+    const byForecast = rising.filter((d) => d.rule === 'forecast').length;
+    assert.ok(byForecast > rising.length * 0.8, `forecast bound ${byForecast}/${rising.length}`);
+    for (const [i, d] of rising.entries()) {
+      const later = dailyDemand(2 * 1440 + 400 + i + 4);
+      assert.ok(d.desiredReplicas * 10 >= later, `minute ${i}: ${d.desiredReplicas} replicas < ${later}`);
+    }
+    // AND it names a seasonal or trend model, with weights that sum to 1
+    const last = rising.at(-1) as Decision;
+    const total = last.forecast.scores.reduce((sum, s) => sum + s.weight, 0);
+    assert.ok(Math.abs(total - 1) < 1e-9);
+    assert.match(last.forecast.model, /holt-winters|seasonal|trend|level/);
+  });
+
+  it('damps scale-down: after a drop the replica count is held for the stabilization window', () => {
+    // GIVEN a flat load of 1,000 then a drop to 100
+    const e = engine({ scaleDownStabilizationSeconds: 300 });
+    const flat = (m: number): number => (m < 600 ? 1000 : 100);
+    const decisions = Array.from({ length: 620 }, (_, m) => e.step(T0 + m * MINUTE, flat(m)));
+    const before = decisions[599]?.desiredReplicas ?? 0;
+    // THEN the five minutes after the drop keep the old count, and it falls after that
+    for (let m = 600; m < 604; m++) assert.equal(decisions[m]?.desiredReplicas, before);
+    assert.equal(decisions[601]?.rule, 'scale-down-stabilization');
+    assert.ok((decisions[619]?.desiredReplicas ?? 0) < before / 2);
+  });
+
+  it('does not flap on noise: a steady noisy load changes the replica count rarely', () => {
+    const e = engine();
+    const noisy = (m: number): number => 500 + 40 * Math.sin(m * 12.9898);
+    const decisions = Array.from({ length: 2000 }, (_, m) => e.step(T0 + m * MINUTE, noisy(m)));
+    let changes = 0;
+    for (let i = 1001; i < decisions.length; i++) {
+      if (decisions[i]?.desiredReplicas !== decisions[i - 1]?.desiredReplicas) changes++;
+    }
+    assert.ok(changes < 100, `${changes} changes in 1,000 minutes`);
+  });
+
+  it('holds on a broken signal (NaN, Infinity, negative, sudden zero, gap) and never returns NaN', () => {
+    // GIVEN a day of steady load
+    const e = engine();
+    for (let m = 0; m < 1440; m++) e.step(T0 + m * MINUTE, 800 + 10 * Math.sin(m));
+    const held = e.step(T0 + 1440 * MINUTE, 800).desiredReplicas;
+    // WHEN the signal breaks in every way
+    const broken = [Number.NaN, Number.POSITIVE_INFINITY, -5, 0, 0].map((v, i) =>
+      e.step(T0 + (1441 + i) * MINUTE, v),
+    );
+    // THEN each decision holds the last replica count and says why
+    for (const d of broken) {
+      assert.equal(d.desiredReplicas, held);
+      assert.equal(d.rule, 'hold-broken-signal');
+      assert.ok(Number.isInteger(d.desiredReplicas));
+    }
+    assert.deepEqual(
+      broken.map((d) => d.anomaly.state),
+      ['missing', 'invalid', 'invalid', 'drop-to-zero', 'drop-to-zero'],
+    );
+    // AND a gap of 30 minutes in the timestamps is absorbed: the next good point decides normally
+    const afterGap = e.step(T0 + 1480 * MINUTE, 800);
+    assert.ok(Number.isInteger(afterGap.desiredReplicas) && afterGap.desiredReplicas >= 16);
+  });
+
+  it('reacts at once to a surge and re-learns a level shift within minutes', () => {
+    const e = engine();
+    for (let m = 0; m < 600; m++) e.step(T0 + m * MINUTE, 300 + 10 * Math.sin(m));
+    // WHEN demand jumps from 300 to 1,200 and stays
+    const jump = e.step(T0 + 600 * MINUTE, 1200);
+    // THEN the very next decision covers it (surge: extrapolated, capped at doubling)
+    assert.equal(jump.anomaly.state, 'surge');
+    assert.ok(jump.desiredReplicas >= Math.ceil(1200 / 40), `${jump.desiredReplicas}`);
+    const after = Array.from({ length: 30 }, (_, i) =>
+      e.step(T0 + (601 + i) * MINUTE, 1200 + 10 * Math.sin(i)),
+    );
+    assert.ok(after.some((d) => d.anomaly.state === 'level-shift'));
+    // AND the forecast has re-learned the new level (its peak is near 1,200, not 300)
+    assert.ok(Math.abs((after.at(-1)?.forecast.leadPeak ?? 0) - 1200) < 120);
+  });
+
+  it('honours min/max bounds and a manual override, and reports which rule bound the result', () => {
+    const e = engine({ minReplicas: 3, maxReplicas: 10 });
+    assert.equal(e.step(T0, 10).rule, 'min-replicas');
+    assert.equal(e.step(T0 + 60, 10).desiredReplicas, 3);
+    const capped = e.step(T0 + 120, 5000);
+    assert.deepEqual([capped.desiredReplicas, capped.rule], [10, 'max-replicas']);
+    const overridden = e.step(T0 + 180, 5000, 42);
+    assert.deepEqual(
+      [overridden.desiredReplicas, overridden.rule, overridden.inputs.override],
+      [42, 'override', 42],
+    );
+    assert.match(overridden.summary, /42 replicas: manual override/);
+  });
+
+  it('reports node headroom when the forecast rises beyond the lead time', () => {
+    const decisions = runDays(engine({ nodeProvisioningSeconds: 600 }), 3);
+    const morning = decisions.slice(2 * 1440 + 300, 2 * 1440 + 500);
+    assert.ok(morning.some((d) => d.headroomPods > 0));
+    assert.ok(decisions.every((d) => d.headroomPods >= 0 && Number.isInteger(d.headroomPods)));
+  });
+});
+
+describe('WorkloadEngine determinism and causality', () => {
+  it('gives the same decisions for a prefix whether or not later points exist', () => {
+    // GIVEN decisions over two days
+    const full = runDays(engine(), 2).map((d) => d.desiredReplicas);
+    // WHEN a fresh engine sees only the first 1,000 minutes
+    const e = engine();
+    const prefix = Array.from(
+      { length: 1000 },
+      (_, m) => e.step(T0 + m * MINUTE, dailyDemand(m)).desiredReplicas,
+    );
+    // THEN its decisions are the same
+    assert.deepEqual(prefix, full.slice(0, 1000));
+  });
+});
+
+describe('WorkloadEngine settings', () => {
+  const bad: [string, Record<string, unknown>, RegExp][] = [
+    [
+      'capacityPerReplica',
+      { capacityPerReplica: 0 },
+      /capacityPerReplica: must be a finite number > 0 \(got 0\)/,
+    ],
+    ['intervalSeconds', { intervalSeconds: Number.NaN }, /intervalSeconds: must be a finite number > 0/],
+    ['leadSeconds', { leadSeconds: -1 }, /leadSeconds: must be a finite number ≥ 0 \(got -1\)/],
+    ['targetUtilization', { targetUtilization: 1.5 }, /targetUtilization: must be in \(0, 1\] \(got 1.5\)/],
+    [
+      'minReplicas',
+      { minReplicas: 5, maxReplicas: 2 },
+      /minReplicas: must not exceed maxReplicas \(2\) \(got 5\)/,
+    ],
+    ['maxReplicas', { maxReplicas: 2.5 }, /maxReplicas: must be an integer ≥ 0 \(got 2.5\)/],
+    ['upperQuantile', { upperQuantile: 1 }, /upperQuantile: must be in \(0, 1\)/],
+  ];
+  for (const [field, settings, message] of bad) {
+    it(`rejects a bad ${field} naming it`, () => {
+      assert.throws(
+        () => engine(settings as never),
+        (error: unknown) =>
+          error instanceof EngineSettingsError && error.field === field && message.test(error.message),
+      );
+    });
+  }
+
+  it('rejects timestamps that do not increase and overrides that are not replica counts', () => {
+    const e = engine();
+    e.step(T0, 1);
+    assert.throws(() => e.step(T0, 1), /timestamp: must be after the previous point/);
+    assert.throws(() => e.decide(-1), /override: must be an integer ≥ 0 \(got -1\)/);
+  });
+});
