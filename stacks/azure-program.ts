@@ -3,7 +3,7 @@
  * `elasticai:environment`, else the stack name) and deploys each of its AKS clusters.
  */
 import * as pulumi from '@pulumi/pulumi';
-import type { KubeloginMode } from '../constructs/azure/kubeconfig.js';
+import { checkKubeloginMode } from '../constructs/azure/kubeconfig.js';
 import { type AzureClusterOutputs, deployAzureCluster } from './azure-cluster-stack.js';
 import { ENVIRONMENTS } from './environments.js';
 import type { EnvironmentConfig } from './environment-types.js';
@@ -40,7 +40,8 @@ export function runAzureProgram(table: readonly EnvironmentConfig[] = ENVIRONMEN
         'there is nothing for the Pulumi program to deploy — its EKS clusters are deployed with `cdk deploy`',
     );
   }
-  const kubeloginMode = (config.get('kubeloginMode') ?? 'azurecli') as KubeloginMode;
+  const kubeloginMode = config.get('kubeloginMode') ?? 'azurecli';
+  checkKubeloginMode('elasticai:kubeloginMode', kubeloginMode);
   const installManifests = config.getBoolean('installManifests') ?? true;
   return Object.fromEntries(
     clusters.map((cluster) => [

@@ -14,7 +14,16 @@ export const AKS_AAD_SERVER_ID = '6dae42f8-4368-4678-94ff-3960e28e3630';
  */
 export type KubeloginMode = 'azurecli' | 'workloadidentity' | 'spn' | 'msi';
 
-const MODES: ReadonlySet<string> = new Set<KubeloginMode>(['azurecli', 'workloadidentity', 'spn', 'msi']);
+/** Every supported kubelogin login mode. */
+export const KUBELOGIN_MODES: readonly KubeloginMode[] = ['azurecli', 'workloadidentity', 'spn', 'msi'];
+const MODES: ReadonlySet<string> = new Set(KUBELOGIN_MODES);
+
+/** Throws unless `mode` is a supported kubelogin login mode; `prop` names where it came from. */
+export function checkKubeloginMode(prop: string, mode: string): asserts mode is KubeloginMode {
+  if (!MODES.has(mode)) {
+    throw new Error(`${prop}: must be one of ${KUBELOGIN_MODES.join(', ')} (got ${JSON.stringify(mode)})`);
+  }
+}
 
 /** Reads the one value of `key:` in an AKS kubeconfig (flat YAML as AKS returns it). */
 function readScalar(kubeconfig: string, key: string): string {
@@ -43,11 +52,7 @@ export interface AksExecKubeconfigOptions {
  * on the PATH of the machine running `pulumi up`.
  */
 export function aksExecKubeconfig(credentialKubeconfig: string, options: AksExecKubeconfigOptions): string {
-  if (!MODES.has(options.loginMode)) {
-    throw new Error(
-      `kubeloginMode: must be one of ${[...MODES].join(', ')} (got ${JSON.stringify(options.loginMode)})`,
-    );
-  }
+  checkKubeloginMode('kubeloginMode', options.loginMode);
   const server = readScalar(credentialKubeconfig, 'server');
   const certificateAuthorityData = readScalar(credentialKubeconfig, 'certificate-authority-data');
   if (!/^https:\/\//.test(server))

@@ -49,6 +49,8 @@ export interface RecordedOptions {
   readonly name: string;
   readonly ignoreChanges: readonly string[];
   readonly parentType?: string;
+  /** Names of the resources given in `dependsOn` (when given as a plain array). */
+  readonly dependsOn: readonly string[];
 }
 
 export interface ProgramRun {
@@ -149,6 +151,9 @@ export async function runProgram(
         name: args.name,
         ignoreChanges: [...(args.opts.ignoreChanges ?? [])],
         parentType: parent?.__pulumiType,
+        dependsOn: (Array.isArray(args.opts.dependsOn) ? args.opts.dependsOn : []).map(
+          (r) => (r as pulumi.Resource & { __name?: string }).__name ?? '?',
+        ),
       });
       return undefined;
     });
