@@ -67,6 +67,8 @@ export interface AzureClusterSettings {
 export interface ClusterConfig extends ClusterInfo {
   /** AWS region or Azure location. */
   readonly region: string;
+  /** EKS-only settings (account, zones, API endpoint, admin role, runtime hook). @default none */
+  readonly aws?: AwsClusterSettings;
   /** Cluster-autoscaler tuning (flags on EKS, `autoScalerProfile` on AKS). @default upstream defaults */
   readonly autoscalerProfile?: Partial<AutoscalerProfile>;
   /**
@@ -89,4 +91,40 @@ export interface EnvironmentConfig {
   /** Days of metric history the decision runtime learns from. */
   readonly metricsHistoryDays: number;
   readonly clusters: readonly ClusterConfig[];
+}
+
+// ---- AWS (EKS) settings, read only by the CDK app (stacks/cdk-app.ts, stacks/aws-*.ts) ----
+
+/** The decision runtime on EKS: its IRSA role and image. Unset parts are skipped. */
+export interface AwsRuntimeSettings {
+  /**
+   * Folder with the runtime's Dockerfile, staged by synth as a Docker image asset (built and pushed
+   * only by `cdk deploy`). @default no image asset
+   */
+  readonly imageAssetDirectory?: string;
+  /**
+   * Amazon Managed Service for Prometheus workspace the runtime may query (read only).
+   * @default none: the runtime's role has no AWS permission
+   */
+  readonly prometheusWorkspaceArn?: string;
+}
+
+/** AWS-only settings of an EKS cluster (ignored for AKS clusters). */
+export interface AwsClusterSettings {
+  /**
+   * Account the cluster's stack deploys to.
+   * @default CDK_DEFAULT_ACCOUNT (the CLI's credentials), else an environment-agnostic stack
+   */
+  readonly account?: string;
+  /** Availability zones of the cluster's VPC. @default `<region>a`, `<region>b`, `<region>c` */
+  readonly availabilityZones?: readonly string[];
+  /**
+   * CIDRs that may reach a public Kubernetes API endpoint (in addition to private access).
+   * @default none: private endpoint only
+   */
+  readonly publicEndpointCidrs?: readonly string[];
+  /** IAM role given cluster-admin through an EKS access entry. @default none */
+  readonly adminRoleArn?: string;
+  /** The decision runtime's IRSA role and image (hook for the runtime issue). @default not deployed */
+  readonly runtime?: AwsRuntimeSettings;
 }

@@ -1,0 +1,225 @@
+/**
+ * One CDK stack per EKS cluster of the environment table: the cluster, its capacity, interruption
+ * handling, workload identities, add-ons and the in-cluster objects built by `buildClusterCharts`.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
+import type * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { App as Cdk8sApp, ApiObject, Chart } from 'cdk8s';
+import type { Construct } from 'constructs';
+import { ClusterAutoscalerRole } from '../constructs/aws/cluster-autoscaler-role.js';
+import { DecisionRuntimeRole } from '../constructs/aws/decision-runtime-role.js';
+import { EksHelmAddons } from '../constructs/aws/eks-helm-addons.js';
+import { EksManagedNodeGroup } from '../constructs/aws/eks-managed-node-group.js';
+import { ApiEndpoint, ElasticEksCluster } from '../constructs/aws/elastic-eks-cluster.js';
+import { KedaOperatorRole } from '../constructs/aws/keda-operator-role.js';
+import { MixedInstancesNodeGroup } from '../constructs/aws/mixed-instances-node-group.js';
+import { NodeTerminationHandler } from '../constructs/aws/node-termination-handler.js';
+import { NodeTerminationHandlerRole } from '../constructs/aws/node-termination-handler-role.js';
+import { SpotInterruptionQueue } from '../constructs/aws/spot-interruption-queue.js';
+import { ClusterAutoscaler } from '../constructs/k8s/cluster-autoscaler.js';
+import { PropError } from '../constructs/k8s/validation.js';
+import { applyAwsNagSuppressions } from './aws-nag-suppressions.js';
+import { kedaAwsAccess } from './aws-keda-access.js';
+import type { ClusterConfig, EnvironmentConfig } from './environment-types.js';
+import { buildClusterCharts } from './synth-environment.js';
+
+/** Props for an {@link AwsClusterStack}. */
+export interface AwsClusterStackProps extends Omit<StackProps, 'env'> {
+  readonly environment: EnvironmentConfig;
+  readonly cluster: ClusterConfig;
+  /** Account when the table has none. @default process.env.CDK_DEFAULT_ACCOUNT */
+  readonly defaultAccount?: string;
+}
+
+/** Stack name of a cluster's stack. */
+export function awsStackName(cluster: ClusterConfig): string {
+  return `elasticai-${cluster.name}`;
+}
+
+/**
+ * The EKS cluster of one table entry.
+ *
+ * In-cluster delivery: a cluster without `gitopsAddons` gets KEDA and metrics-server from Helm and every
+ * chart of `buildClusterCharts` applied by the kubectl handler (cluster-autoscaler's ServiceAccount
+ * annotated with its IRSA role). A cluster with `gitopsAddons` is delivered by its GitOps engine from
+ * `dist/`; the stack then applies only the AWS-specific objects (the termination handler) and outputs
+ * the role ARNs the GitOps configuration needs. Both get the termination handler.
+ */
+export class AwsClusterStack extends Stack {
+  readonly eks: ElasticEksCluster;
+  readonly interruption: SpotInterruptionQueue;
+  readonly clusterAutoscalerRole: ClusterAutoscalerRole;
+  readonly kedaRole: KedaOperatorRole;
+  readonly nodeTerminationHandlerRole: NodeTerminationHandlerRole;
+  readonly runtimeRole?: DecisionRuntimeRole;
+  readonly addons?: EksHelmAddons;
+  /** Manifests applied by the kubectl handler, by chart id. */
+  readonly manifests: ReadonlyMap<string, eks.KubernetesManifest>;
+
+  constructor(scope: Construct, id: string, props: AwsClusterStackProps) {
+    const { cluster, environment } = props;
+    if (cluster.cloud !== 'aws') {
+      throw new PropError(
+        'cluster.cloud',
+        cluster.cloud,
+        `must be "aws" for an EKS stack (cluster ${cluster.name})`,
+      );
+    }
+    const settings = cluster.aws ?? {};
+    const account = settings.account ?? props.defaultAccount ?? process.env.CDK_DEFAULT_ACCOUNT;
+    super(scope, id, {
+      ...props,
+      env: { region: cluster.region, ...(account ? { account } : {}) },
+      stackName: awsStackName(cluster),
+      description: `ElasticAI EKS cluster ${cluster.name} (${environment.name})`,
+      terminationProtection: environment.name === 'prod',
+    });
+
+    this.eks = new ElasticEksCluster(this, 'Eks', {
+      clusterName: cluster.name,
+      kubernetesVersion: cluster.kubernetesVersion,
+      logRetentionDays: environment.logRetentionDays,
+      region: cluster.region,
+      availabilityZones: settings.availabilityZones,
+      endpoint: settings.publicEndpointCidrs
+        ? ApiEndpoint.publicAndPrivate(settings.publicEndpointCidrs)
+        : ApiEndpoint.private(),
+      adminRoleArn: settings.adminRoleArn,
+    });
+    const oidc = this.eks.openIdConnectProvider;
+
+    this.interruption = new SpotInterruptionQueue(this, 'Interruption', { namePrefix: cluster.name });
+
+    // One role for all managed groups: EKS creates its EC2_LINUX access entry with the first group.
+    const managedNodeRole = new iam.Role(this, 'ManagedNodeRole', {
+      description: `Nodes of the EKS managed node groups of ${cluster.name}`,
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKSWorkerNodePolicy'),
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEKS_CNI_Policy'),
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonEC2ContainerRegistryPullOnly'),
+      ],
+    });
+    const systemGroups: Construct[] = [];
+    for (const pool of cluster.nodePools) {
+      const id = `Pool-${pool.name}`;
+      if (pool.capacityType === 'mixed') {
+        if (!pool.mixed) {
+          throw new PropError(`nodePools.${pool.name}.mixed`, pool.mixed, 'is required for a mixed pool');
+        }
+        new MixedInstancesNodeGroup(this, id, {
+          cluster: this.eks,
+          name: pool.name,
+          instanceTypes: pool.instanceTypes,
+          minSize: pool.minSize,
+          maxSize: pool.maxSize,
+          onDemandBaseCapacity: pool.mixed.onDemandBase,
+          onDemandPercentageAboveBaseCapacity: pool.mixed.onDemandPercentageAboveBase,
+          labels: pool.labels,
+          taints: pool.taints,
+          zones: pool.zones,
+          interruptionQueue: this.interruption,
+        });
+      } else {
+        const group = new EksManagedNodeGroup(this, id, {
+          cluster: this.eks,
+          pool,
+          nodeRole: managedNodeRole,
+        });
+        if (pool.role === 'system') systemGroups.push(group);
+      }
+    }
+
+    this.clusterAutoscalerRole = new ClusterAutoscalerRole(this, 'ClusterAutoscalerRole', {
+      openIdConnectProvider: oidc,
+      clusterName: cluster.name,
+    });
+    this.nodeTerminationHandlerRole = new NodeTerminationHandlerRole(this, 'NodeTerminationHandlerRole', {
+      openIdConnectProvider: oidc,
+      queue: this.interruption.queue,
+    });
+    const access = kedaAwsAccess(cluster);
+    this.kedaRole = new KedaOperatorRole(this, 'KedaOperatorRole', {
+      openIdConnectProvider: oidc,
+      sqsQueueArns: access.sqsQueueArns,
+      assumableRoleArns: access.assumableRoleArns,
+    });
+
+    // Hook for the decision runtime (runtime issue): its read-only role and its image, when configured.
+    if (settings.runtime) {
+      this.runtimeRole = new DecisionRuntimeRole(this, 'DecisionRuntimeRole', {
+        openIdConnectProvider: oidc,
+        prometheusWorkspaceArn: settings.runtime.prometheusWorkspaceArn,
+      });
+      new CfnOutput(this, 'DecisionRuntimeRoleArn', { value: this.runtimeRole.role.roleArn });
+      if (settings.runtime.imageAssetDirectory !== undefined) {
+        const image = new ecrAssets.DockerImageAsset(this, 'DecisionRuntimeImage', {
+          directory: settings.runtime.imageAssetDirectory,
+          platform: ecrAssets.Platform.LINUX_AMD64,
+        });
+        new CfnOutput(this, 'DecisionRuntimeImageUri', { value: image.imageUri });
+      }
+    }
+
+    // In-cluster objects, built once by the shared chart builder (one model, three delivery paths).
+    const k8sApp = new Cdk8sApp();
+    const charts: Chart[] = [];
+    if (!cluster.gitopsAddons) {
+      this.addons = new EksHelmAddons(this, 'Addons', {
+        cluster: this.eks.cluster,
+        kedaRoleArn: this.kedaRole.role.roleArn,
+      });
+      for (const group of systemGroups) this.addons.node.addDependency(group);
+      const built = buildClusterCharts(k8sApp, cluster);
+      annotateClusterAutoscaler(built, this.clusterAutoscalerRole.serviceAccountAnnotations);
+      charts.push(...built);
+    } else {
+      new CfnOutput(this, 'ClusterAutoscalerRoleArn', { value: this.clusterAutoscalerRole.role.roleArn });
+      new CfnOutput(this, 'KedaOperatorRoleArn', { value: this.kedaRole.role.roleArn });
+    }
+    const awsChart = new Chart(k8sApp, 'aws-node-termination-handler');
+    new NodeTerminationHandler(awsChart, 'nth', {
+      queueUrl: this.interruption.queue.queueUrl,
+      region: cluster.region,
+      serviceAccountAnnotations: this.nodeTerminationHandlerRole.serviceAccountAnnotations,
+    });
+    charts.push(awsChart);
+
+    const manifests = new Map<string, eks.KubernetesManifest>();
+    for (const chart of charts) {
+      const manifest = this.eks.cluster.addCdk8sChart(`chart-${chart.node.id}`, chart);
+      // ScaledObjects and TriggerAuthentications need KEDA's CRDs first.
+      if (this.addons) manifest.node.addDependency(this.addons.keda);
+      manifests.set(chart.node.id, manifest);
+    }
+    this.manifests = manifests;
+
+    new CfnOutput(this, 'InterruptionQueueUrl', { value: this.interruption.queue.queueUrl });
+    applyAwsNagSuppressions(this, cluster);
+  }
+}
+
+/**
+ * Binds cluster-autoscaler's ServiceAccount (built by the shared chart builder, which knows no AWS
+ * role) to its IRSA role by annotating the synthesized object.
+ */
+function annotateClusterAutoscaler(charts: readonly Chart[], annotations: Record<string, string>): void {
+  const found = charts.flatMap((chart) =>
+    chart.node
+      .findAll()
+      .filter((c): c is ClusterAutoscaler => c instanceof ClusterAutoscaler)
+      .flatMap((ca) =>
+        ca.node
+          .findAll()
+          .filter(
+            (o): o is ApiObject =>
+              o instanceof ApiObject && o.kind === 'ServiceAccount' && o.name === ca.serviceAccountName,
+          ),
+      ),
+  );
+  if (found.length !== 1)
+    throw new Error(`expected one cluster-autoscaler ServiceAccount, found ${found.length}`);
+  for (const [key, value] of Object.entries(annotations)) found[0]?.metadata.addAnnotation(key, value);
+}
