@@ -38,6 +38,9 @@ export interface AnomalyOptions {
   readonly zeroHoldPoints?: number;
 }
 
+/** Points a jump must persist (the jump included) to count as a level shift. */
+const JUMP_PERSISTENCE = 3;
+
 /** MAD to standard deviation for a normal distribution. */
 const MAD_TO_SIGMA = 1.4826;
 
@@ -54,6 +57,8 @@ export class AnomalyDetector {
   private downSum = 0;
   private seen = 0;
   private zeroRun = 0;
+  /** The forecast before a large jump, kept to see whether the jump persists (a level shift). */
+  private jump: { reference: number; offset: number; sigma: number; sign: number; count: number } | undefined;
   /** Exponentially weighted share of zero values among accepted points. */
   private zeroRate = 0;
 
@@ -99,13 +104,36 @@ export class AnomalyDetector {
     this.downSum = Math.max(0, this.downSum - step - this.slack);
     const cusum = Math.max(this.upSum, this.downSum);
     const score = Math.max(pointScore(z), Math.min(1, cusum / (2 * this.threshold)));
-    if (cusum >= this.threshold) {
+    if (cusum >= this.threshold || this.jumpPersists(value, z, expected, offset, sigma)) {
       this.upSum = 0;
       this.downSum = 0;
+      this.jump = undefined;
       return { state: 'level-shift', score, zScore: z };
     }
     if (z >= this.surgeZ) return { state: 'surge', score, zScore: z };
     return { state: 'normal', score, zScore: z };
+  }
+
+  /**
+   * A jump of ≥ surgeZ starts a watch against the forecast from before it; if the next points stay
+   * beyond 3σ of that old forecast on the same side, the level has shifted. Needed because the
+   * ensemble itself adapts within a point or two, so errors against it alone stop accumulating.
+   */
+  private jumpPersists(value: number, z: number, expected: number, offset: number, sigma: number): boolean {
+    const jump = this.jump;
+    if (jump === undefined) {
+      if (Math.abs(z) >= this.surgeZ) {
+        this.jump = { reference: Math.max(expected, 0), offset, sigma, sign: Math.sign(z), count: 1 };
+      }
+      return false;
+    }
+    const zReference = Math.log((value + jump.offset) / (jump.reference + jump.offset)) / jump.sigma;
+    if (Math.sign(zReference) === jump.sign && Math.abs(zReference) >= 3) {
+      jump.count++;
+      return jump.count >= JUMP_PERSISTENCE;
+    }
+    this.jump = undefined;
+    return false;
   }
 
   /**
@@ -123,6 +151,7 @@ export class AnomalyDetector {
   reset(): void {
     this.upSum = 0;
     this.downSum = 0;
+    this.jump = undefined;
   }
 }
 

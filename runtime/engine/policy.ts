@@ -61,6 +61,8 @@ export interface PolicyOutcome {
   readonly headroomPods: number;
 }
 
+/** A surge is extrapolated to at most this multiple of the current demand. */
+const SURGE_CAP = 1.25;
 /** Relative drop below which the replica count is kept. */
 const SCALE_DOWN_TOLERANCE = 0.1;
 
@@ -144,12 +146,12 @@ export class PredictivePolicy {
     return outcome(desired, rule, forCurrent, forForecast, forSurge, stabilized, headroom(desired));
   }
 
-  /** Current demand plus its latest growth carried over the lead time, capped at doubling. */
+  /** Current demand plus one more step of its latest growth, capped at SURGE_CAP × demand. */
   private surgeNeed(input: PolicyInput): number {
     const growth = Number.isFinite(input.previousDemand)
       ? Math.max(0, input.demand - input.previousDemand)
       : 0;
-    const projected = Math.min(input.demand + growth * this.settings.leadSteps, 2 * input.demand);
+    const projected = Math.min(input.demand + growth, SURGE_CAP * input.demand);
     return replicasFor(projected, this.settings.capacityPerReplica * this.settings.targetUtilization);
   }
 

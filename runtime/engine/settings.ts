@@ -20,11 +20,11 @@ export interface EngineSettings {
   readonly maxReplicas?: number;
   /** Quantile of the lead-time peak to provision for. @default 0.95 */
   readonly upperQuantile?: number;
-  /** Cap on the forecast upper quantile ÷ point forecast (unforeseeable spikes are reacted to). @default 2 */
+  /** Cap on the forecast upper quantile ÷ point forecast (unforeseeable spikes are reacted to). @default 1.5 */
   readonly maxForecastMargin?: number;
   /** Weight of under-forecasting vs over-forecasting when back-testing models. @default 3 */
   readonly underForecastPenalty?: number;
-  /** Window over which the highest recommendation wins before scaling down. @default max(120 s, 2 × lead) */
+  /** Window over which the highest recommendation wins before scaling down. @default 120 */
   readonly scaleDownStabilizationSeconds?: number;
   /** Horizon for node headroom (time to provision a node). @default 180 */
   readonly nodeProvisioningSeconds?: number;
@@ -77,9 +77,9 @@ export function resolveEngineSettings(settings: EngineSettings): ResolvedEngineS
     minReplicas: 1,
     maxReplicas: 1000,
     upperQuantile: 0.95,
-    maxForecastMargin: 2,
+    maxForecastMargin: 1.5,
     underForecastPenalty: 3,
-    scaleDownStabilizationSeconds: Math.max(120, 2 * leadSteps * settings.intervalSeconds),
+    scaleDownStabilizationSeconds: 120,
     nodeProvisioningSeconds: 180,
     ...stripUndefined(settings),
     intervalSeconds: settings.intervalSeconds,

@@ -65,15 +65,21 @@ describe('WorkloadEngine decisions', () => {
     assert.ok((decisions[619]?.desiredReplicas ?? 0) < before / 2);
   });
 
-  it('does not flap on noise: a steady noisy load changes the replica count rarely', () => {
+  it('does not flap on noise: a steady load with ±8% random noise changes the replica count rarely', () => {
     const e = engine();
-    const noisy = (m: number): number => 500 + 40 * Math.sin(m * 12.9898);
-    const decisions = Array.from({ length: 2000 }, (_, m) => e.step(T0 + m * MINUTE, noisy(m)));
+    let seed = 42;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const noisy = (): number => 500 * (1 + 0.08 * (2 * random() - 1));
+    const decisions = Array.from({ length: 2000 }, (_, m) => e.step(T0 + m * MINUTE, noisy()));
     let changes = 0;
     for (let i = 1001; i < decisions.length; i++) {
       if (decisions[i]?.desiredReplicas !== decisions[i - 1]?.desiredReplicas) changes++;
     }
-    assert.ok(changes < 100, `${changes} changes in 1,000 minutes`);
+    // Without the stabilization window and the 10% scale-down tolerance this is over 300.
+    assert.ok(changes < 150, `${changes} changes in 1,000 minutes`);
   });
 
   it('holds on a broken signal (NaN, Infinity, negative, sudden zero, gap) and never returns NaN', () => {

@@ -1,0 +1,67 @@
+/**
+ * The policy evaluation suite: which real traces, and the per-replica capacity and start-up delay used
+ * for each. Capacity is chosen so that the trace's peak needs about 40 replicas ("tens of replicas"),
+ * start-up so that a new pod misses at least one full interval. These are fixed for every trace
+ * family, never tuned per trace.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readEventLog, readTrace } from '../../runtime/simulation/trace.js';
+import type { Trace } from '../../runtime/simulation/types.js';
+import { SHARED_DIR } from '../support/paths.js';
+
+export interface SuiteTrace {
+  readonly name: string;
+  readonly trace: Trace;
+  readonly capacityPerReplica: number;
+  readonly startupSeconds: number;
+  /** How capacity was derived, printed next to the results. */
+  readonly note: string;
+}
+
+/** Replicas the peak should need. */
+const PEAK_REPLICAS = 40;
+
+function peakSized(name: string, trace: Trace, startupSeconds: number): SuiteTrace {
+  let peak = 0;
+  for (const row of trace.rows) if (Number.isFinite(row.demand) && row.demand > peak) peak = row.demand;
+  const capacityPerReplica = Number((peak / PEAK_REPLICAS).toPrecision(3));
+  return {
+    name,
+    trace,
+    capacityPerReplica,
+    startupSeconds,
+    note: `capacity = peak ${Number(peak.toPrecision(4))} / ${PEAK_REPLICAS}, startup ${startupSeconds}s`,
+  };
+}
+
+/** The suite the `bench:policy` table reports on. */
+export function policySuite(): SuiteTrace[] {
+  const traces = join(SHARED_DIR, 'traces');
+  const nab = join(traces, 'nab', 'realAWSCloudwatch');
+  const suite: SuiteTrace[] = [
+    peakSized(
+      'nasa-http-1min',
+      readTrace(join(traces, 'nasa-http-1995', 'nasa_http_requests_per_minute.csv')),
+      120,
+    ),
+    peakSized('nyc-taxi-30min', readTrace(join(traces, 'nab', 'realKnownCause', 'nyc_taxi.csv')), 300),
+    peakSized(
+      'azure-llm-code-10s',
+      readEventLog(join(traces, 'azure-llm-inference-2023', 'AzureLLMInferenceTrace_code.csv'), 10),
+      30,
+    ),
+  ];
+  for (const file of readdirSync(nab)
+    .filter((f) => f.startsWith('ec2_cpu_utilization'))
+    .sort()) {
+    suite.push(
+      peakSized(
+        `nab-${file.replace('.csv', '').replace('ec2_cpu_utilization_', 'cpu-')}`,
+        readTrace(join(nab, file)),
+        120,
+      ),
+    );
+  }
+  return suite;
+}
