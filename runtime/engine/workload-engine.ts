@@ -4,11 +4,10 @@
  * only depends on points already observed.
  */
 import type { Assessment } from './anomaly.js';
-import { AnomalyDetector, isBrokenSignal } from './anomaly.js';
 import type { ModelScore } from './forecaster.js';
-import { Forecaster } from './forecaster.js';
 import type { DecisionRule } from './policy.js';
 import { PredictivePolicy } from './policy.js';
+import { SeriesMonitor } from './series-monitor.js';
 import type { EngineSettings, ResolvedEngineSettings } from './settings.js';
 import { EngineSettingsError, leadStepsOf, resolveEngineSettings } from './settings.js';
 
@@ -49,27 +48,17 @@ export interface Decision {
   readonly summary: string;
 }
 
-/** Gaps longer than this many points are not replayed point by point (history holds at most that). */
-const MAX_REPLAYED_GAP = 20_160;
-/** Points re-learned from after a level shift. */
-const RELEARN_WINDOW = 6;
-
 export class WorkloadEngine {
   readonly settings: ResolvedEngineSettings;
-  private readonly forecaster: Forecaster;
-  private readonly detector = new AnomalyDetector();
+  private readonly monitor: SeriesMonitor;
   private readonly policy: PredictivePolicy;
-  private lastTimestamp = Number.NaN;
-  private lastDemand = Number.NaN;
-  private lastAssessment: Assessment = { state: 'warming-up', score: 0, zScore: 0 };
-  private lastValue = Number.NaN;
 
   constructor(settings: EngineSettings) {
     this.settings = resolveEngineSettings(settings);
     const s = this.settings;
     const lead = leadStepsOf(s);
     const horizon = Math.max(lead, Math.ceil(s.nodeProvisioningSeconds / s.intervalSeconds) + lead);
-    this.forecaster = new Forecaster({
+    this.monitor = new SeriesMonitor({
       intervalSeconds: s.intervalSeconds,
       leadSteps: lead,
       horizonSteps: horizon,
@@ -89,7 +78,7 @@ export class WorkloadEngine {
 
   /** Bytes of state held for this workload. */
   get bytes(): number {
-    return this.forecaster.bytes + this.detector.bytes + this.policy.bytes + 64;
+    return this.monitor.bytes + this.policy.bytes + 64;
   }
 
   /**
@@ -97,39 +86,7 @@ export class WorkloadEngine {
    * between calls are treated as gaps; NaN, Infinity and negative values are broken-signal points.
    */
   observe(timestamp: number, value: number): Assessment {
-    if (!Number.isFinite(timestamp))
-      throw new EngineSettingsError('timestamp', timestamp, 'must be a finite number');
-    if (timestamp <= this.lastTimestamp) {
-      throw new EngineSettingsError(
-        'timestamp',
-        timestamp,
-        `must be after the previous point (${this.lastTimestamp})`,
-      );
-    }
-    this.replayGap(timestamp);
-    this.lastTimestamp = timestamp;
-    const expected = this.forecaster.forecast().path[0] ?? Number.NaN;
-    const assessment = this.detector.assess(
-      value,
-      this.forecaster.history.length > 0 ? expected : Number.NaN,
-    );
-    this.lastAssessment = assessment;
-    this.lastValue = value;
-    const usable = !isBrokenSignal(assessment.state);
-    this.forecaster.observe(usable ? value : Number.NaN);
-    if (assessment.state === 'level-shift') {
-      this.forecaster.relearn(RELEARN_WINDOW);
-      this.detector.reset();
-    }
-    this.lastDemand = usable ? value : Number.NaN;
-    return assessment;
-  }
-
-  /** Intervals with no point: feed NaN so seasonal slots stay aligned. */
-  private replayGap(timestamp: number): void {
-    if (!Number.isFinite(this.lastTimestamp)) return;
-    const missing = Math.round((timestamp - this.lastTimestamp) / this.settings.intervalSeconds) - 1;
-    for (let i = 0; i < Math.min(missing, MAX_REPLAYED_GAP); i++) this.forecaster.observe(Number.NaN);
+    return this.monitor.observe(timestamp, value);
   }
 
   /** The decision after the points seen so far; `override` is a manual replica count. */
@@ -138,23 +95,21 @@ export class WorkloadEngine {
       throw new EngineSettingsError('override', override, 'must be an integer ≥ 0');
     }
     const s = this.settings;
-    const forecast = this.forecaster.forecast();
-    const demand = isBrokenSignal(this.lastAssessment.state) ? Number.NaN : this.lastValue;
-    const previous = this.previousDemand;
+    const m = this.monitor;
+    const forecast = m.forecaster.forecast();
     const out = this.policy.decide({
-      demand,
-      previousDemand: previous,
+      demand: m.demand,
+      previousDemand: m.previousDemand,
       forecast,
-      anomaly: this.lastAssessment,
+      anomaly: m.assessment,
       ...(override === undefined ? {} : { override }),
     });
-    this.previousDemand = this.lastDemand;
     return {
-      timestamp: this.lastTimestamp,
+      timestamp: m.timestamp,
       desiredReplicas: out.desiredReplicas,
       rule: out.rule,
       inputs: {
-        demand: this.lastValue,
+        demand: m.value,
         capacityPerReplica: s.capacityPerReplica,
         targetUtilization: s.targetUtilization,
         leadSeconds: s.leadSeconds,
@@ -169,7 +124,7 @@ export class WorkloadEngine {
         upperQuantile: s.upperQuantile,
         scores: forecast.scores,
       },
-      anomaly: this.lastAssessment,
+      anomaly: m.assessment,
       replicasFor: {
         currentDemand: out.forCurrentDemand,
         forecast: out.forForecast,
@@ -177,11 +132,9 @@ export class WorkloadEngine {
         stabilized: out.stabilized,
       },
       headroomPods: out.headroomPods,
-      summary: summarize(out.desiredReplicas, out.rule, this.lastAssessment, forecast.model, forecast.upper),
+      summary: summarize(out.desiredReplicas, out.rule, m.assessment, forecast.model, forecast.upper),
     };
   }
-
-  private previousDemand = Number.NaN;
 
   /** observe + decide. */
   step(timestamp: number, value: number, override?: number): Decision {
