@@ -1,0 +1,77 @@
+/**
+ * Output files of the CLI: CSV written atomically (a temporary file beside the target, fsynced, then
+ * renamed over it, so a reader never sees a half-written file and a failed run leaves the old file), plus
+ * the value formats the stable interface fixes (ISO 8601 UTC timestamps, NaN as an empty field).
+ */
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { RunError } from './command.js';
+
+/** Epoch seconds as ISO 8601 UTC without milliseconds when they are 0 (`2014-07-01T00:00:00Z`). */
+export function isoTimestamp(epochSeconds: number): string {
+  const date = new Date(epochSeconds * 1000);
+  if (Number.isNaN(date.getTime())) return String(epochSeconds); // beyond the Date range: echo the number
+  return date.toISOString().replace('.000Z', 'Z');
+}
+
+/** A number as a CSV field: NaN (a missing value) is empty, everything else as JavaScript prints it. */
+export function csvNumber(value: number): string {
+  return Number.isNaN(value) ? '' : String(value);
+}
+
+/** Rows are buffered into chunks of about this many characters before each write. */
+const CHUNK = 1 << 16;
+
+/**
+ * Writes `header` and `rows` (already formatted fields; no quoting is needed for numbers and ISO
+ * timestamps) to `path` atomically.
+ * @throws RunError naming the path when it cannot be written.
+ */
+export function writeCsvAtomic(
+  path: string,
+  header: readonly string[],
+  rows: Iterable<readonly string[]>,
+): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(temp, 'wx');
+    let buffer = `${header.join(',')}\n`;
+    for (const row of rows) {
+      buffer += `${row.join(',')}\n`;
+      if (buffer.length >= CHUNK) {
+        writeSync(fd, buffer);
+        buffer = '';
+      }
+    }
+    writeSync(fd, buffer);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, path);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(temp, { force: true });
+    throw new RunError(`cannot write ${path}: ${describeFsError(err)}`);
+  }
+}
+
+/** A short reason for a file-system error ("no such file or directory", "permission denied", ...). */
+export function describeFsError(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    default:
+      return err instanceof Error ? err.message : String(err);
+  }
+}
