@@ -36,6 +36,13 @@ export interface AnomalyOptions {
   readonly warmup?: number;
   /** Consecutive zero points after which a zero level is accepted as real. @default 10 */
   readonly zeroHoldPoints?: number;
+  /**
+   * What the series is. `demand` (request rates, CPU): never negative, errors compared as log ratios
+   * (a 20% miss is a 20% miss at any level), a sudden zero is a broken signal. `metric`: any real
+   * value, errors compared in the series' own units, zeros are just values.
+   * @default 'demand'
+   */
+  readonly kind?: 'demand' | 'metric';
 }
 
 /** Points a jump must persist (the jump included) to count as a level shift. */
@@ -50,6 +57,7 @@ export class AnomalyDetector {
   private readonly slack: number;
   private readonly warmup: number;
   private readonly zeroHold: number;
+  private readonly kind: 'demand' | 'metric';
   /** Running robust spread of log-ratio errors (EW mean absolute error). */
   private spread = Number.NaN;
   private level = Number.NaN;
@@ -59,6 +67,11 @@ export class AnomalyDetector {
   private zeroRun = 0;
   /** The forecast before a large jump, kept to see whether the jump persists (a level shift). */
   private jump: { reference: number; offset: number; sigma: number; sign: number; count: number } | undefined;
+  /** Anomaly likelihood state: short-term mean and long-term mean/variance of log(1 + |z|). */
+  private shortRaw = 0;
+  private longMean = Number.NaN;
+  private longVariance = 0;
+  private sinceAlert = Number.POSITIVE_INFINITY;
   /** Exponentially weighted share of zero values among accepted points. */
   private zeroRate = 0;
 
@@ -68,6 +81,7 @@ export class AnomalyDetector {
     this.slack = options.shiftSlack ?? 0.75;
     this.warmup = options.warmup ?? 12;
     this.zeroHold = options.zeroHoldPoints ?? 10;
+    this.kind = options.kind ?? 'demand';
   }
 
   /** Bytes of state. */
@@ -79,19 +93,22 @@ export class AnomalyDetector {
    */
   assess(value: number, expected: number): Assessment {
     if (Number.isNaN(value)) return { state: 'missing', score: 1, zScore: 0 };
-    if (!Number.isFinite(value) || value < 0) return { state: 'invalid', score: 1, zScore: 0 };
-    const dropToZero = this.isDropToZero(value);
+    if (!Number.isFinite(value) || (value < 0 && this.kind === 'demand')) {
+      return { state: 'invalid', score: 1, zScore: 0 };
+    }
+    const dropToZero = this.kind === 'demand' && this.isDropToZero(value);
     this.zeroRun = value === 0 ? this.zeroRun + 1 : 0;
     if (dropToZero) return { state: 'drop-to-zero', score: 1, zScore: 0 };
 
     this.seen++;
     this.zeroRate = 0.99 * this.zeroRate + (value === 0 ? 0.01 : 0);
-    const offset = Math.max(0.1 * (Number.isFinite(this.level) ? this.level : value), 1e-6);
+    const offset = Math.max(0.1 * Math.abs(Number.isFinite(this.level) ? this.level : value), 1e-6);
     this.level = Number.isFinite(this.level) ? 0.98 * this.level + 0.02 * value : value;
     if (!Number.isFinite(expected)) return { state: 'warming-up', score: 0, zScore: 0 };
 
-    const error = Math.log((value + offset) / (Math.max(expected, 0) + offset));
-    const sigma = Number.isFinite(this.spread) ? Math.max(this.spread * MAD_TO_SIGMA, 0.02) : Number.NaN;
+    const error = this.error(value, expected, offset);
+    const floor = this.kind === 'metric' ? 0.02 * offset : 0.02;
+    const sigma = Number.isFinite(this.spread) ? Math.max(this.spread * MAD_TO_SIGMA, floor) : Number.NaN;
     const z = Number.isFinite(sigma) ? error / sigma : 0;
     // Winsorised update so one spike does not blow the spread up.
     const clipped = Number.isFinite(sigma) ? Math.min(Math.abs(error), 4 * sigma) : Math.abs(error);
@@ -103,7 +120,7 @@ export class AnomalyDetector {
     this.upSum = Math.max(0, this.upSum + step - this.slack);
     this.downSum = Math.max(0, this.downSum - step - this.slack);
     const cusum = Math.max(this.upSum, this.downSum);
-    const score = Math.max(pointScore(z), Math.min(1, cusum / (2 * this.threshold)));
+    const score = this.likelihood(z);
     if (cusum >= this.threshold || this.jumpPersists(value, z, expected, offset, sigma)) {
       this.upSum = 0;
       this.downSum = 0;
@@ -115,6 +132,41 @@ export class AnomalyDetector {
   }
 
   /**
+   * The anomaly score: how unusual the recent errors are for this series, as the Gaussian tail
+   * probability of their short-term mean (log(1 + |z|) over about 3 points) against the long-term
+   * distribution (about 500 points). A series whose spikes are routine stops scoring them high;
+   * a quiet series scores its first spike near 1 (after the idea of Numenta's anomaly likelihood).
+   */
+  private likelihood(z: number): number {
+    const raw = Math.log1p(Math.abs(z));
+    this.shortRaw = 0.6 * this.shortRaw + 0.4 * raw;
+    if (!Number.isFinite(this.longMean)) {
+      this.longMean = raw;
+      return 0;
+    }
+    const sd = Math.max(Math.sqrt(this.longVariance), 0.1);
+    const x = (this.shortRaw - this.longMean) / sd;
+    const delta = raw - this.longMean;
+    this.longMean += LONG_RATE * delta;
+    this.longVariance = (1 - LONG_RATE) * (this.longVariance + LONG_RATE * delta * delta);
+    const likelihood = normalCdf(x);
+    // One alert per episode: for a while after a near-certain anomaly, repeats are scored below it.
+    this.sinceAlert++;
+    if (likelihood >= ALERT_LIKELIHOOD) {
+      const repeat = this.sinceAlert <= REFRACTORY_POINTS;
+      this.sinceAlert = 0;
+      if (repeat) return ALERT_LIKELIHOOD * likelihood;
+    }
+    return likelihood;
+  }
+
+  /** Forecast error: a log ratio for demand, a plain difference for other metrics. */
+  private error(value: number, expected: number, offset: number): number {
+    if (this.kind === 'metric') return value - expected;
+    return Math.log((value + offset) / (Math.max(expected, 0) + offset));
+  }
+
+  /**
    * A jump of ≥ surgeZ starts a watch against the forecast from before it; if the next points stay
    * beyond 3σ of that old forecast on the same side, the level has shifted. Needed because the
    * ensemble itself adapts within a point or two, so errors against it alone stop accumulating.
@@ -123,11 +175,11 @@ export class AnomalyDetector {
     const jump = this.jump;
     if (jump === undefined) {
       if (Math.abs(z) >= this.surgeZ) {
-        this.jump = { reference: Math.max(expected, 0), offset, sigma, sign: Math.sign(z), count: 1 };
+        this.jump = { reference: expected, offset, sigma, sign: Math.sign(z), count: 1 };
       }
       return false;
     }
-    const zReference = Math.log((value + jump.offset) / (jump.reference + jump.offset)) / jump.sigma;
+    const zReference = this.error(value, jump.reference, jump.offset) / jump.sigma;
     if (Math.sign(zReference) === jump.sign && Math.abs(zReference) >= 3) {
       jump.count++;
       return jump.count >= JUMP_PERSISTENCE;
@@ -155,8 +207,18 @@ export class AnomalyDetector {
   }
 }
 
-/** Maps |z| to [0, 1): 0 up to 2σ, 0.5 near 3.2σ, about 0.9 at 5σ. */
-function pointScore(z: number): number {
-  const excess = Math.max(0, Math.abs(z) - 2);
-  return 1 - Math.exp(-(excess * excess) / 2);
+/** Likelihood from which a point is an alert, and how many points later a repeat is not. */
+const ALERT_LIKELIHOOD = 0.99;
+const REFRACTORY_POINTS = 12;
+
+/** Weight of each point in the long-term error distribution (an effective window of ~500 points). */
+const LONG_RATE = 0.002;
+
+/** Φ(x), the standard normal CDF (Abramowitz–Stegun 7.1.26 for erf, |error| < 1.5e-7). */
+function normalCdf(x: number): number {
+  const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
+  const poly =
+    t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - poly * Math.exp(-(x * x) / 2);
+  return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
 }

@@ -9,7 +9,11 @@ import type { ForecasterOptions } from './forecaster.js';
 import { Forecaster } from './forecaster.js';
 import { EngineSettingsError } from './settings.js';
 
-export type SeriesMonitorOptions = Partial<ForecasterOptions> & Pick<ForecasterOptions, 'intervalSeconds'>;
+export type SeriesMonitorOptions = Partial<ForecasterOptions> &
+  Pick<ForecasterOptions, 'intervalSeconds'> & {
+    /** See AnomalyOptions.kind. @default 'demand' */
+    readonly kind?: 'demand' | 'metric';
+  };
 
 /** Gaps longer than this many points are not replayed point by point. */
 const MAX_REPLAYED_GAP = 20_160;
@@ -18,7 +22,7 @@ const RELEARN_WINDOW = 6;
 
 export class SeriesMonitor {
   readonly forecaster: Forecaster;
-  private readonly detector = new AnomalyDetector();
+  private readonly detector: AnomalyDetector;
   private readonly intervalSeconds: number;
   private lastTimestamp = Number.NaN;
   private last: Assessment = { state: 'warming-up', score: 0, zScore: 0 };
@@ -36,6 +40,7 @@ export class SeriesMonitor {
     }
     this.intervalSeconds = options.intervalSeconds;
     this.forecaster = new Forecaster({ leadSteps: 1, horizonSteps: 1, ...options });
+    this.detector = new AnomalyDetector({ kind: options.kind ?? 'demand' });
   }
 
   /** The latest point's assessment. */
