@@ -104,12 +104,6 @@ export function awsNagAcknowledgements(stack: Stack, cluster: ClusterConfig): Na
       reason:
         'The kubectl handler runtime is pinned by aws-cdk-lib 2.276 to match the kubectl/helm layer; it is upgraded with aws-cdk-lib, not here.',
     },
-    {
-      path: 'Eks/Cluster',
-      id: 'CloudFormation-Validate::W9009',
-      reason:
-        'aws-eks-v2 renders EncryptionConfig.Resources ["secrets"], which the CloudFormation schema marks deprecated but EKS still requires to enable secrets envelope encryption.',
-    },
     // Shared node role of the managed node groups.
     ...['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryPullOnly'].map(
       (p) => ({

@@ -113,7 +113,9 @@ export class EksManagedNodeGroup extends Construct {
         ...(pool.zones ? { availabilityZones: [...pool.zones] } : {}),
       },
       labels: { ...this.labels },
-      taints: taints.map((t) => ({ key: t.key, value: t.value, effect: EFFECTS[t.effect] })),
+      ...(taints.length > 0
+        ? { taints: taints.map((t) => ({ key: t.key, value: t.value, effect: EFFECTS[t.effect] })) }
+        : {}),
       launchTemplateSpec: { id: lt.launchTemplateId as string, version: lt.latestVersionNumber },
       tags: { ...autoDiscoveryTags(cluster.clusterName), ...nodeTemplateTags(this.labels, taints) },
     });

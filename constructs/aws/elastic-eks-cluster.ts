@@ -1,5 +1,5 @@
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
-import { RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -183,6 +183,12 @@ export class ElasticEksCluster extends Construct {
       kubectlProviderOptions: { kubectlLayer: new KubectlV35Layer(this, 'KubectlLayer') },
     });
     this.cluster.node.addDependency(this.controlPlaneLogGroup);
+    // CloudFormation's schema marks EncryptionConfig.Resources deprecated, yet EKS needs ["secrets"].
+    Validations.of(this.cluster).acknowledge({
+      id: 'CloudFormation-Validate::W9009',
+      reason:
+        'EncryptionConfig.Resources ["secrets"] is what enables secrets envelope encryption in EKS; the schema deprecation has no replacement property.',
+    });
     this.clusterSecurityGroup = this.cluster.clusterSecurityGroup;
 
     if (props.adminRoleArn !== undefined) {

@@ -1,0 +1,197 @@
+// `cdk synth` of the real app (every EKS cluster of the environment table) through the pinned CDK
+// CLI, offline: sockets and DNS throw in the CLI and the app. cdk-nag (AwsSolutions) runs in the app.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ADDON_CHARTS } from '../../constructs/k8s/gitops-addons.js';
+import { ENVIRONMENTS } from '../../stacks/environments.js';
+import { REPO_ROOT } from '../support/paths.js';
+import { readViolations, type Json } from './support.js';
+
+const CDK_APP = fileURLToPath(new URL('../../stacks/cdk-app.js', import.meta.url));
+const NO_NETWORK = fileURLToPath(new URL('../support/no-network.js', import.meta.url));
+const CDK_CLI = join(REPO_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
+
+// GIVEN the CDK app run once by `cdk synth`, with no AWS account configured and no network
+const out = mkdtempSync(join(tmpdir(), 'elasticai-cdk-'));
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  HOME: mkdtempSync(join(tmpdir(), 'elasticai-home-')),
+  NODE_OPTIONS: `--import ${NO_NETWORK}`,
+  CDK_DISABLE_VERSION_CHECK: 'true',
+};
+delete env.CDK_DEFAULT_ACCOUNT;
+delete env.AWS_PROFILE;
+execFileSync(
+  process.execPath,
+  [
+    CDK_CLI,
+    'synth',
+    '-q',
+    '--no-notices',
+    '--no-version-reporting',
+    '--app',
+    `node ${CDK_APP}`,
+    '--output',
+    out,
+  ],
+  { cwd: REPO_ROOT, env, stdio: 'pipe' },
+);
+const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+const template = (cluster: string): Template =>
+  Template.fromJSON(JSON.parse(readFileSync(join(out, `elasticai-${cluster}.template.json`), 'utf8')));
+const eksClusters = ENVIRONMENTS.flatMap((e) =>
+  e.clusters.filter((c) => c.cloud === 'aws').map((c) => ({ env: e, cluster: c })),
+);
+
+/** Manifests applied by the kubectl handler, as text with tokens rendered as JSON. */
+function manifests(t: Template): string[] {
+  return Object.values(t.findResources('Custom::AWSCDK-EKS-KubernetesResource')).map((r: Json) =>
+    JSON.stringify(r.Properties.Manifest),
+  );
+}
+
+describe('CDK app: one stack per EKS cluster', () => {
+  it('synthesizes every EKS cluster of the table, offline, with nothing left to look up', () => {
+    const stacks = Object.entries(manifest.artifacts as Record<string, Json>)
+      .filter(([, a]) => a.type === 'aws:cloudformation:stack')
+      .map(([id]) => id)
+      .sort();
+    assert.deepEqual(stacks, eksClusters.map(({ cluster }) => `elasticai-${cluster.name}`).sort());
+    assert.equal(manifest.missing, undefined, 'no context lookups');
+    for (const { cluster } of eksClusters) {
+      const a = manifest.artifacts[`elasticai-${cluster.name}`];
+      assert.equal(a.environment, `aws://unknown-account/${cluster.region}`);
+    }
+    assert.equal(manifest.artifacts['elasticai-prod-use1'].properties.terminationProtection, true);
+  });
+
+  it('has zero unacknowledged cdk-nag findings (and no other validation findings)', () => {
+    assert.deepEqual(readViolations(out), []);
+  });
+
+  it('builds each cluster at its table version with its own mixed on-demand/spot split', () => {
+    for (const { env: e, cluster } of eksClusters) {
+      const t = template(cluster.name);
+      const c = Object.values(t.findResources('AWS::EKS::Cluster'))[0] as Json;
+      assert.equal(c.Properties.Version, cluster.kubernetesVersion.version);
+      assert.equal(c.Properties.Name, cluster.name);
+      t.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: `/aws/eks/${cluster.name}/cluster`,
+        RetentionInDays: e.logRetentionDays,
+      });
+      const general = cluster.nodePools.find((p) => p.capacityType === 'mixed');
+      const asg = Object.values(t.findResources('AWS::AutoScaling::AutoScalingGroup'))[0] as Json;
+      assert.deepEqual(asg.Properties.MixedInstancesPolicy.InstancesDistribution, {
+        OnDemandAllocationStrategy: 'prioritized',
+        OnDemandBaseCapacity: general?.mixed?.onDemandBase,
+        OnDemandPercentageAboveBaseCapacity: general?.mixed?.onDemandPercentageAboveBase,
+        SpotAllocationStrategy: 'price-capacity-optimized',
+      });
+      assert.equal(asg.Properties.MaxSize, String(general?.maxSize));
+      const groups = Object.values(t.findResources('AWS::EKS::Nodegroup')).map(
+        (g: Json) => g.Properties.CapacityType,
+      );
+      assert.deepEqual(groups.sort(), ['ON_DEMAND', 'SPOT']);
+    }
+  });
+
+  it('installs KEDA and metrics-server from pinned Helm charts where no GitOps engine does', () => {
+    for (const { cluster } of eksClusters) {
+      const charts = Object.values(template(cluster.name).findResources('Custom::AWSCDK-EKS-HelmChart')).map(
+        (r: Json) => `${r.Properties.Chart}@${r.Properties.Version}`,
+      );
+      assert.deepEqual(
+        charts.sort(),
+        cluster.gitopsAddons
+          ? []
+          : [`keda@${ADDON_CHARTS.keda.version}`, `metrics-server@${ADDON_CHARTS.metricsServer.version}`],
+      );
+    }
+    assert.match(ADDON_CHARTS.keda.version, /^2\.20\.\d+$/);
+  });
+
+  it('embeds the shared charts (cluster-autoscaler bound to its IRSA role) after KEDA, plus the termination handler', () => {
+    // GIVEN prod (no GitOps engine)
+    const t = template('prod-use1');
+    const texts = manifests(t);
+    const caRole = Object.keys(t.findResources('AWS::IAM::Role')).find((id) =>
+      id.startsWith('ClusterAutoscalerRole'),
+    );
+    // the ServiceAccount annotation's value is the deploy-time ARN of this stack's autoscaler role
+    const annotation = `role-arn\\":\\"",{"Fn::GetAtt":["${caRole}","Arn"]}`;
+    const platform = texts.filter((m) => m.includes('cluster-autoscaler-status'));
+    assert.equal(platform.length, 1, 'platform chart applied once');
+    assert.ok(platform[0]?.includes(annotation), annotation);
+    assert.ok(
+      texts.some((m) => m.includes('order-worker')),
+      'tenant chart applied',
+    );
+    assert.ok(
+      texts.some((m) => m.includes('ENABLE_SQS_TERMINATION_DRAINING')),
+      'termination handler applied',
+    );
+    const resources = t.toJSON().Resources as Record<string, Json>;
+    const kedaId = Object.keys(t.findResources('Custom::AWSCDK-EKS-HelmChart')).find((id) =>
+      id.includes('Keda'),
+    );
+    for (const [id, r] of Object.entries(resources)) {
+      if (r.Type === 'Custom::AWSCDK-EKS-KubernetesResource')
+        assert.ok(r.DependsOn.includes(kedaId), `${id} after KEDA`);
+    }
+  });
+
+  it('applies only the termination handler where GitOps delivers the charts, and outputs the role ARNs', () => {
+    for (const name of ['dev-use1', 'staging-use1']) {
+      const t = template(name);
+      const texts = manifests(t);
+      assert.equal(texts.length, 1);
+      assert.match(texts[0] as string, /ENABLE_SQS_TERMINATION_DRAINING/);
+      const outputs = Object.keys(t.toJSON().Outputs);
+      for (const o of ['ClusterAutoscalerRoleArn', 'KedaOperatorRoleArn', 'InterruptionQueueUrl']) {
+        assert.ok(outputs.includes(o), `${name} outputs ${o}`);
+      }
+    }
+  });
+
+  it('gives KEDA exactly the table triggers permissions', () => {
+    const t = template('prod-use1');
+    const kedaRole = Object.keys(t.findResources('AWS::IAM::Role')).find((id) =>
+      id.startsWith('KedaOperatorRole'),
+    );
+    const policy = Object.values(t.findResources('AWS::IAM::Policy')).find((p: Json) =>
+      p.Properties.Roles.some((r: Json) => r.Ref === kedaRole),
+    ) as Json;
+    assert.deepEqual(policy.Properties.PolicyDocument.Statement, [
+      {
+        Sid: 'AssumeWorkloadRoles',
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Resource: 'arn:aws:iam::123456789012:role/prod-order-worker',
+      },
+    ]);
+  });
+});
+
+describe('cdk-nag harness', () => {
+  it('fails synth and reports a new finding (so the zero-findings test can fail)', () => {
+    // GIVEN a stack with an unencrypted queue and the same plugin registration as the app
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'elasticai-nag-')) });
+    const stack = new Stack(app, 'Bad', { env: { account: '123456789012', region: 'us-east-1' } });
+    new sqs.Queue(stack, 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // WHEN synthesized  THEN synth throws and the report names the rules
+    assert.throws(() => app.synth(), /Validation failed/);
+    const rules = readViolations(app.outdir).map((v) => v.rule);
+    assert.ok(rules.includes('AwsSolutions-SQS2'), rules.join(', '));
+    assert.ok(rules.includes('AwsSolutions-SQS4'), rules.join(', '));
+  });
+});

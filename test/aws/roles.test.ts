@@ -1,0 +1,295 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import {
+  CLUSTER_AUTOSCALER_READ_ACTIONS,
+  ClusterAutoscalerRole,
+} from '../../constructs/aws/cluster-autoscaler-role.js';
+import { DecisionRuntimeRole } from '../../constructs/aws/decision-runtime-role.js';
+import { IRSA_ROLE_ANNOTATION, type IrsaRole } from '../../constructs/aws/irsa-role.js';
+import { KedaOperatorRole } from '../../constructs/aws/keda-operator-role.js';
+import { NodeTerminationHandlerRole } from '../../constructs/aws/node-termination-handler-role.js';
+import { PodIdentity } from '../../constructs/k8s/keda/trigger-authentication.js';
+import { Trigger } from '../../constructs/k8s/keda/trigger.js';
+import { WorkloadIdentity } from '../../constructs/k8s/workload-identity.js';
+import { WorkloadScaling } from '../../constructs/k8s/workload-scaling.js';
+import { HealthCheck } from '../../constructs/k8s/health-check.js';
+import { kedaAwsAccess, sqsQueueArnFromUrl } from '../../stacks/aws-keda-access.js';
+import { ENVIRONMENTS } from '../../stacks/environments.js';
+import type { ClusterConfig } from '../../stacks/environment-types.js';
+import { Cpu } from 'cdk8s-plus-28';
+import { Size } from 'cdk8s';
+import { testApp, TEST_ENV, type Json } from './support.js';
+
+// GIVEN one stack with an imported OIDC provider and every workload role, synthesized once
+const stack = new Stack(testApp(), 'Test', { env: TEST_ENV });
+const provider = eks.OidcProviderNative.fromOidcProviderArn(
+  stack,
+  'Oidc',
+  'arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC123',
+);
+const queue = new sqs.Queue(stack, 'Queue', { encryption: sqs.QueueEncryption.SQS_MANAGED });
+const ca = new ClusterAutoscalerRole(stack, 'Ca', {
+  openIdConnectProvider: provider,
+  clusterName: 'prod-use1',
+});
+const nth = new NodeTerminationHandlerRole(stack, 'Nth', { openIdConnectProvider: provider, queue });
+const keda = new KedaOperatorRole(stack, 'Keda', {
+  openIdConnectProvider: provider,
+  sqsQueueArns: ['arn:aws:sqs:us-east-1:123456789012:orders', 'arn:aws:sqs:us-east-1:123456789012:orders'],
+  assumableRoleArns: ['arn:aws:iam::123456789012:role/prod-order-worker'],
+});
+const kedaEmpty = new KedaOperatorRole(stack, 'KedaEmpty', { openIdConnectProvider: provider });
+const runtime = new DecisionRuntimeRole(stack, 'Runtime', {
+  openIdConnectProvider: provider,
+  prometheusWorkspaceArn:
+    'arn:aws:aps:us-east-1:123456789012:workspace/ws-1234abcd-12ab-34cd-56ef-1234567890ab',
+});
+const runtimeNoAmp = new DecisionRuntimeRole(stack, 'RuntimeNoAmp', { openIdConnectProvider: provider });
+const template = Template.fromStack(stack);
+
+function statementsOf(role: IrsaRole): Json[] {
+  const roleId = stack.getLogicalId(role.role.node.defaultChild as never);
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p: Json) =>
+    p.Properties.Roles.some((r: Json) => r.Ref === roleId),
+  ) as Json[];
+  return policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+function trustOf(role: IrsaRole): Json {
+  const roleId = stack.getLogicalId(role.role.node.defaultChild as never);
+  return template.toJSON().Resources[roleId].Properties.AssumeRolePolicyDocument.Statement[0];
+}
+/** The CfnJson behind the trust policy's StringEquals, parsed (the issuer is literal here). */
+function trustConditionsOf(role: IrsaRole): Json {
+  const ref = trustOf(role).Condition.StringEquals['Fn::GetAtt'];
+  assert.equal(ref[1], 'Value');
+  const cfnJson = template.toJSON().Resources[ref[0]];
+  assert.equal(cfnJson.Type, 'Custom::AWSCDKCfnJson');
+  return JSON.parse(cfnJson.Properties.Value);
+}
+
+describe('IRSA trust', () => {
+  it('lets only the one ServiceAccount (audience sts) assume each role', () => {
+    for (const [role, sub] of [
+      [ca, 'system:serviceaccount:kube-system:cluster-autoscaler'],
+      [nth, 'system:serviceaccount:kube-system:aws-node-termination-handler'],
+      [keda, 'system:serviceaccount:keda:keda-operator'],
+      [runtime, 'system:serviceaccount:elasticai-system:decision-runtime'],
+    ] as const) {
+      const trust = trustOf(role);
+      assert.equal(trust.Action, 'sts:AssumeRoleWithWebIdentity');
+      assert.equal(
+        trust.Principal.Federated,
+        'arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC123',
+      );
+      assert.deepEqual(trustConditionsOf(role), {
+        'oidc.eks.us-east-1.amazonaws.com/id/ABC123:aud': 'sts.amazonaws.com',
+        'oidc.eks.us-east-1.amazonaws.com/id/ABC123:sub': sub,
+      });
+    }
+  });
+
+  it('annotates ServiceAccounts with the key WorkloadIdentity.awsIrsa uses', () => {
+    const typed = WorkloadIdentity.awsIrsa('arn:aws:iam::123456789012:role/x').serviceAccountAnnotations;
+    assert.deepEqual(Object.keys(typed), [IRSA_ROLE_ANNOTATION]);
+    assert.deepEqual(Object.keys(ca.serviceAccountAnnotations), [IRSA_ROLE_ANNOTATION]);
+  });
+});
+
+describe('ClusterAutoscalerRole', () => {
+  const statements = statementsOf(ca);
+  const sid = (s: string) => statements.find((x) => x.Sid === s);
+
+  it('writes only to groups tagged for this cluster', () => {
+    const write = sid('ScaleOwnedGroupsOnly');
+    assert.deepEqual(write.Action, [
+      'autoscaling:SetDesiredCapacity',
+      'autoscaling:TerminateInstanceInAutoScalingGroup',
+    ]);
+    assert.deepEqual(write.Condition, {
+      StringEquals: {
+        'aws:ResourceTag/k8s.io/cluster-autoscaler/prod-use1': 'owned',
+        'aws:ResourceTag/k8s.io/cluster-autoscaler/enabled': 'true',
+      },
+    });
+    assert.deepEqual(write.Resource, {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/*',
+        ],
+      ],
+    });
+    // no other statement grants a write
+    const writes = statements
+      .flatMap((s) => [s.Action].flat())
+      .filter((a: string) => !/:(Describe|Get)/.test(a));
+    assert.deepEqual(writes.sort(), [
+      'autoscaling:SetDesiredCapacity',
+      'autoscaling:TerminateInstanceInAutoScalingGroup',
+    ]);
+  });
+
+  it('has the reads upstream needs, including scaling activities, images and attribute-based types', () => {
+    const read = sid('DiscoverGroupsAndInstanceTypes');
+    assert.deepEqual(read.Action, CLUSTER_AUTOSCALER_READ_ACTIONS);
+    for (const a of [
+      'autoscaling:DescribeScalingActivities',
+      'ec2:DescribeImages',
+      'ec2:GetInstanceTypesFromInstanceRequirements',
+      'ec2:DescribeLaunchTemplateVersions',
+      'ec2:DescribeInstanceTypes',
+    ]) {
+      assert.ok(read.Action.includes(a), a);
+    }
+    const ng = sid('ReadOwnManagedNodegroups');
+    assert.equal(ng.Action, 'eks:DescribeNodegroup');
+    assert.match(JSON.stringify(ng.Resource), /:eks:us-east-1:123456789012:nodegroup\/prod-use1\/\*\/\*/);
+  });
+});
+
+describe('NodeTerminationHandlerRole', () => {
+  const statements = statementsOf(nth);
+  it('consumes its own queue only, completes lifecycle actions of managed groups only', () => {
+    const consume = statements.find((s) => s.Sid === 'ConsumeOwnQueue');
+    assert.deepEqual(consume.Action, ['sqs:ReceiveMessage', 'sqs:DeleteMessage']);
+    assert.deepEqual(consume.Resource, {
+      'Fn::GetAtt': [stack.getLogicalId(queue.node.defaultChild as never), 'Arn'],
+    });
+    const complete = statements.find((s) => s.Sid === 'CompleteLifecycleOfManagedGroups');
+    assert.equal(complete.Action, 'autoscaling:CompleteLifecycleAction');
+    assert.deepEqual(complete.Condition, {
+      StringEquals: { 'aws:ResourceTag/aws-node-termination-handler/managed': 'true' },
+    });
+    const describe_ = statements.find((s) => s.Sid === 'MapInstancesToNodes');
+    assert.deepEqual(describe_.Action, [
+      'autoscaling:DescribeAutoScalingInstances',
+      'autoscaling:DescribeTags',
+      'ec2:DescribeInstances',
+    ]);
+    assert.equal(statements.length, 3);
+  });
+});
+
+describe('KedaOperatorRole', () => {
+  it('reads only the named queues and assumes only the named roles, never a managed policy', () => {
+    const statements = statementsOf(keda);
+    assert.deepEqual(statements, [
+      {
+        Sid: 'ReadTriggerQueues',
+        Effect: 'Allow',
+        Action: 'sqs:GetQueueAttributes',
+        Resource: 'arn:aws:sqs:us-east-1:123456789012:orders',
+      },
+      {
+        Sid: 'AssumeWorkloadRoles',
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Resource: 'arn:aws:iam::123456789012:role/prod-order-worker',
+      },
+    ]);
+    const roleId = stack.getLogicalId(keda.role.node.defaultChild as never);
+    assert.equal(template.toJSON().Resources[roleId].Properties.ManagedPolicyArns, undefined);
+    assert.deepEqual(statementsOf(kedaEmpty), [], 'no triggers, no permissions');
+  });
+
+  it('refuses anything but queue and role ARNs', () => {
+    const s = new Stack(testApp(), 'Bad', { env: TEST_ENV });
+    assert.throws(
+      () =>
+        new KedaOperatorRole(s, 'K', {
+          openIdConnectProvider: provider,
+          sqsQueueArns: ['arn:aws:sqs:us-east-1:123456789012:*'],
+        }),
+      /sqsQueueArns: must be an SQS queue ARN \(got "arn:aws:sqs:us-east-1:123456789012:\*"\)/,
+    );
+  });
+});
+
+describe('DecisionRuntimeRole', () => {
+  it('may only query its Managed Prometheus workspace, and has nothing without one', () => {
+    const [statement] = statementsOf(runtime);
+    assert.deepEqual(statement.Action, [
+      'aps:GetLabels',
+      'aps:GetMetricMetadata',
+      'aps:GetSeries',
+      'aps:QueryMetrics',
+    ]);
+    assert.match(statement.Resource, /:workspace\/ws-/);
+    assert.deepEqual(statementsOf(runtimeNoAmp), []);
+  });
+});
+
+describe('KEDA permissions derived from the table', () => {
+  it('assumes each workload role of the table triggers that authenticate as the workload', () => {
+    // GIVEN the table's EKS clusters, whose order-worker reads SQS as itself (identityOwner workload)
+    for (const env of ENVIRONMENTS) {
+      for (const cluster of env.clusters.filter((c) => c.cloud === 'aws')) {
+        assert.deepEqual(kedaAwsAccess(cluster), {
+          sqsQueueArns: [],
+          assumableRoleArns: [`arn:aws:iam::123456789012:role/${env.name}-order-worker`],
+        });
+      }
+    }
+  });
+
+  it('grants queue reads for operator-owned triggers and refuses workload-owned ones without a role', () => {
+    const prod = ENVIRONMENTS.find((e) => e.name === 'prod')?.clusters.find(
+      (c) => c.cloud === 'aws',
+    ) as ClusterConfig;
+    const worker = (identity?: WorkloadIdentity) => ({
+      name: 'w',
+      image: 'ghcr.io/x/w:1.0.0',
+      resources: { cpu: { request: Cpu.millis(100) }, memory: { request: Size.mebibytes(128) } },
+      replicas: { min: 0, max: 3 },
+      readiness: HealthCheck.exec(['true']),
+      ...(identity ? { identity } : {}),
+      scaling: WorkloadScaling.keda({
+        triggers: [
+          Trigger.awsSqsQueue({
+            queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs',
+            awsRegion: 'us-east-1',
+            queueLength: 5,
+            authentication: { name: 'op', kind: 'TriggerAuthentication', namespace: 't' },
+          }),
+        ],
+      }),
+    });
+    const cluster = (owner: 'keda' | 'workload', identity?: WorkloadIdentity): ClusterConfig => ({
+      ...prod,
+      tenants: [
+        {
+          name: 't',
+          groups: [],
+          triggerAuthentications: [{ name: 'op', podIdentity: PodIdentity.aws({ identityOwner: owner }) }],
+          workloads: [worker(identity)],
+        },
+      ],
+    });
+    assert.deepEqual(kedaAwsAccess(cluster('keda')), {
+      sqsQueueArns: ['arn:aws:sqs:us-east-1:123456789012:jobs'],
+      assumableRoleArns: [],
+    });
+    assert.throws(
+      () => kedaAwsAccess(cluster('workload')),
+      /tenants.t.workloads.w.scaling.triggers\[0\].authentication: uses identityOwner "workload" but workload w has no IRSA identity \(got "op"\)/,
+    );
+  });
+
+  it('maps queue URLs to ARNs per partition', () => {
+    assert.equal(
+      sqsQueueArnFromUrl('q', 'https://sqs.eu-west-1.amazonaws.com/123456789012/a.fifo'),
+      'arn:aws:sqs:eu-west-1:123456789012:a.fifo',
+    );
+    assert.equal(
+      sqsQueueArnFromUrl('q', 'https://sqs.us-gov-west-1.amazonaws.com/123456789012/a'),
+      'arn:aws-us-gov:sqs:us-gov-west-1:123456789012:a',
+    );
+    assert.throws(() => sqsQueueArnFromUrl('q', 'https://example.com/q'), /q: must be an SQS queue URL/);
+  });
+});
