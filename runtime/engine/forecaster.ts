@@ -313,6 +313,11 @@ export class Forecaster {
     return peak;
   }
 
+  /** The ensemble's one-step-ahead point forecast (cheap: no quantile), NaN before the first point. */
+  nextValue(): number {
+    return this.step === 0 ? Number.NaN : (this.combined[0] ?? Number.NaN);
+  }
+
   /** The current forecast (a view: copy `path` if you keep it past the next `observe`). */
   forecast(): Forecast {
     const warm = this.residuals.length >= MIN_RESIDUALS;

@@ -7,6 +7,7 @@ export class History {
   private readonly values: Float32Array;
   private next = 0;
   private stored = 0;
+  private pushed = 0;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`History capacity ${capacity}`);
@@ -18,7 +19,13 @@ export class History {
     return this.stored;
   }
 
+  /** Values pushed since creation (not capped): lags shift by one per push. */
+  get pushes(): number {
+    return this.pushed;
+  }
+
   push(value: number): void {
+    this.pushed++;
     this.values[this.next] = value;
     this.next = (this.next + 1) % this.capacity;
     if (this.stored < this.capacity) this.stored++;

@@ -261,18 +261,55 @@ export class SeasonalPeak implements ForecastModel {
 
   forecast(out: Float64Array, history: History): boolean {
     if (history.length < this.period + this.jitter) return false;
+    // Horizons 1..n look at lags centre(h) ± jitter, centre falling by one per step (within a season):
+    // one pass over the union of lags, then a sliding maximum over it.
     for (let h = 1; h <= out.length; h++) {
       const centre = Math.ceil(h / this.period) * this.period - h + 1;
-      let peak = Number.NEGATIVE_INFINITY;
-      for (let lag = Math.max(1, centre - this.jitter); lag <= centre + this.jitter; lag++) {
-        const value = history.back(lag);
-        if (Number.isFinite(value) && value > peak) peak = value;
-      }
+      const peak = this.slotPeak(history, centre);
       if (!Number.isFinite(peak)) return false;
       out[h - 1] = peak;
     }
     return true;
   }
+
+  /**
+   * Highest finite value at lags centre ± jitter. Consecutive horizons, and consecutive points, move
+   * the window by one lag, so the previous maximum is updated with the lag that entered and rescanned
+   * only when the one that left was the maximum.
+   */
+  private slotPeak(history: History, centre: number): number {
+    const low = Math.max(1, centre - this.jitter);
+    const high = centre + this.jitter;
+    // The cached window, in today's lags (every push since moved it one lag further back).
+    const shift = history.pushes - this.cachedPushes;
+    if (this.cachedHigh + shift === high + 1 && this.cachedLow + shift === low + 1) {
+      // The window moved one lag closer: add lag `low`, drop lag `high + 1`.
+      const added = history.back(low);
+      const dropped = history.back(high + 1);
+      if (Number.isFinite(added) && added > this.cachedPeak) this.cachedPeak = added;
+      else if (dropped === this.cachedPeak) this.cachedPeak = this.scan(history, low, high);
+    } else {
+      this.cachedPeak = this.scan(history, low, high);
+    }
+    this.cachedLow = low;
+    this.cachedHigh = high;
+    this.cachedPushes = history.pushes;
+    return this.cachedPeak;
+  }
+
+  private scan(history: History, low: number, high: number): number {
+    let peak = Number.NEGATIVE_INFINITY;
+    for (let lag = low; lag <= high; lag++) {
+      const value = history.back(lag);
+      if (Number.isFinite(value) && value > peak) peak = value;
+    }
+    return peak;
+  }
+
+  private cachedLow = 0;
+  private cachedHigh = 0;
+  private cachedPushes = -1;
+  private cachedPeak = Number.NEGATIVE_INFINITY;
 
   relearn(): void {}
 }

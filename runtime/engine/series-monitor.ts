@@ -86,7 +86,7 @@ export class SeriesMonitor {
     }
     const gap = this.replayGap(timestamp);
     this.lastTimestamp = timestamp;
-    const expected = this.forecaster.history.length > 0 ? (this.forecaster.forecast().path[0] ?? NaN) : NaN;
+    const expected = this.forecaster.nextValue();
     const assessment = this.detector.assess(value, expected);
     const usable = !isBrokenSignal(assessment.state);
     this.forecaster.observe(usable ? value : Number.NaN);
