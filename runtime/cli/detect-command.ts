@@ -12,13 +12,17 @@ import { csvNumber, isoTimestamp, writeCsvAtomic } from './csv-output.js';
 import { bold, table } from './terminal.js';
 import { loadTrace, traceSummary } from './trace-input.js';
 
-/** Rows at or above this score are anomalies in the JSON summary. */
-export const ANOMALY_THRESHOLD = 0.5;
+/**
+ * Rows at or above this score are anomalies in the summaries: the threshold NAB's sweep picks on the
+ * NAB files in ../shared/traces (standard profile, `npm run bench`). Scores are likelihoods: 0.5 is an
+ * ordinary row.
+ */
+export const ANOMALY_THRESHOLD = 0.99;
 /** Rows at or above this score are counted as strong anomalies in the human summary. */
-const STRONG_THRESHOLD = 0.9;
+const STRONG_THRESHOLD = 0.999;
 const TOP_ROWS = 10;
 
-const HELP = `Usage: elasticai detect --trace FILE.csv [--scores OUT.csv] [--json]
+const HELP = `Usage: elasticai detect --trace FILE.csv [--kind demand|metric] [--scores OUT.csv] [--json]
 
 Scores every row of a demand trace for anomalies, causally: the score of row t uses rows 0..t only
 (the same detector the engine uses to tell a surge from a broken signal or a level shift).
@@ -26,6 +30,9 @@ Scores every row of a demand trace for anomalies, causally: the score of row t u
 Flags:
   --trace FILE.csv     a header row, then timestamp,value rows at a regular interval
                        (timestamp: ISO 8601, YYYY-MM-DD HH:MM[:SS] or epoch seconds; extra columns ignored)
+  --kind demand        (default) the values are demand: never negative (a negative or a sudden zero in
+                       a busy series is a broken signal, score 1), errors compared as ratios
+  --kind metric        any metric (may be negative, zeros are ordinary), errors compared in its units
   --scores OUT.csv     write timestamp,value,anomaly_score (score in [0, 1], 6 decimals), one row per
                        trace row, in order
   --json               print a JSON summary on stdout instead of the human one:
@@ -38,6 +45,7 @@ States: warming-up, normal, surge, level-shift, missing, invalid, drop-to-zero.
 Examples:
   elasticai detect --trace ec2_cpu_utilization.csv
   elasticai detect --trace nyc_taxi.csv --scores nyc-scores.csv --json
+  elasticai detect --trace art_daily_flatmiddle.csv --kind metric
 `;
 
 interface ScoredRow {
@@ -52,8 +60,8 @@ interface ScoredRow {
 const round6 = (score: number): number => Number(score.toFixed(6));
 
 /** Scores every row with a fresh SeriesMonitor at the trace's interval. */
-export function scoreTrace(trace: Trace): ScoredRow[] {
-  const monitor = new SeriesMonitor({ intervalSeconds: trace.intervalSeconds });
+export function scoreTrace(trace: Trace, kind: 'demand' | 'metric' = 'demand'): ScoredRow[] {
+  const monitor = new SeriesMonitor({ intervalSeconds: trace.intervalSeconds, kind });
   return trace.rows.map((row, index) => {
     const a = monitor.observe(row.timestamp, row.demand);
     if (Number.isNaN(a.score)) {
@@ -98,11 +106,12 @@ function humanSummary(path: string, trace: Trace, scored: readonly ScoredRow[], 
 }
 
 function run(argv: readonly string[], io: CommandIo): number {
-  const flags = parseFlags(argv, { trace: 'value', scores: 'value', json: 'switch' });
+  const flags = parseFlags(argv, { trace: 'value', kind: 'value', scores: 'value', json: 'switch' });
   const path = flags.required('trace');
+  const kind = flags.choice('kind', ['demand', 'metric'] as const) ?? 'demand';
   const scoresPath = flags.string('scores');
   const trace = loadTrace(path);
-  const scored = scoreTrace(trace);
+  const scored = scoreTrace(trace, kind);
 
   if (scoresPath !== undefined) {
     writeCsvAtomic(

@@ -344,7 +344,7 @@ describe('elasticai detect', () => {
     assert.match(r.stdout, /Top 10 rows by score:\n.*\n1970-01-01T06:40:00Z /);
   });
 
-  it('prints the anomalies scored at least 0.5 as JSON', () => {
+  it('prints the anomalies scored at least 0.99 as JSON', () => {
     const r = cli('detect', '--trace', spikeTrace(), '--json');
     assert.equal(r.status, 0, r.stderr);
     const summary = JSON.parse(r.stdout) as {
@@ -355,6 +355,27 @@ describe('elasticai detect', () => {
     assert.equal(summary.rows, 500);
     assert.equal(summary.trace.intervalSeconds, 60);
     assert.ok(summary.anomalies.some((a) => a.timestamp === '1970-01-01T06:40:00Z' && a.value === 400));
-    for (const a of summary.anomalies) assert.ok(a.score >= 0.5 && a.score <= 1);
+    for (const a of summary.anomalies) assert.ok(a.score >= 0.99 && a.score <= 1);
+    // AND ordinary rows are not listed: anomalies are a small minority
+    assert.ok(summary.anomalies.length < 25, `${summary.anomalies.length} anomalies`);
+  });
+
+  it('treats negative values as broken demand by default and as ordinary with --kind metric', () => {
+    // GIVEN a series that swings between -20 and 20 (a metric, not a demand)
+    const dir = mkdtempSync(join(tmpdir(), 'elasticai-kind-'));
+    const path = join(dir, 'metric.csv');
+    const rows = Array.from({ length: 300 }, (_, i) => `${i * 60},${(20 * Math.sin(i / 10)).toFixed(3)}`);
+    writeFileSync(path, `t,v\n${rows.join('\n')}\n`);
+    type Summary = { anomalies: { state: string }[] };
+    // WHEN detect runs with each kind
+    const demand = JSON.parse(cli('detect', '--trace', path, '--json').stdout) as Summary;
+    const metric = JSON.parse(cli('detect', '--trace', path, '--kind', 'metric', '--json').stdout) as Summary;
+    // THEN as demand every negative row is an invalid (broken) signal; as a metric none is
+    assert.ok(demand.anomalies.filter((a) => a.state === 'invalid').length > 100);
+    assert.equal(metric.anomalies.filter((a) => a.state === 'invalid').length, 0);
+    // AND an unknown kind is a usage error naming the flag
+    const bad = cli('detect', '--trace', path, '--kind', 'cpu');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--kind must be one of demand, metric \(got "cpu"\)/);
   });
 });
