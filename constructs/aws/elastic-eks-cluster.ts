@@ -113,6 +113,9 @@ export class ElasticEksCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: ElasticEksClusterProps) {
     super(scope, id);
+    // Native AWS::IAM::OIDCProvider for IRSA instead of aws-eks's deprecated custom resource. Set on
+    // this construct (before any child exists) so it holds whatever the app's cdk.json says.
+    this.node.setContext('@aws-cdk/aws-eks:useNativeOidcProvider', true);
     checkDnsLabel('clusterName', props.clusterName);
     if (!RETENTION_DAYS.has(props.logRetentionDays)) {
       throw new PropError(

@@ -8,7 +8,7 @@ export interface InstanceSize {
 
 /**
  * Memory per vCPU (GiB) of the general-purpose (m), compute (c) and memory (r) families ElasticAI
- * knows, Intel, AMD and Graviton-free x86 generations 5 to 7. In these families every size has
+ * knows: x86 (Intel and AMD) generations 5 to 7. In these families every size has
  * exactly `vCPU x ratio` GiB (EC2 instance-type documentation, "General purpose / Compute optimized /
  * Memory optimized" specifications tables).
  */
