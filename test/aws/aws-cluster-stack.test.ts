@@ -21,7 +21,7 @@ writeFileSync(join(runtimeDir, 'Dockerfile'), 'FROM scratch\n');
 const WORKSPACE = 'arn:aws:aps:us-east-1:111122223333:workspace/ws-abcd1234-ab12-cd34-ef56-abcdef123456';
 
 // GIVEN prod's EKS cluster with all AWS settings, checked by cdk-nag, synthesized once
-const app = testApp();
+const app = testApp({ cloudFormationValidation: true });
 const stack = new AwsClusterStack(app, 'elasticai-prod-use1', {
   environment: prod,
   cluster: {

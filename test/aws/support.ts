@@ -8,10 +8,17 @@ import { AWS_APP_CONTEXT } from '../../stacks/cdk-app.js';
 
 export const TEST_ENV = { account: '123456789012', region: 'us-east-1' };
 
-/** A fresh app with the feature flags the EKS stacks are written for. */
-export function testApp(): App {
-  // Assets (the 35 MB kubectl layer) are referenced in place rather than copied into each test assembly.
-  return new App({ context: { ...AWS_APP_CONTEXT, 'aws:cdk:disable-asset-staging': true } });
+/**
+ * A fresh app with the feature flags the EKS stacks are written for. Assets (the 35 MB kubectl layer)
+ * are referenced in place rather than copied into each test assembly. CDK's built-in CloudFormation
+ * schema validation (5-8 s per process) runs only where asked: the whole-stack tests keep it, the
+ * construct unit tests assert the properties themselves.
+ */
+export function testApp(options: { cloudFormationValidation?: boolean } = {}): App {
+  return new App({
+    context: { ...AWS_APP_CONTEXT, 'aws:cdk:disable-asset-staging': true },
+    builtinCloudFormationValidation: options.cloudFormationValidation ?? false,
+  });
 }
 
 /** A stack holding one EKS cluster (GIVEN step of most construct tests). */
