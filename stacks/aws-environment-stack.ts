@@ -18,6 +18,7 @@ import { MixedInstancesNodeGroup } from '../constructs/aws/mixed-instances-node-
 import { NodeTerminationHandler } from '../constructs/aws/node-termination-handler.js';
 import { NodeTerminationHandlerRole } from '../constructs/aws/node-termination-handler-role.js';
 import { SpotInterruptionQueue } from '../constructs/aws/spot-interruption-queue.js';
+import { awsWorkloadRoleName } from '../constructs/aws/workload-role-names.js';
 import { ClusterAutoscaler } from '../constructs/k8s/cluster-autoscaler.js';
 import { PropError } from '../constructs/k8s/validation.js';
 import { applyAwsNagSuppressions } from './aws-nag-suppressions.js';
@@ -76,13 +77,19 @@ export class AwsClusterStack extends Stack {
       description: `ElasticAI EKS cluster ${cluster.name} (${environment.name})`,
       terminationProtection: environment.name === 'prod',
     });
+    const zones = settings.availabilityZones ?? ['a', 'b', 'c'].map((z) => `${cluster.region}${z}`);
+    if (account !== undefined) {
+      // The VPC checks its zones against the stack's, which for a stack with an account is a context
+      // lookup (an AWS call from the CLI). The table already fixes the zones: answer it from there.
+      this.node.setContext(`availability-zones:account=${account}:region=${cluster.region}`, [...zones]);
+    }
 
     this.eks = new ElasticEksCluster(this, 'Eks', {
       clusterName: cluster.name,
       kubernetesVersion: cluster.kubernetesVersion,
       logRetentionDays: environment.logRetentionDays,
       region: cluster.region,
-      availabilityZones: settings.availabilityZones,
+      availabilityZones: zones,
       endpoint: settings.publicEndpointCidrs
         ? ApiEndpoint.publicAndPrivate(settings.publicEndpointCidrs)
         : ApiEndpoint.private(),
@@ -132,9 +139,11 @@ export class AwsClusterStack extends Stack {
       }
     }
 
+    // Fixed names: GitOps-delivered manifests reference these roles by ARN (workload-role-names.ts).
     this.clusterAutoscalerRole = new ClusterAutoscalerRole(this, 'ClusterAutoscalerRole', {
       openIdConnectProvider: oidc,
       clusterName: cluster.name,
+      roleName: awsWorkloadRoleName(cluster.name, 'cluster-autoscaler'),
     });
     this.nodeTerminationHandlerRole = new NodeTerminationHandlerRole(this, 'NodeTerminationHandlerRole', {
       openIdConnectProvider: oidc,
@@ -143,6 +152,7 @@ export class AwsClusterStack extends Stack {
     const access = kedaAwsAccess(cluster);
     this.kedaRole = new KedaOperatorRole(this, 'KedaOperatorRole', {
       openIdConnectProvider: oidc,
+      roleName: awsWorkloadRoleName(cluster.name, 'keda-operator'),
       sqsQueueArns: access.sqsQueueArns,
       assumableRoleArns: access.assumableRoleArns,
     });

@@ -24,6 +24,9 @@ import type { ClusterConfig, EnvironmentConfig, TenantConfig } from './environme
 
 export type * from './environment-types.js';
 
+/** The example AWS account of every EKS cluster (replace with yours). */
+const PLACEHOLDER_ACCOUNT = '123456789012';
+
 /** What scales between environments; everything else is shared. */
 interface Sizing {
   /** Max nodes of the main user pool. */
@@ -113,7 +116,7 @@ function queueTrigger(cloud: Cloud, env: string, region: string): Trigger {
   return cloud === 'aws'
     ? Trigger.awsSqsQueue({
         name: 'orders',
-        queueUrl: `https://sqs.${region}.amazonaws.com/123456789012/${env}-orders`,
+        queueUrl: `https://sqs.${region}.amazonaws.com/${PLACEHOLDER_ACCOUNT}/${env}-orders`,
         awsRegion: region,
         queueLength: 20,
         authentication: QUEUE_AUTH,
@@ -225,7 +228,7 @@ function shopTenant(
         liveness: HealthCheck.exec(['/app/order-worker', 'healthcheck']),
         identity:
           cloud === 'aws'
-            ? WorkloadIdentity.awsIrsa(`arn:aws:iam::123456789012:role/${env}-order-worker`)
+            ? WorkloadIdentity.awsIrsa(`arn:aws:iam::${PLACEHOLDER_ACCOUNT}:role/${env}-order-worker`)
             : WorkloadIdentity.azureWorkload('00000000-0000-0000-0000-000000000000'),
         scaling: WorkloadScaling.keda({
           triggers: [queueTrigger(cloud, env, region)],
@@ -277,6 +280,8 @@ function awsCluster(
     name: `${env}-${region === 'us-east-1' ? 'use1' : region}`,
     cloud: 'aws',
     region,
+    // Placeholder account: GitOps manifests reference the CDK-created IAM roles by ARN in it.
+    aws: { account: PLACEHOLDER_ACCOUNT },
     kubernetesVersion: version,
     verticalPodAutoscaler,
     nodePools: awsPools(sizing, mix[0], mix[1]),

@@ -7,12 +7,15 @@ import { App } from 'cdk8s';
 import { AutoscaledWorkload } from '../constructs/k8s/autoscaled-workload.js';
 import { ClusterAutoscaler, CloudProvider } from '../constructs/k8s/cluster-autoscaler.js';
 import { ClusterChart } from '../constructs/k8s/cluster-info.js';
-import { GitOpsAddons } from '../constructs/k8s/gitops-addons.js';
+import type { GitOpsAddonsProps } from '../constructs/k8s/gitops-addons.js';
+import { GitOpsAddons, KedaPodIdentity } from '../constructs/k8s/gitops-addons.js';
+import { awsWorkloadRoleArn, IRSA_ROLE_ANNOTATION } from '../constructs/aws/workload-role-names.js';
 import { Headroom } from '../constructs/k8s/headroom.js';
 import { TriggerAuthentication } from '../constructs/k8s/keda/trigger-authentication.js';
 import { SystemNamespace } from '../constructs/k8s/system-namespace.js';
 import { Tenant } from '../constructs/k8s/tenant.js';
 import { VerticalPodAutoscaler } from '../constructs/k8s/vertical-pod-autoscaler.js';
+import { PropError } from '../constructs/k8s/validation.js';
 import type { ClusterConfig, EnvironmentConfig, TenantConfig } from './environment-types.js';
 import { type ManifestFile, synthChart } from './manifests.js';
 
@@ -24,14 +27,19 @@ export function buildClusterCharts(app: App, cluster: ClusterConfig): ClusterCha
   const charts: ClusterChart[] = [];
   const platform = new ClusterChart(app, 'platform', { cluster });
   // AKS runs its own managed cluster autoscaler (tuned through autoScalerProfile by the Pulumi stack).
+  const gitopsRoles = gitopsAwsRoles(cluster);
   if (cluster.cloud === 'aws') {
     new ClusterAutoscaler(platform, 'cluster-autoscaler', {
       clusterName: cluster.name,
       cloudProvider: CloudProvider.aws({ region: cluster.region }),
       profile: cluster.autoscalerProfile,
+      ...(gitopsRoles
+        ? { serviceAccountAnnotations: { [IRSA_ROLE_ANNOTATION]: gitopsRoles.clusterAutoscaler } }
+        : {}),
     });
   }
-  if (cluster.gitopsAddons) new GitOpsAddons(platform, 'addons', cluster.gitopsAddons);
+  if (cluster.gitopsAddons)
+    new GitOpsAddons(platform, 'addons', withKedaRole(cluster.gitopsAddons, gitopsRoles));
   if (cluster.headroom) {
     const ns = new SystemNamespace(platform, 'system-namespace', { name: PLATFORM_NAMESPACE });
     new Headroom(platform, 'headroom', { ...cluster.headroom, namespace: ns.name });
@@ -39,6 +47,33 @@ export function buildClusterCharts(app: App, cluster: ClusterConfig): ClusterCha
   if (platform.node.children.length > 0) charts.push(platform);
   for (const tenant of cluster.tenants) charts.push(buildTenantChart(app, cluster, tenant));
   return charts;
+}
+
+/**
+ * On an EKS cluster whose add-ons GitOps delivers, the roles the CDK stack creates under fixed names
+ * (constructs/aws/workload-role-names.ts): their ARNs go into the manifests, since no CDK step
+ * annotates them there. Needs the cluster's account in the table.
+ */
+function gitopsAwsRoles(cluster: ClusterConfig): { clusterAutoscaler: string; keda: string } | undefined {
+  if (cluster.cloud !== 'aws' || !cluster.gitopsAddons) return undefined;
+  const account = cluster.aws?.account;
+  if (account === undefined) {
+    throw new PropError(
+      `${cluster.name}.aws.account`,
+      account,
+      'is required on an EKS cluster with gitopsAddons: its manifests reference the IAM roles of cluster-autoscaler and KEDA by ARN',
+    );
+  }
+  return {
+    clusterAutoscaler: awsWorkloadRoleArn(account, cluster.name, 'cluster-autoscaler'),
+    keda: awsWorkloadRoleArn(account, cluster.name, 'keda-operator'),
+  };
+}
+
+/** The KEDA add-on with the cluster's KEDA role, unless the table already names an identity. */
+function withKedaRole(addons: GitOpsAddonsProps, roles: { keda: string } | undefined): GitOpsAddonsProps {
+  if (!roles || addons.keda?.podIdentity || addons.keda?.enabled === false) return addons;
+  return { ...addons, keda: { ...addons.keda, podIdentity: KedaPodIdentity.awsIrsa(roles.keda) } };
 }
 
 function buildTenantChart(app: App, cluster: ClusterConfig, config: TenantConfig): ClusterChart {

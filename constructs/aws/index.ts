@@ -7,6 +7,7 @@ export * from './eks-managed-node-group.js';
 export * from './elastic-eks-cluster.js';
 export * from './instance-sizes.js';
 export * from './irsa-role.js';
+export * from './workload-role-names.js';
 export * from './keda-operator-role.js';
 export * from './mixed-instances-node-group.js';
 export * from './node-launch-template.js';

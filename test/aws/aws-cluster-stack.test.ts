@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { awsWorkloadRoleName } from '../../constructs/aws/workload-role-names.js';
 import { AwsClusterStack } from '../../stacks/aws-environment-stack.js';
 import { ENVIRONMENTS } from '../../stacks/environments.js';
 import type { ClusterConfig, EnvironmentConfig } from '../../stacks/environment-types.js';
@@ -86,6 +87,17 @@ describe('AwsClusterStack with every AWS setting', () => {
       },
     ]);
     assert.ok(Object.keys(template.toJSON().Outputs).includes('DecisionRuntimeImageUri'));
+  });
+
+  it('names the cluster-autoscaler and KEDA roles as the GitOps manifests reference them', () => {
+    // GIVEN the synthesized roles WHEN looking for the fixed names THEN both exist, once each
+    const names = Object.values(template.findResources('AWS::IAM::Role')).map(
+      (r: Json) => r.Properties.RoleName,
+    );
+    for (const component of ['cluster-autoscaler', 'keda-operator'] as const) {
+      const expected = awsWorkloadRoleName(prodEks.name, component);
+      assert.equal(names.filter((n) => n === expected).length, 1, `no role named ${expected}`);
+    }
   });
 
   it('places the VPC in the configured zones', () => {

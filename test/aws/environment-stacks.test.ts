@@ -69,7 +69,8 @@ describe('CDK app: one stack per EKS cluster', () => {
     assert.equal(manifest.missing, undefined, 'no context lookups');
     for (const { cluster } of eksClusters) {
       const a = manifest.artifacts[`elasticai-${cluster.name}`];
-      assert.equal(a.environment, `aws://unknown-account/${cluster.region}`);
+      // The table's account (its GitOps manifests name roles in it), else environment-agnostic.
+      assert.equal(a.environment, `aws://${cluster.aws?.account ?? 'unknown-account'}/${cluster.region}`);
     }
     assert.equal(manifest.artifacts['elasticai-prod-use1'].properties.terminationProtection, true);
   });
