@@ -32,8 +32,6 @@ export interface PolicySettings {
   readonly maxReplicas: number;
   /** Steps over which the highest recommendation wins (scale-down damping). */
   readonly stabilizationSteps: number;
-  /** Steps before a newly requested pod serves. */
-  readonly leadSteps: number;
 }
 
 export interface PolicyInput {
@@ -94,7 +92,7 @@ export class PredictivePolicy {
     const headroom = (desired: number): number =>
       Math.max(0, replicasFor(input.forecast.horizonUpper, perReplica * s.targetUtilization) - desired);
     if (input.override !== undefined) {
-      this.remember(input.override);
+      this.last = input.override;
       return outcome(
         input.override,
         'override',
@@ -162,10 +160,6 @@ export class PredictivePolicy {
     let highest = raw;
     for (let i = 0; i < this.filled; i++) highest = Math.max(highest, this.window[i] ?? 0);
     return highest;
-  }
-
-  private remember(replicas: number): void {
-    this.last = replicas;
   }
 }
 

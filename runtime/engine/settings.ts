@@ -71,7 +71,6 @@ export function resolveEngineSettings(settings: EngineSettings): ResolvedEngineS
   positive('intervalSeconds', settings.intervalSeconds);
   positive('capacityPerReplica', settings.capacityPerReplica);
   nonNegative('leadSeconds', settings.leadSeconds);
-  const leadSteps = 1 + Math.ceil(settings.leadSeconds / settings.intervalSeconds);
   const resolved: ResolvedEngineSettings = {
     targetUtilization: 0.8,
     minReplicas: 1,
@@ -105,7 +104,7 @@ export function resolveEngineSettings(settings: EngineSettings): ResolvedEngineS
   positive('underForecastPenalty', resolved.underForecastPenalty);
   nonNegative('scaleDownStabilizationSeconds', resolved.scaleDownStabilizationSeconds);
   nonNegative('nodeProvisioningSeconds', resolved.nodeProvisioningSeconds);
-  if (leadSteps > 1440)
+  if (leadStepsOf(resolved) > 1440)
     throw new EngineSettingsError('leadSeconds', settings.leadSeconds, 'must be at most 1439 intervals');
   return resolved;
 }

@@ -72,7 +72,6 @@ export class WorkloadEngine {
       minReplicas: s.minReplicas,
       maxReplicas: s.maxReplicas,
       stabilizationSteps: Math.max(1, Math.round(s.scaleDownStabilizationSeconds / s.intervalSeconds)),
-      leadSteps: lead,
     });
   }
 

@@ -1,11 +1,9 @@
 // `cdk synth` of the real app (every EKS cluster of the environment table) through the pinned CDK
 // CLI, offline: sockets and DNS throw in the CLI and the app. cdk-nag (AwsSolutions) runs in the app.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -13,38 +11,12 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ADDON_CHARTS } from '../../constructs/k8s/gitops-addons.js';
 import { ENVIRONMENTS } from '../../stacks/environments.js';
-import { REPO_ROOT } from '../support/paths.js';
+import { cdkSynthOffline } from '../support/cdk-synth.js';
 import { readViolations, type Json } from './support.js';
-
-const CDK_APP = fileURLToPath(new URL('../../stacks/cdk-app.js', import.meta.url));
-const NO_NETWORK = fileURLToPath(new URL('../support/no-network.js', import.meta.url));
-const CDK_CLI = join(REPO_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
 
 // GIVEN the CDK app run once by `cdk synth`, with no AWS account configured and no network
 const out = mkdtempSync(join(tmpdir(), 'elasticai-cdk-'));
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  HOME: mkdtempSync(join(tmpdir(), 'elasticai-home-')),
-  NODE_OPTIONS: `--import ${NO_NETWORK}`,
-  CDK_DISABLE_VERSION_CHECK: 'true',
-};
-delete env.CDK_DEFAULT_ACCOUNT;
-delete env.AWS_PROFILE;
-execFileSync(
-  process.execPath,
-  [
-    CDK_CLI,
-    'synth',
-    '-q',
-    '--no-notices',
-    '--no-version-reporting',
-    '--app',
-    `node ${CDK_APP}`,
-    '--output',
-    out,
-  ],
-  { cwd: REPO_ROOT, env, stdio: 'pipe' },
-);
+cdkSynthOffline(out);
 const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
 const template = (cluster: string): Template =>
   Template.fromJSON(JSON.parse(readFileSync(join(out, `elasticai-${cluster}.template.json`), 'utf8')));

@@ -2,16 +2,10 @@
  * `npm run bench`: `cdk synth` of every EKS environment through the pinned CDK CLI (offline, with
  * cdk-nag), and the size of the resulting cloud assembly: total, templates only, and largest template.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { REPO_ROOT } from '../support/paths.js';
-
-const CDK_APP = fileURLToPath(new URL('../../stacks/cdk-app.js', import.meta.url));
-const NO_NETWORK = fileURLToPath(new URL('../support/no-network.js', import.meta.url));
-const CDK_CLI = join(REPO_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
+import { cdkSynthOffline } from '../support/cdk-synth.js';
 
 function sizeOf(path: string): number {
   const s = statSync(path);
@@ -24,28 +18,8 @@ const times: number[] = [];
 let assembly = { total: 0, templates: 0, largest: 0, stacks: 0 };
 for (let i = 0; i < runs; i++) {
   const out = mkdtempSync(join(tmpdir(), 'elasticai-cdk-bench-'));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HOME: mkdtempSync(join(tmpdir(), 'elasticai-home-')),
-    NODE_OPTIONS: `--import ${NO_NETWORK}`,
-  };
-  delete env.CDK_DEFAULT_ACCOUNT;
   const start = process.hrtime.bigint();
-  execFileSync(
-    process.execPath,
-    [
-      CDK_CLI,
-      'synth',
-      '-q',
-      '--no-notices',
-      '--no-version-reporting',
-      '--app',
-      `node ${CDK_APP}`,
-      '--output',
-      out,
-    ],
-    { cwd: REPO_ROOT, env, stdio: 'pipe' },
-  );
+  cdkSynthOffline(out);
   times.push(Number(process.hrtime.bigint() - start) / 1e6);
   const templates = readdirSync(out).filter((f) => f.endsWith('.template.json'));
   const sizes = templates.map((f) => sizeOf(join(out, f)));
@@ -56,7 +30,6 @@ for (let i = 0; i < runs; i++) {
     stacks: templates.length,
   };
   rmSync(out, { recursive: true, force: true });
-  rmSync(env.HOME as string, { recursive: true, force: true });
 }
 times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)] as number;
