@@ -38,7 +38,20 @@ export interface ForecasterOptions {
   readonly maxMargin?: number;
   /** Residuals kept for the upper quantile. @default 512 */
   readonly residualWindow?: number;
+  /** Model families to weigh (see {@link MODEL_FAMILIES}). @default all of them */
+  readonly modelFamilies?: readonly ModelFamily[];
 }
+
+/** The model families the default ensemble is made of; a workload may restrict itself to some. */
+export const MODEL_FAMILIES = [
+  'damped-trend',
+  'smoothed-level',
+  'recent-peak',
+  'seasonal-naive',
+  'holt-winters',
+  'seasonal-peak',
+] as const;
+export type ModelFamily = (typeof MODEL_FAMILIES)[number];
 
 /** One model's standing in the back-test. */
 export interface ModelScore {
@@ -83,7 +96,15 @@ export const MAX_SEASON_POINTS = 10_080;
 const WARMUP_LOG_MARGIN = Math.log(1.3);
 const MIN_RESIDUALS = 30;
 
-function defaultModels(intervalSeconds: number): ForecastModel[] {
+function defaultModels(intervalSeconds: number, families?: readonly ModelFamily[]): ForecastModel[] {
+  const all = allModels(intervalSeconds);
+  if (families === undefined) return all;
+  const kept = all.filter((m) => families.some((f) => m.name === f || m.name.startsWith(`${f}-`)));
+  // Seasonal families need a day of points per season; a short interval list may leave none.
+  return kept.length > 0 ? kept : all.filter((m) => m.name === 'smoothed-level');
+}
+
+function allModels(intervalSeconds: number): ForecastModel[] {
   const { daily, weekly } = seasonalPeriods(intervalSeconds, MAX_SEASON_POINTS);
   const models: ForecastModel[] = [
     new DampedTrend('damped-trend', { alpha: 0.5, beta: 0.1, phi: 0.9 }),
@@ -139,7 +160,7 @@ export class Forecaster {
     this.quantileLevel = options.upperQuantile ?? 0.95;
     this.maxLogMargin = Math.log(options.maxMargin ?? 1.5);
     this.decay = 0.5 ** (1 / (options.lossHalfLife ?? 288));
-    this.models = models ?? defaultModels(options.intervalSeconds);
+    this.models = models ?? defaultModels(options.intervalSeconds, options.modelFamilies);
     const { weekly, daily } = seasonalPeriods(options.intervalSeconds, MAX_SEASON_POINTS);
     this.history = new History(Math.max(weekly ?? daily ?? 0, this.lead, 64) + this.lead + 1);
     const n = this.models.length;

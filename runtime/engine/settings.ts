@@ -2,6 +2,8 @@
  * Per-workload engine settings, their documented defaults, and validation that names the bad field.
  * The runtime service fills these from a ScaledObject's trigger metadata; the simulator from flags.
  */
+import type { ModelFamily } from './forecaster.js';
+import { MODEL_FAMILIES } from './forecaster.js';
 
 export interface EngineSettings {
   /** Seconds between points of the demand series. */
@@ -28,6 +30,8 @@ export interface EngineSettings {
   readonly scaleDownStabilizationSeconds?: number;
   /** Horizon for node headroom (time to provision a node). @default 180 */
   readonly nodeProvisioningSeconds?: number;
+  /** Forecast model families to weigh; empty means all. @default [] (all of MODEL_FAMILIES) */
+  readonly modelFamilies?: readonly ModelFamily[];
 }
 
 export type ResolvedEngineSettings = Required<EngineSettings>;
@@ -80,6 +84,7 @@ export function resolveEngineSettings(settings: EngineSettings): ResolvedEngineS
     underForecastPenalty: 3,
     scaleDownStabilizationSeconds: 120,
     nodeProvisioningSeconds: 180,
+    modelFamilies: [],
     ...stripUndefined(settings),
     intervalSeconds: settings.intervalSeconds,
     capacityPerReplica: settings.capacityPerReplica,
@@ -104,6 +109,11 @@ export function resolveEngineSettings(settings: EngineSettings): ResolvedEngineS
   positive('underForecastPenalty', resolved.underForecastPenalty);
   nonNegative('scaleDownStabilizationSeconds', resolved.scaleDownStabilizationSeconds);
   nonNegative('nodeProvisioningSeconds', resolved.nodeProvisioningSeconds);
+  for (const family of resolved.modelFamilies) {
+    if (!(MODEL_FAMILIES as readonly string[]).includes(family)) {
+      throw new EngineSettingsError('modelFamilies', family, `must be one of ${MODEL_FAMILIES.join(', ')}`);
+    }
+  }
   if (leadStepsOf(resolved) > 1440)
     throw new EngineSettingsError('leadSeconds', settings.leadSeconds, 'must be at most 1439 intervals');
   return resolved;

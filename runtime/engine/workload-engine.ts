@@ -65,6 +65,7 @@ export class WorkloadEngine {
       upperQuantile: s.upperQuantile,
       maxMargin: s.maxForecastMargin,
       underForecastPenalty: s.underForecastPenalty,
+      ...(s.modelFamilies.length > 0 ? { modelFamilies: s.modelFamilies } : {}),
     });
     this.policy = new PredictivePolicy({
       capacityPerReplica: s.capacityPerReplica,
