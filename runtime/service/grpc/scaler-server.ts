@@ -1,0 +1,284 @@
+/**
+ * KEDA's `externalscaler.ExternalScaler` service over gRPC. Handlers answer from the registry's last
+ * decision and never wait on Prometheus, except for a workload's very first call (bounded wait for its
+ * backfill). Bad trigger metadata → INVALID_ARGUMENT naming the key; nothing to serve yet → UNAVAILABLE,
+ * on which the HPA keeps the current replica count (never a guessed value).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { TenantLimits } from '../config.js';
+import type { RuntimeMetrics } from '../metrics.js';
+import type { WorkloadRegistry } from '../workload-registry.js';
+import { NotReadyError } from '../workload-registry.js';
+import type { WorkloadRef, WorkloadSpec } from '../workload-spec.js';
+import { MetadataError, parseWorkloadSpec } from '../workload-spec.js';
+
+/** Where the .proto is: beside the sources, found from the compiled file (repo, package or image). */
+export function protoPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    for (const candidate of [
+      'runtime/service/grpc/externalscaler.proto',
+      'service/grpc/externalscaler.proto',
+    ]) {
+      const path = join(dir, candidate);
+      if (existsSync(path)) return path;
+    }
+    const parent = dirname(dir);
+    if (parent === dir)
+      throw new Error('externalscaler.proto not found above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+
+/** The loaded `externalscaler` package (also used by tests and the benchmark to build a KEDA-like client). */
+export function loadScalerPackage(): grpc.GrpcObject {
+  const definition = protoLoader.loadSync(protoPath(), {
+    keepCase: true,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  return grpc.loadPackageDefinition(definition).externalscaler as grpc.GrpcObject;
+}
+
+interface ScaledObjectRefMessage {
+  name: string;
+  namespace: string;
+  scalerMetadata: Record<string, string>;
+}
+interface GetMetricsRequestMessage {
+  scaledObjectRef: ScaledObjectRefMessage | null;
+  metricName: string;
+}
+
+export interface ScalerServiceOptions {
+  readonly registry: WorkloadRegistry;
+  readonly tenants?: readonly TenantLimits[];
+  readonly metrics?: RuntimeMetrics;
+  /** Longest wait for a new workload's backfill before answering UNAVAILABLE. @default 1500 */
+  readonly firstAnswerWaitMs?: number;
+}
+
+export interface TlsFiles {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** When set, clients must present a certificate signed by it (KEDA's tlsClientCert). */
+  readonly ca?: Buffer;
+}
+
+/** Metric name of a workload's trigger (KEDA adds its own `s<index>-` prefix on the HPA side). */
+export function metricNameOf(spec: WorkloadSpec): string {
+  return spec.kind === 'headroom' ? `elasticai-headroom-${spec.nodePool}` : 'elasticai-replicas';
+}
+
+class RpcError extends Error {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const DNS_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+export class ScalerService {
+  private readonly specs = new Map<string, { metadata: string; spec: WorkloadSpec }>();
+  private readonly streams = new Set<grpc.ServerWritableStream<ScaledObjectRefMessage, unknown>>();
+  private readonly waitMs: number;
+
+  constructor(private readonly options: ScalerServiceOptions) {
+    this.waitMs = options.firstAnswerWaitMs ?? 1500;
+  }
+
+  /** Handlers for `server.addService`. */
+  handlers(): grpc.UntypedServiceImplementation {
+    return {
+      IsActive: this.unary('IsActive', async (ref: ScaledObjectRefMessage) => {
+        const { workload } = await this.resolve(ref, true);
+        return { result: this.options.registry.value(workload).active };
+      }),
+      GetMetricSpec: this.unary('GetMetricSpec', async (ref: ScaledObjectRefMessage) => {
+        const { spec } = await this.resolve(ref, false);
+        return { metricSpecs: [{ metricName: metricNameOf(spec), targetSize: 1, targetSizeFloat: 1 }] };
+      }),
+      GetMetrics: this.unary('GetMetrics', async (request: GetMetricsRequestMessage) => {
+        if (!request.scaledObjectRef)
+          throw new RpcError(grpc.status.INVALID_ARGUMENT, 'scaledObjectRef is required');
+        const { workload, spec } = await this.resolve(request.scaledObjectRef, true);
+        const { value } = this.options.registry.value(workload);
+        const safe = Number.isFinite(value) && value > 0 ? value : 0;
+        const metricName = request.metricName || metricNameOf(spec);
+        return { metricValues: [{ metricName, metricValue: Math.ceil(safe), metricValueFloat: safe }] };
+      }),
+      StreamIsActive: (call: grpc.ServerWritableStream<ScaledObjectRefMessage, unknown>) => {
+        void this.stream(call);
+      },
+    };
+  }
+
+  /** Ends every open StreamIsActive (on shutdown, so KEDA reconnects to another replica). */
+  endStreams(): void {
+    for (const call of this.streams) call.end();
+    this.streams.clear();
+  }
+
+  private async stream(call: grpc.ServerWritableStream<ScaledObjectRefMessage, unknown>): Promise<void> {
+    let workload: WorkloadRef;
+    try {
+      ({ workload } = await this.resolve(call.request, false));
+    } catch (error) {
+      const e = toRpcError(error);
+      call.destroy(Object.assign(new Error(e.message), { code: e.code }));
+      return;
+    }
+    const registry = this.options.registry;
+    const onActive = (ref: WorkloadRef): void => {
+      if (ref.namespace === workload.namespace && ref.name === workload.name) call.write({ result: true });
+    };
+    registry.on('active', onActive);
+    this.streams.add(call);
+    const cleanup = (): void => {
+      registry.off('active', onActive);
+      this.streams.delete(call);
+    };
+    call.on('cancelled', cleanup);
+    call.on('close', cleanup);
+    call.on('error', cleanup);
+    try {
+      if (registry.value(workload).active) call.write({ result: true });
+    } catch {
+      // Not ready yet: the first decision or a wake-up will write to the stream.
+    }
+  }
+
+  private unary<Req, Res>(
+    method: string,
+    handle: (request: Req) => Promise<Res>,
+  ): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      const started = process.hrtime.bigint();
+      const done = (code: grpc.status): void => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        this.options.metrics?.grpcLatency.observe(
+          { method, code: grpc.status[code] ?? String(code) },
+          seconds,
+        );
+      };
+      handle(call.request).then(
+        (response) => {
+          done(grpc.status.OK);
+          callback(null, response);
+        },
+        (error: unknown) => {
+          const e = toRpcError(error);
+          done(e.code);
+          callback({ code: e.code, details: e.message, name: 'ScalerError', message: e.message }, null);
+        },
+      );
+    };
+  }
+
+  /** Checks the ref and its metadata, registers the workload, and (for values) awaits a first backfill. */
+  private async resolve(
+    ref: ScaledObjectRefMessage,
+    needValue: boolean,
+  ): Promise<{ workload: WorkloadRef; spec: WorkloadSpec }> {
+    if (!DNS_NAME.test(ref.namespace ?? '')) {
+      throw new RpcError(
+        grpc.status.INVALID_ARGUMENT,
+        `namespace: must be a namespace name (got ${JSON.stringify(ref.namespace)})`,
+      );
+    }
+    if (!DNS_NAME.test(ref.name ?? '')) {
+      throw new RpcError(
+        grpc.status.INVALID_ARGUMENT,
+        `name: must be a ScaledObject name (got ${JSON.stringify(ref.name)})`,
+      );
+    }
+    const workload: WorkloadRef = { namespace: ref.namespace, name: ref.name };
+    const spec = this.specOf(workload, ref.scalerMetadata ?? {});
+    const registry = this.options.registry;
+    const first = !registry.has(workload);
+    const loading = registry.register(workload, spec);
+    if (needValue && first) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        loading,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, this.waitMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    return { workload, spec };
+  }
+
+  private specOf(workload: WorkloadRef, metadata: Record<string, string>): WorkloadSpec {
+    const key = `${workload.namespace}/${workload.name}`;
+    const metadataKey = JSON.stringify(Object.entries(metadata).sort(([a], [b]) => a.localeCompare(b)));
+    const cached = this.specs.get(key);
+    if (cached && cached.metadata === metadataKey) return cached.spec;
+    const spec = parseWorkloadSpec(workload, metadata, this.options.tenants ?? []);
+    this.specs.set(key, { metadata: metadataKey, spec });
+    return spec;
+  }
+}
+
+function toRpcError(error: unknown): RpcError {
+  if (error instanceof RpcError) return error;
+  if (error instanceof MetadataError) return new RpcError(grpc.status.INVALID_ARGUMENT, error.message);
+  if (error instanceof NotReadyError) return new RpcError(grpc.status.UNAVAILABLE, error.message);
+  return new RpcError(grpc.status.INTERNAL, error instanceof Error ? error.message : String(error));
+}
+
+export interface ScalerServer {
+  readonly port: number;
+  readonly service: ScalerService;
+  /** Ends streams, lets in-flight calls finish within `graceMs`, then forces. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** Starts the gRPC server on host:port (port 0 picks a free one). */
+export async function startScalerServer(
+  options: ScalerServiceOptions & { host: string; port: number; tls?: TlsFiles },
+): Promise<ScalerServer> {
+  const pkg = loadScalerPackage();
+  const definition = (pkg.ExternalScaler as grpc.ServiceClientConstructor).service;
+  const service = new ScalerService(options);
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 1 << 20 });
+  server.addService(definition, service.handlers());
+  const credentials = options.tls
+    ? grpc.ServerCredentials.createSsl(
+        options.tls.ca ?? null,
+        [{ cert_chain: options.tls.cert, private_key: options.tls.key }],
+        options.tls.ca !== undefined,
+      )
+    : grpc.ServerCredentials.createInsecure();
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${options.host}:${options.port}`, credentials, (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
+  });
+  return {
+    port,
+    service,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        service.endStreams();
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The runtime's Prometheus metrics (prom-client), in one registry per runtime so tests can run several
+ * runtimes in one process. Names follow Prometheus conventions: `elasticai_` prefix, base units,
+ * `_total` counters. Label sets stay bounded: workload labels only on per-workload gauges.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class RuntimeMetrics {
+  readonly registry = new Registry();
+  readonly decisions: Counter<'rule'>;
+  readonly desiredReplicas: Gauge<'namespace' | 'name'>;
+  readonly predictedDemand: Gauge<'namespace' | 'name'>;
+  readonly observedDemand: Gauge<'namespace' | 'name'>;
+  readonly forecastError: Gauge<'namespace' | 'name'>;
+  readonly anomalyScore: Gauge<'namespace' | 'name' | 'state'>;
+  readonly degraded: Gauge<'namespace' | 'name' | 'state'>;
+  readonly headroomPods: Gauge<'node_pool'>;
+  readonly sourceFailures: Counter<'source' | 'kind'>;
+  readonly sourceLatency: Histogram<'source'>;
+  readonly grpcLatency: Histogram<'method' | 'code'>;
+  readonly workloads: Gauge;
+  readonly httpRequests: Counter<'route' | 'status'>;
+  readonly webhookEvents: Counter<'stream'>;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.defaultMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: 'elasticai_' });
+    this.decisions = new Counter({
+      name: 'elasticai_decisions_total',
+      help: 'Scaling decisions made, by the rule that bound the result.',
+      labelNames: ['rule'],
+      registers,
+    });
+    this.desiredReplicas = new Gauge({
+      name: 'elasticai_desired_replicas',
+      help: 'Replicas the runtime asks KEDA for.',
+      labelNames: ['namespace', 'name'],
+      registers,
+    });
+    this.predictedDemand = new Gauge({
+      name: 'elasticai_predicted_demand',
+      help: 'Upper quantile of the forecast demand peak over the lead time.',
+      labelNames: ['namespace', 'name'],
+      registers,
+    });
+    this.observedDemand = new Gauge({
+      name: 'elasticai_observed_demand',
+      help: 'Latest demand value read from the history source.',
+      labelNames: ['namespace', 'name'],
+      registers,
+    });
+    this.forecastError = new Gauge({
+      name: 'elasticai_forecast_error_ratio',
+      help: 'Relative error of the lead-time forecast made one lead time ago: (actual peak - forecast) / forecast.',
+      labelNames: ['namespace', 'name'],
+      registers,
+    });
+    this.anomalyScore = new Gauge({
+      name: 'elasticai_anomaly_score',
+      help: 'Anomaly likelihood of the latest point (0.5 ordinary, ≥ 0.99 anomalous), labelled with the state.',
+      labelNames: ['namespace', 'name', 'state'],
+      registers,
+    });
+    this.degraded = new Gauge({
+      name: 'elasticai_degraded',
+      help: '1 while a workload is served from its last good state (stale) or held (holding).',
+      labelNames: ['namespace', 'name', 'state'],
+      registers,
+    });
+    this.headroomPods = new Gauge({
+      name: 'elasticai_headroom_pods',
+      help: 'Extra pods predicted within the node-provisioning horizon, per node pool.',
+      labelNames: ['node_pool'],
+      registers,
+    });
+    this.sourceFailures = new Counter({
+      name: 'elasticai_history_source_failures_total',
+      help: 'Failed history queries, by source and failure kind.',
+      labelNames: ['source', 'kind'],
+      registers,
+    });
+    this.sourceLatency = new Histogram({
+      name: 'elasticai_history_query_duration_seconds',
+      help: 'Duration of history queries.',
+      labelNames: ['source'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.grpcLatency = new Histogram({
+      name: 'elasticai_grpc_request_duration_seconds',
+      help: 'Duration of KEDA external-scaler calls, by method and gRPC status code.',
+      labelNames: ['method', 'code'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 2],
+      registers,
+    });
+    this.workloads = new Gauge({
+      name: 'elasticai_workloads',
+      help: 'Workloads the runtime decides for.',
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: 'elasticai_http_requests_total',
+      help: 'HTTP API requests, by route and status code.',
+      labelNames: ['route', 'status'],
+      registers,
+    });
+    this.webhookEvents = new Counter({
+      name: 'elasticai_webhook_events_total',
+      help: 'Events ingested through the signed webhook, by stream.',
+      labelNames: ['stream'],
+      registers,
+    });
+  }
+}

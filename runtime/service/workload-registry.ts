@@ -1,0 +1,574 @@
+/**
+ * Every workload the runtime decides for: its engine, fed from the history source, and the decision
+ * served to KEDA. KEDA round-robins calls across runtime replicas, so a decision must not depend on
+ * which replica answers. It depends only on (workload spec, settled history on a fixed grid):
+ *
+ * - time is cut into the workload's interval Δ; the newest point used at wall time `now` is
+ *   E = floor((now - settle) / Δ)·Δ, so values still changing in Prometheus are never used;
+ * - an engine learns from an anchor A = floor((E - grace) / epoch)·epoch - history onwards, the same on
+ *   every replica, and is rebuilt from a fresh backfill when the anchor moves (once per epoch); the new
+ *   engine is built in the background during the grace period and takes over exactly when A changes.
+ *
+ * gRPC handlers never wait on the source: they read the last decision (sub-millisecond). When the
+ * source fails, the last good decision is served for `staleAfterSeconds` (state `stale`), then held
+ * (state `holding`): the runtime keeps asking for what it last asked for and never scales down on
+ * missing data. A workload with no decision yet answers "unavailable", which makes the HPA keep the
+ * current replica count.
+ */
+import { EventEmitter } from 'node:events';
+import type { Decision } from '../engine/workload-engine.js';
+import { WorkloadEngine } from '../engine/workload-engine.js';
+import type { HistorySource, Series, SourceFailureKind } from './history/history-source.js';
+import { SourceError } from './history/history-source.js';
+import type { RuntimeMetrics } from './metrics.js';
+import type { DemandSpec, HeadroomSpec, WorkloadRef, WorkloadSpec } from './workload-spec.js';
+import { specKey } from './workload-spec.js';
+
+/** How a workload's decision relates to its source. */
+export type ServingState = 'backfilling' | 'fresh' | 'stale' | 'holding' | 'failed';
+
+export interface RegistryOptions {
+  /** Sources by the spec's `source` name. */
+  readonly sources: Readonly<Partial<Record<DemandSpec['source'], HistorySource>>>;
+  /** Wall clock in milliseconds. */
+  readonly clock?: () => number;
+  readonly historySeconds: number;
+  readonly settleSeconds: number;
+  readonly refitEpochSeconds: number;
+  readonly staleAfterSeconds: number;
+  /** Time after an epoch boundary for the next engine to be built. @default min(600, epoch / 4) */
+  readonly refitGraceSeconds?: number;
+  /** Points kept per workload for the API's chart. @default 1440 */
+  readonly chartPoints?: number;
+  /** Decisions kept per workload for the API's log. @default 100 */
+  readonly decisionLog?: number;
+  /** History queries running at once. @default 8 */
+  readonly concurrency?: number;
+  readonly metrics?: RuntimeMetrics;
+}
+
+/** One entry of a workload's decision log. */
+export interface LoggedDecision {
+  readonly timestamp: number;
+  readonly desiredReplicas: number;
+  readonly rule: Decision['rule'];
+  readonly summary: string;
+  readonly state: ServingState;
+}
+
+/** What the API shows about a workload. */
+export interface WorkloadStatus {
+  readonly namespace: string;
+  readonly name: string;
+  readonly kind: WorkloadSpec['kind'];
+  readonly spec: WorkloadSpec;
+  readonly state: ServingState;
+  /** Value served to KEDA (replicas; headroom pods for a headroom workload); undefined before the first. */
+  readonly value: number | undefined;
+  readonly decision: Decision | undefined;
+  readonly lastError:
+    | { readonly kind: SourceFailureKind | 'internal'; readonly message: string; readonly at: number }
+    | undefined;
+  /** Epoch seconds of the newest point fed to the engine. */
+  readonly lastPoint: number | undefined;
+  /** Seconds the source has been failing, 0 when healthy. */
+  readonly failingForSeconds: number;
+}
+
+/** Chart data: demand points, and the forecast band made at each decision. */
+export interface WorkloadHistory {
+  readonly timestamps: readonly number[];
+  readonly demand: readonly number[];
+  readonly forecast: readonly number[];
+  readonly upper: readonly number[];
+  readonly replicas: readonly number[];
+  readonly anomalies: readonly { timestamp: number; state: string; score: number }[];
+  readonly decisions: readonly LoggedDecision[];
+}
+
+/** No decision exists yet for the workload (history still loading, or the source never answered). */
+export class NotReadyError extends Error {
+  constructor(ref: WorkloadRef, reason: string) {
+    super(`${ref.namespace}/${ref.name}: ${reason}`);
+    this.name = 'NotReadyError';
+  }
+}
+
+class Ring {
+  private readonly data: Float64Array;
+  private start = 0;
+  length = 0;
+  constructor(readonly capacity: number) {
+    this.data = new Float64Array(capacity);
+  }
+  push(value: number): void {
+    if (this.length < this.capacity) {
+      this.data[(this.start + this.length) % this.capacity] = value;
+      this.length++;
+    } else {
+      this.data[this.start] = value;
+      this.start = (this.start + 1) % this.capacity;
+    }
+  }
+  at(i: number): number {
+    return this.data[(this.start + i) % this.capacity] as number;
+  }
+  toArray(): number[] {
+    return Array.from({ length: this.length }, (_, i) => this.at(i));
+  }
+  get bytes(): number {
+    return this.data.byteLength;
+  }
+}
+
+interface EngineRun {
+  readonly anchor: number;
+  readonly engine: WorkloadEngine;
+  /** Newest timestamp fed (epoch s); anchor - Δ before the first point. */
+  fedThrough: number;
+}
+
+class DemandWorkload {
+  readonly key: string;
+  current: EngineRun | undefined;
+  next: EngineRun | undefined;
+  served: Decision | undefined;
+  state: ServingState = 'backfilling';
+  lastError: WorkloadStatus['lastError'];
+  failingSince: number | undefined;
+  busy: Promise<void> | undefined;
+  readonly chart: { t: Ring; demand: Ring; forecast: Ring; upper: Ring; replicas: Ring };
+  readonly anomalies: { timestamp: number; state: string; score: number }[] = [];
+  readonly log: LoggedDecision[] = [];
+  /** (timestamp, lead peak) of recent decisions, to score them once the lead time has passed. */
+  readonly pendingForecasts: { timestamp: number; peak: number }[] = [];
+  lastActive = false;
+  anomalyState: string | undefined;
+
+  constructor(
+    readonly ref: WorkloadRef,
+    readonly spec: DemandSpec,
+    chartPoints: number,
+  ) {
+    this.key = specKey(spec);
+    this.chart = {
+      t: new Ring(chartPoints),
+      demand: new Ring(chartPoints),
+      forecast: new Ring(chartPoints),
+      upper: new Ring(chartPoints),
+      replicas: new Ring(chartPoints),
+    };
+  }
+
+  get interval(): number {
+    return this.spec.engine.intervalSeconds;
+  }
+}
+
+class HeadroomWorkload {
+  readonly key: string;
+  constructor(
+    readonly ref: WorkloadRef,
+    readonly spec: HeadroomSpec,
+  ) {
+    this.key = specKey(spec);
+  }
+}
+
+type Tracked = DemandWorkload | HeadroomWorkload;
+
+const id = (ref: WorkloadRef): string => `${ref.namespace}/${ref.name}`;
+
+/** Emits `active` (ref) when a workload turns active, for KEDA's StreamIsActive. */
+export class WorkloadRegistry extends EventEmitter {
+  private readonly workloads = new Map<string, Tracked>();
+  private readonly clock: () => number;
+  private readonly grace: number;
+  private readonly chartPoints: number;
+  private readonly logSize: number;
+  private readonly queue: (() => Promise<void>)[] = [];
+  private running = 0;
+  private readonly concurrency: number;
+
+  constructor(private readonly options: RegistryOptions) {
+    super();
+    this.setMaxListeners(0);
+    this.clock = options.clock ?? Date.now;
+    this.grace = options.refitGraceSeconds ?? Math.min(600, options.refitEpochSeconds / 4);
+    this.chartPoints = options.chartPoints ?? 1440;
+    this.logSize = options.decisionLog ?? 100;
+    this.concurrency = options.concurrency ?? 8;
+  }
+
+  get size(): number {
+    return this.workloads.size;
+  }
+
+  /**
+   * Starts tracking `ref` with `spec` (idempotent; a changed spec replaces the engine). Demand
+   * workloads begin their backfill at once; the returned promise settles when it is done.
+   */
+  register(ref: WorkloadRef, spec: WorkloadSpec): Promise<void> {
+    const existing = this.workloads.get(id(ref));
+    const key = specKey(spec);
+    if (existing && existing.key === key) {
+      return existing instanceof DemandWorkload ? (existing.busy ?? Promise.resolve()) : Promise.resolve();
+    }
+    if (spec.kind === 'headroom') {
+      this.workloads.set(id(ref), new HeadroomWorkload(ref, spec));
+      this.options.metrics?.workloads.set(this.workloads.size);
+      return Promise.resolve();
+    }
+    if (!this.options.sources[spec.source]) {
+      throw new NotReadyError(ref, `history source "${spec.source}" is not configured in this runtime`);
+    }
+    const workload = new DemandWorkload(ref, spec, this.chartPoints);
+    this.workloads.set(id(ref), workload);
+    this.options.metrics?.workloads.set(this.workloads.size);
+    return this.refresh(workload);
+  }
+
+  /** Stops tracking (the ScaledObject is gone). */
+  unregister(ref: WorkloadRef): void {
+    this.workloads.delete(id(ref));
+    this.options.metrics?.workloads.set(this.workloads.size);
+  }
+
+  has(ref: WorkloadRef): boolean {
+    return this.workloads.has(id(ref));
+  }
+
+  refs(): WorkloadRef[] {
+    return [...this.workloads.values()].map((w) => w.ref);
+  }
+
+  /** The newest settled point at `nowMs` for interval Δ. */
+  settledEnd(intervalSeconds: number, nowMs: number = this.clock()): number {
+    const now = nowMs / 1000 - this.options.settleSeconds;
+    return Math.floor(now / intervalSeconds) * intervalSeconds;
+  }
+
+  /** The engine anchor in force for newest point `end`. */
+  anchorFor(end: number, intervalSeconds: number): number {
+    const epoch = this.options.refitEpochSeconds;
+    const a = Math.floor((end - this.grace) / epoch) * epoch - this.options.historySeconds;
+    return Math.floor(a / intervalSeconds) * intervalSeconds;
+  }
+
+  /** Brings every demand workload up to date (called on a timer; safe to call concurrently). */
+  async tick(): Promise<void> {
+    const work: Promise<void>[] = [];
+    for (const w of this.workloads.values()) if (w instanceof DemandWorkload) work.push(this.refresh(w));
+    await Promise.all(work);
+    this.updateHeadroomMetric();
+  }
+
+  /**
+   * The value served to KEDA for `ref` now: replicas for a demand workload, pods for a headroom one.
+   * Throws NotReadyError when there is nothing to serve yet.
+   */
+  value(ref: WorkloadRef): { value: number; active: boolean; state: ServingState } {
+    const w = this.workloads.get(id(ref));
+    if (!w) throw new NotReadyError(ref, 'not registered');
+    if (w instanceof HeadroomWorkload) {
+      const pods = this.headroomFor(w.spec.nodePool);
+      return { value: pods, active: pods > 0, state: 'fresh' };
+    }
+    this.updateState(w);
+    if (!w.served) {
+      throw new NotReadyError(
+        w.ref,
+        w.lastError
+          ? `no decision yet: history source failing (${w.lastError.kind}: ${w.lastError.message})`
+          : 'no decision yet: loading history',
+      );
+    }
+    return { value: w.served.desiredReplicas, active: w.served.desiredReplicas > 0, state: w.state };
+  }
+
+  /** Predicted extra pods over the node-provisioning horizon for the workloads on `nodePool`. */
+  headroomFor(nodePool: string): number {
+    let pods = 0;
+    for (const w of this.workloads.values()) {
+      if (w instanceof DemandWorkload && w.spec.nodePool === nodePool && w.served)
+        pods += w.served.headroomPods;
+    }
+    return pods;
+  }
+
+  /** Marks a workload active at once (the scale-to-zero resolver holds a request for it). */
+  wake(ref: WorkloadRef): boolean {
+    if (!this.workloads.has(id(ref))) return false;
+    this.emit('active', ref);
+    return true;
+  }
+
+  status(ref: WorkloadRef): WorkloadStatus | undefined {
+    const w = this.workloads.get(id(ref));
+    if (!w) return undefined;
+    const now = this.clock();
+    if (w instanceof HeadroomWorkload) {
+      return {
+        namespace: w.ref.namespace,
+        name: w.ref.name,
+        kind: 'headroom',
+        spec: w.spec,
+        state: 'fresh',
+        value: this.headroomFor(w.spec.nodePool),
+        decision: undefined,
+        lastError: undefined,
+        lastPoint: undefined,
+        failingForSeconds: 0,
+      };
+    }
+    this.updateState(w);
+    return {
+      namespace: w.ref.namespace,
+      name: w.ref.name,
+      kind: 'demand',
+      spec: w.spec,
+      state: w.state,
+      value: w.served?.desiredReplicas,
+      decision: w.served,
+      lastError: w.lastError,
+      lastPoint: w.current && w.current.fedThrough >= w.current.anchor ? w.current.fedThrough : undefined,
+      failingForSeconds: w.failingSince === undefined ? 0 : Math.max(0, (now - w.failingSince) / 1000),
+    };
+  }
+
+  list(): WorkloadStatus[] {
+    return [...this.workloads.values()]
+      .map((w) => this.status(w.ref) as WorkloadStatus)
+      .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+  }
+
+  history(ref: WorkloadRef): WorkloadHistory | undefined {
+    const w = this.workloads.get(id(ref));
+    if (!(w instanceof DemandWorkload)) return undefined;
+    return {
+      timestamps: w.chart.t.toArray(),
+      demand: w.chart.demand.toArray(),
+      forecast: w.chart.forecast.toArray(),
+      upper: w.chart.upper.toArray(),
+      replicas: w.chart.replicas.toArray(),
+      anomalies: [...w.anomalies],
+      decisions: [...w.log],
+    };
+  }
+
+  /** Bytes held for all workloads (engines, charts), for the benchmark and `/metrics`. */
+  get bytes(): number {
+    let total = 0;
+    for (const w of this.workloads.values()) {
+      if (!(w instanceof DemandWorkload)) continue;
+      total += (w.current?.engine.bytes ?? 0) + (w.next?.engine.bytes ?? 0);
+      total += 5 * w.chart.t.bytes + 200 * w.log.length;
+    }
+    return total;
+  }
+
+  // ---- internals ----
+
+  private refresh(w: DemandWorkload): Promise<void> {
+    if (w.busy) return w.busy;
+    const run = this.limited(() => this.catchUp(w)).finally(() => {
+      w.busy = undefined;
+    });
+    w.busy = run;
+    return run;
+  }
+
+  /** Runs `job` when fewer than `concurrency` source queries are in flight. */
+  private limited(job: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const start = (): void => {
+        this.running++;
+        job()
+          .catch(() => undefined)
+          .finally(() => {
+            this.running--;
+            resolve();
+            this.queue.shift()?.();
+          });
+      };
+      if (this.running < this.concurrency) start();
+      else this.queue.push(async () => start());
+    });
+  }
+
+  private async catchUp(w: DemandWorkload): Promise<void> {
+    if (this.workloads.get(id(w.ref)) !== w) return; // replaced or removed meanwhile
+    const Δ = w.interval;
+    const end = this.settledEnd(Δ);
+    const inForce = this.anchorFor(end, Δ);
+    const upcoming = this.anchorFor(end + this.grace, Δ);
+    try {
+      if (!w.current || w.current.anchor < inForce) {
+        // First backfill, or the anchor moved and the next engine was not ready: build in force now.
+        w.current = w.next && w.next.anchor === inForce ? w.next : this.newRun(w, inForce);
+        w.next = undefined;
+      }
+      await this.feed(w, w.current, end, true);
+      if (upcoming !== inForce) {
+        w.next ??= this.newRun(w, upcoming);
+        await this.feed(w, w.next, end, false);
+      }
+      this.recover(w);
+    } catch (error) {
+      this.fail(w, error);
+    }
+    this.updateState(w);
+  }
+
+  private newRun(w: DemandWorkload, anchor: number): EngineRun {
+    return { anchor, engine: new WorkloadEngine(w.spec.engine), fedThrough: anchor - w.interval };
+  }
+
+  /** Queries (fedThrough, end] and feeds it; `serve` publishes the decision. */
+  private async feed(w: DemandWorkload, run: EngineRun, end: number, serve: boolean): Promise<void> {
+    const Δ = w.interval;
+    if (run.fedThrough >= end) return;
+    const source = this.options.sources[w.spec.source] as HistorySource;
+    const started = this.clock();
+    let series: Series;
+    try {
+      series = await source.queryRange({
+        query: w.spec.query,
+        start: run.fedThrough + Δ,
+        end,
+        stepSeconds: Δ,
+      });
+    } finally {
+      this.options.metrics?.sourceLatency.observe({ source: source.name }, (this.clock() - started) / 1000);
+    }
+    let fed = false;
+    let last: Decision | undefined;
+    const chartFrom = end - this.chartPoints * Δ;
+    for (let i = 0; i < series.timestamps.length; i++) {
+      const t = series.timestamps[i] as number;
+      if (t <= run.fedThrough || t > end) continue;
+      const v = series.values[i] as number;
+      run.engine.observe(t, v);
+      run.fedThrough = t;
+      fed = true;
+      // The policy is stateful (stabilization window): every replica decides on every point, so the
+      // state after a backfill equals the state of a replica that has been running all along.
+      last = run.engine.decide();
+      if (serve && t > chartFrom) this.record(w, t, v, last);
+    }
+    // Steps with no sample up to `end` are gaps: the engine sees them when the next point arrives.
+    if (!fed && serve && series.timestamps.length === 0 && run.fedThrough < end - 10 * Δ) {
+      // Nothing at all in range: the query matches no series (or the target is down for long).
+      throw new SourceError(
+        'query-error',
+        `query returned no samples between ${run.fedThrough + Δ} and ${end}`,
+      );
+    }
+    if (serve && last) this.publish(w, last);
+  }
+
+  /** Keeps chart, log, forecast-error and anomaly data for the point at `t`. */
+  private record(w: DemandWorkload, t: number, value: number, d: Decision): void {
+    w.chart.t.push(t);
+    w.chart.demand.push(value);
+    w.chart.forecast.push(d.forecast.leadPeak);
+    w.chart.upper.push(d.forecast.upper);
+    w.chart.replicas.push(d.desiredReplicas);
+    if (d.anomaly.score >= 0.99 || d.rule === 'hold-broken-signal') {
+      w.anomalies.push({ timestamp: t, state: d.anomaly.state, score: d.anomaly.score });
+      if (w.anomalies.length > 200) w.anomalies.shift();
+    }
+    this.scoreForecasts(w, t, value, d);
+  }
+
+  private scoreForecasts(w: DemandWorkload, t: number, value: number, d: Decision): void {
+    const leadSeconds = Math.max(w.interval, d.inputs.leadSeconds);
+    w.pendingForecasts.push({ timestamp: t, peak: d.forecast.leadPeak });
+    const due = w.pendingForecasts[0];
+    if (!due || t - due.timestamp < leadSeconds) return;
+    w.pendingForecasts.shift();
+    // Actual peak over the lead window: the newest chart points after the forecast was made.
+    let actual = Number.NEGATIVE_INFINITY;
+    for (let i = w.chart.t.length - 1; i >= 0 && w.chart.t.at(i) > due.timestamp; i--) {
+      const v = w.chart.demand.at(i);
+      if (Number.isFinite(v)) actual = Math.max(actual, v);
+    }
+    if (Number.isFinite(actual) && due.peak > 0 && Number.isFinite(value)) {
+      this.options.metrics?.forecastError.set(w.ref, (actual - due.peak) / due.peak);
+    }
+  }
+
+  private publish(w: DemandWorkload, d: Decision): void {
+    const before = w.served?.desiredReplicas;
+    w.served = d;
+    const m = this.options.metrics;
+    m?.decisions.inc({ rule: d.rule });
+    m?.desiredReplicas.set(w.ref, d.desiredReplicas);
+    m?.predictedDemand.set(w.ref, d.forecast.upper);
+    if (Number.isFinite(d.inputs.demand)) m?.observedDemand.set(w.ref, d.inputs.demand);
+    if (w.anomalyState !== undefined && w.anomalyState !== d.anomaly.state) {
+      m?.anomalyScore.remove({ ...w.ref, state: w.anomalyState });
+    }
+    w.anomalyState = d.anomaly.state;
+    m?.anomalyScore.set({ ...w.ref, state: d.anomaly.state }, d.anomaly.score);
+    if (before !== d.desiredReplicas || w.log.length === 0) {
+      w.log.push({
+        timestamp: d.timestamp,
+        desiredReplicas: d.desiredReplicas,
+        rule: d.rule,
+        summary: d.summary,
+        state: 'fresh',
+      });
+      if (w.log.length > this.logSize) w.log.shift();
+    }
+    const active = d.desiredReplicas > 0;
+    if (active && !w.lastActive) this.emit('active', w.ref);
+    w.lastActive = active;
+  }
+
+  private recover(w: DemandWorkload): void {
+    w.failingSince = undefined;
+    w.lastError = undefined;
+  }
+
+  private fail(w: DemandWorkload, error: unknown): void {
+    const kind = error instanceof SourceError ? error.kind : 'internal';
+    const message = error instanceof Error ? error.message : String(error);
+    w.lastError = { kind, message, at: this.clock() };
+    w.failingSince ??= this.clock();
+    const source = this.options.sources[w.spec.source];
+    this.options.metrics?.sourceFailures.inc({ source: source?.name ?? w.spec.source, kind });
+  }
+
+  private updateState(w: DemandWorkload): void {
+    const previous = w.state;
+    if (!w.served) w.state = w.failingSince === undefined ? 'backfilling' : 'failed';
+    else if (w.failingSince === undefined) w.state = 'fresh';
+    else {
+      const failing = (this.clock() - w.failingSince) / 1000;
+      w.state = failing <= this.options.staleAfterSeconds ? 'stale' : 'holding';
+    }
+    if (previous === w.state) return;
+    const m = this.options.metrics;
+    for (const state of ['stale', 'holding'] as const) {
+      m?.degraded.set({ ...w.ref, state }, w.state === state ? 1 : 0);
+    }
+    if (w.served && (w.state === 'stale' || w.state === 'holding')) {
+      w.log.push({
+        timestamp: Math.floor(this.clock() / 1000),
+        desiredReplicas: w.served.desiredReplicas,
+        rule: w.served.rule,
+        summary: `${w.served.desiredReplicas} replicas: ${w.state === 'stale' ? 'serving the last good decision' : 'holding (source down too long): never scaling down'}; ${w.lastError?.message ?? ''}`,
+        state: w.state,
+      });
+      if (w.log.length > this.logSize) w.log.shift();
+    }
+  }
+
+  private updateHeadroomMetric(): void {
+    const pools = new Set<string>();
+    for (const w of this.workloads.values()) if (w.spec.nodePool) pools.add(w.spec.nodePool);
+    for (const pool of pools)
+      this.options.metrics?.headroomPods.set({ node_pool: pool }, this.headroomFor(pool));
+  }
+}

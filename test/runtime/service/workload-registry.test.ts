@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { WorkloadEngine } from '../../../runtime/engine/workload-engine.js';
+import { RuntimeMetrics } from '../../../runtime/service/metrics.js';
+import type { RegistryOptions } from '../../../runtime/service/workload-registry.js';
+import { NotReadyError, WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
+import type { DemandSpec } from '../../../runtime/service/workload-spec.js';
+import { parseWorkloadSpec } from '../../../runtime/service/workload-spec.js';
+import { MemorySource, dailyDemand } from '../../support/memory-source.js';
+
+const REF = { namespace: 'shop', name: 'checkout' };
+const META = {
+  query: 'sum(rate(http_requests_total{service="checkout"}[1m]))',
+  capacityPerReplica: '40',
+  leadSeconds: '120',
+  nodePool: 'spot-general',
+};
+const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
+
+function registry(source: MemorySource, clock: { now: number }, overrides: Partial<RegistryOptions> = {}) {
+  return new WorkloadRegistry({
+    sources: { prometheus: source },
+    clock: () => clock.now,
+    historySeconds: 2 * 86_400,
+    settleSeconds: 30,
+    refitEpochSeconds: 6 * 3600,
+    staleAfterSeconds: 300,
+    ...overrides,
+  });
+}
+
+describe('WorkloadRegistry', () => {
+  it('backfills from the anchor and serves the decision an engine fed the same points makes', async () => {
+    // GIVEN a registry at T0 and a source with a daily pattern
+    const source = new MemorySource(dailyDemand);
+    const clock = { now: T0 };
+    const reg = registry(source, clock);
+    const spec = parseWorkloadSpec(REF, META) as DemandSpec;
+
+    // WHEN the workload registers
+    await reg.register(REF, spec);
+
+    // THEN the backfill covered [anchor, settled end] on the interval grid
+    const end = reg.settledEnd(60);
+    const anchor = reg.anchorFor(end, 60);
+    assert.equal(end % 60, 0);
+    assert.equal(end, Math.floor((T0 / 1000 - 30) / 60) * 60);
+    assert.equal(source.queries[0]?.start, anchor);
+    assert.equal(source.queries[0]?.end, end);
+    assert.ok(end - anchor >= 2 * 86_400, 'at least the configured history');
+
+    // AND the served value is what an engine fed the same points decides
+    const reference = new WorkloadEngine(spec.engine);
+    let expected = 0;
+    for (let t = anchor; t <= end; t += 60) expected = reference.step(t, dailyDemand(t)).desiredReplicas;
+    const served = reg.value(REF);
+    assert.equal(served.value, expected);
+    assert.equal(served.state, 'fresh');
+    assert.ok(
+      served.value >= Math.ceil(dailyDemand(end) / 40 / 0.8),
+      'never below what current demand needs',
+    );
+  });
+
+  it('gives the same answer on a replica that ran all along and one that just started, across a refit', async () => {
+    // GIVEN replica A started 7 hours before replica B, ticking every minute
+    const clock = { now: T0 };
+    const a = registry(new MemorySource(dailyDemand), clock);
+    const spec = parseWorkloadSpec(REF, META);
+    await a.register(REF, spec);
+    const anchorBefore = a.anchorFor(a.settledEnd(60), 60);
+    for (let minute = 1; minute <= 7 * 60; minute++) {
+      clock.now = T0 + minute * 60_000;
+      await a.tick();
+    }
+    // (the 6-hour epoch boundary passed: A's engine was rebuilt from a new anchor)
+    assert.ok(a.anchorFor(a.settledEnd(60), 60) > anchorBefore);
+
+    // WHEN replica B starts now
+    const b = registry(new MemorySource(dailyDemand), clock);
+    await b.register(REF, spec);
+
+    // THEN both serve identical decisions, now and as time goes on
+    for (let minute = 0; minute < 30; minute++) {
+      clock.now += 60_000;
+      await Promise.all([a.tick(), b.tick()]);
+      assert.deepEqual(b.value(REF), a.value(REF));
+      assert.equal(b.status(REF)?.decision?.summary, a.status(REF)?.decision?.summary);
+    }
+  });
+
+  it('serves the last good decision while the source fails, then holds, then recovers', async () => {
+    // GIVEN a workload with a fresh decision
+    const source = new MemorySource(dailyDemand);
+    const clock = { now: T0 };
+    const metrics = new RuntimeMetrics({ defaultMetrics: false });
+    const reg = registry(source, clock, { metrics, staleAfterSeconds: 120 });
+    await reg.register(REF, parseWorkloadSpec(REF, META));
+    const good = reg.value(REF).value;
+
+    // WHEN Prometheus becomes unreachable
+    source.fail('unreachable');
+    clock.now += 60_000;
+    await reg.tick();
+
+    // THEN the last good value is served, marked stale, with the error shown
+    assert.deepEqual(reg.value(REF), { value: good, active: true, state: 'stale' });
+    assert.equal(reg.status(REF)?.lastError?.kind, 'unreachable');
+    assert.match(
+      await metrics.registry.metrics(),
+      /elasticai_degraded\{namespace="shop",name="checkout",state="stale"\} 1/,
+    );
+
+    // WHEN it stays down past staleAfterSeconds, even as demand would fall
+    clock.now += 180_000;
+    await reg.tick();
+    // THEN the runtime holds what it asked for (no scale-down on missing data)
+    assert.deepEqual(reg.value(REF), { value: good, active: true, state: 'holding' });
+    assert.ok((reg.status(REF)?.failingForSeconds ?? 0) >= 180);
+    const log = reg.history(REF)?.decisions ?? [];
+    assert.equal(log.at(-1)?.state, 'holding');
+
+    // WHEN it comes back
+    source.heal();
+    clock.now += 60_000;
+    await reg.tick();
+    // THEN the missed points are fetched and the state is fresh again
+    assert.equal(reg.value(REF).state, 'fresh');
+    assert.equal(reg.status(REF)?.lastPoint, reg.settledEnd(60));
+    assert.match(
+      await metrics.registry.metrics(),
+      /elasticai_history_source_failures_total\{source="memory",kind="unreachable"\} 2/,
+    );
+  });
+
+  it('has nothing to serve before a first answer and says why', async () => {
+    const source = new MemorySource(dailyDemand);
+    source.fail('timeout');
+    const clock = { now: T0 };
+    const reg = registry(source, clock);
+    await reg.register(REF, parseWorkloadSpec(REF, META));
+    assert.throws(
+      () => reg.value(REF),
+      (e: unknown) => e instanceof NotReadyError && /timeout/.test(e.message),
+    );
+    assert.equal(reg.status(REF)?.state, 'failed');
+    assert.throws(() => reg.value({ namespace: 'x', name: 'y' }), /not registered/);
+  });
+
+  it('treats a query that matches nothing as a failure, not as zero demand', async () => {
+    const source = new MemorySource(() => undefined);
+    const reg = registry(source, { now: T0 });
+    await reg.register(REF, parseWorkloadSpec(REF, META));
+    assert.equal(reg.status(REF)?.lastError?.kind, 'query-error');
+    assert.throws(() => reg.value(REF), NotReadyError);
+  });
+
+  it('sums predicted extra pods per node pool for the headroom metric', async () => {
+    // GIVEN two workloads on one pool, one on another, and a rising demand
+    const rising = (t: number): number => 100 + ((t - T0 / 1000) / 60) * 5 + 2000;
+    const source = new MemorySource(rising);
+    const clock = { now: T0 };
+    const reg = registry(source, clock);
+    const other = { namespace: 'shop', name: 'search' };
+    const third = { namespace: 'shop', name: 'batch' };
+    await reg.register(REF, parseWorkloadSpec(REF, META));
+    await reg.register(other, parseWorkloadSpec(other, META));
+    await reg.register(third, parseWorkloadSpec(third, { ...META, nodePool: 'on-demand' }));
+    const headroomRef = { namespace: 'elasticai-system', name: 'headroom-spot-general' };
+    await reg.register(
+      headroomRef,
+      parseWorkloadSpec(headroomRef, { metric: 'headroom', nodePool: 'spot-general' }),
+    );
+
+    // THEN the headroom workload serves the sum of its pool's workloads' headroom pods
+    const perWorkload = reg.status(REF)?.decision?.headroomPods ?? -1;
+    assert.ok(perWorkload > 0, 'rising demand predicts extra pods');
+    assert.equal(reg.value(headroomRef).value, perWorkload * 2);
+    assert.equal(reg.headroomFor('on-demand'), reg.status(third)?.decision?.headroomPods);
+  });
+
+  it('emits "active" when a scaled-to-zero workload should wake, and on wake()', async () => {
+    let demand = 0;
+    const source = new MemorySource(() => demand);
+    const clock = { now: T0 };
+    const reg = registry(source, clock);
+    const seen: string[] = [];
+    reg.on('active', (ref: { name: string }) => seen.push(ref.name));
+    await reg.register(REF, parseWorkloadSpec(REF, { ...META, minReplicas: '0' }));
+    assert.equal(reg.value(REF).value, 0);
+    assert.deepEqual(seen, []);
+    demand = 50;
+    clock.now += 60_000;
+    await reg.tick();
+    assert.ok(reg.value(REF).value > 0);
+    assert.deepEqual(seen, ['checkout']);
+    assert.equal(reg.wake(REF), true);
+    assert.equal(reg.wake({ namespace: 'nope', name: 'nope' }), false);
+    assert.deepEqual(seen, ['checkout', 'checkout']);
+  });
+
+  it('replaces the engine when the metadata changes and refuses an unconfigured source', async () => {
+    const source = new MemorySource(dailyDemand);
+    const reg = registry(source, { now: T0 });
+    await reg.register(REF, parseWorkloadSpec(REF, META));
+    const before = reg.value(REF).value;
+    await reg.register(REF, parseWorkloadSpec(REF, { ...META, capacityPerReplica: '10' }));
+    assert.ok(reg.value(REF).value > before * 3);
+    assert.throws(
+      () => reg.register(REF, parseWorkloadSpec(REF, { ...META, source: 'webhook' })),
+      /history source "webhook" is not configured/,
+    );
+  });
+});
