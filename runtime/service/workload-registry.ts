@@ -38,7 +38,7 @@ export interface RegistryOptions {
   readonly staleAfterSeconds: number;
   /** Time after an epoch boundary for the next engine to be built. @default min(600, epoch / 4) */
   readonly refitGraceSeconds?: number;
-  /** Points kept per workload for the API's chart. @default 1440 */
+  /** Points kept per workload for the API's chart (20 bytes each). @default 360 */
   readonly chartPoints?: number;
   /** Decisions kept per workload for the API's log. @default 100 */
   readonly decisionLog?: number;
@@ -94,12 +94,16 @@ export class NotReadyError extends Error {
   }
 }
 
+/** A ring of numbers in a typed array (Float32 for chart values, Uint32 for epoch seconds). */
 class Ring {
-  private readonly data: Float64Array;
+  private readonly data: Float32Array | Uint32Array;
   private start = 0;
   length = 0;
-  constructor(readonly capacity: number) {
-    this.data = new Float64Array(capacity);
+  constructor(
+    readonly capacity: number,
+    kind: 'value' | 'time' = 'value',
+  ) {
+    this.data = kind === 'time' ? new Uint32Array(capacity) : new Float32Array(capacity);
   }
   push(value: number): void {
     if (this.length < this.capacity) {
@@ -152,9 +156,9 @@ class DemandWorkload {
   ) {
     this.key = specKey(spec);
     this.chart = {
-      t: new Ring(chartPoints),
+      t: new Ring(chartPoints, 'time'),
       demand: new Ring(chartPoints),
-      forecast: new Ring(chartPoints),
+      forecast: new Ring(chartPoints, 'time'),
       upper: new Ring(chartPoints),
       replicas: new Ring(chartPoints),
     };
@@ -195,7 +199,7 @@ export class WorkloadRegistry extends EventEmitter {
     this.setMaxListeners(0);
     this.clock = options.clock ?? Date.now;
     this.grace = options.refitGraceSeconds ?? Math.min(600, options.refitEpochSeconds / 4);
-    this.chartPoints = options.chartPoints ?? 1440;
+    this.chartPoints = options.chartPoints ?? 360;
     this.logSize = options.decisionLog ?? 100;
     this.concurrency = options.concurrency ?? 8;
   }
