@@ -183,6 +183,16 @@ type Tracked = DemandWorkload | HeadroomWorkload;
 
 const id = (ref: WorkloadRef): string => `${ref.namespace}/${ref.name}`;
 
+/** 32-bit FNV-1a: a stable, platform-independent hash of a workload's name. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
 /** Emits `active` (ref) when a workload turns active, for KEDA's StreamIsActive. */
 export class WorkloadRegistry extends EventEmitter {
   private readonly workloads = new Map<string, Tracked>();
@@ -252,10 +262,17 @@ export class WorkloadRegistry extends EventEmitter {
     return Math.floor(now / intervalSeconds) * intervalSeconds;
   }
 
-  /** The engine anchor in force for newest point `end`. */
-  anchorFor(end: number, intervalSeconds: number): number {
+  /**
+   * The engine anchor in force for newest point `end`. Each workload's epochs are shifted by a hash of
+   * its name, so refits (a second engine during the grace period, and its backfill) are spread over
+   * the epoch instead of all landing at midnight; the shift is the same on every replica.
+   */
+  anchorFor(end: number, intervalSeconds: number, ref?: WorkloadRef): number {
     const epoch = this.options.refitEpochSeconds;
-    const a = Math.floor((end - this.grace) / epoch) * epoch - this.options.historySeconds;
+    const offset = ref
+      ? (fnv1a(id(ref)) % Math.max(1, Math.floor(epoch / intervalSeconds))) * intervalSeconds
+      : 0;
+    const a = Math.floor((end - this.grace - offset) / epoch) * epoch + offset - this.options.historySeconds;
     return Math.floor(a / intervalSeconds) * intervalSeconds;
   }
 
@@ -404,8 +421,8 @@ export class WorkloadRegistry extends EventEmitter {
     if (this.workloads.get(id(w.ref)) !== w) return; // replaced or removed meanwhile
     const Δ = w.interval;
     const end = this.settledEnd(Δ);
-    const inForce = this.anchorFor(end, Δ);
-    const upcoming = this.anchorFor(end + this.grace, Δ);
+    const inForce = this.anchorFor(end, Δ, w.ref);
+    const upcoming = this.anchorFor(end + this.grace, Δ, w.ref);
     try {
       if (!w.current || w.current.anchor < inForce) {
         // First backfill, or the anchor moved and the next engine was not ready: build in force now.

@@ -42,12 +42,18 @@ describe('WorkloadRegistry', () => {
 
     // THEN the backfill covered [anchor, settled end] on the interval grid
     const end = reg.settledEnd(60);
-    const anchor = reg.anchorFor(end, 60);
+    const anchor = reg.anchorFor(end, 60, REF);
     assert.equal(end % 60, 0);
     assert.equal(end, Math.floor((T0 / 1000 - 30) / 60) * 60);
     assert.equal(source.queries[0]?.start, anchor);
     assert.equal(source.queries[0]?.end, end);
     assert.ok(end - anchor >= 2 * 86_400, 'at least the configured history');
+    assert.ok(end - anchor < 2 * 86_400 + 6 * 3600 + 600, 'at most history + one epoch + grace');
+    // (refits of different workloads are spread over the epoch)
+    const shifts = new Set(
+      ['a', 'b', 'c', 'd'].map((name) => reg.anchorFor(end, 60, { namespace: 'x', name })),
+    );
+    assert.ok(shifts.size > 1);
 
     // AND the served value is what an engine fed the same points decides
     const reference = new WorkloadEngine(spec.engine);
@@ -68,13 +74,13 @@ describe('WorkloadRegistry', () => {
     const a = registry(new MemorySource(dailyDemand), clock);
     const spec = parseWorkloadSpec(REF, META);
     await a.register(REF, spec);
-    const anchorBefore = a.anchorFor(a.settledEnd(60), 60);
+    const anchorBefore = a.anchorFor(a.settledEnd(60), 60, REF);
     for (let minute = 1; minute <= 7 * 60; minute++) {
       clock.now = T0 + minute * 60_000;
       await a.tick();
     }
     // (the 6-hour epoch boundary passed: A's engine was rebuilt from a new anchor)
-    assert.ok(a.anchorFor(a.settledEnd(60), 60) > anchorBefore);
+    assert.ok(a.anchorFor(a.settledEnd(60), 60, REF) > anchorBefore);
 
     // WHEN replica B starts now
     const b = registry(new MemorySource(dailyDemand), clock);
