@@ -1,0 +1,86 @@
+/**
+ * `POST /api/v1/events/<stream>`: the signed event webhook feeding the `webhook` history source.
+ * Signature and timestamp are checked on the raw bytes before the body is looked at (401), then the
+ * body (400), then the events are added to the EventStore (202 with what was stored). A repeated
+ * delivery of an already accepted request (same signature within the replay window) is answered 202 with
+ * `duplicate: true` and counted once. Without a configured secret the route answers 404.
+ *
+ * The stream is the rest of the path, so `ns/name` streams (the default stream of a workload) are posted
+ * to `/api/v1/events/ns/name`.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ApiServerDeps } from './api-deps.js';
+import { ApiError } from './api-error.js';
+import { check, emptyQuery, eventsBody, streamParams } from './schemas.js';
+import {
+  MAX_SKEW_SECONDS,
+  ReplayGuard,
+  SIGNATURE_HEADER,
+  SecretFile,
+  TIMESTAMP_HEADER,
+  verifyWebhook,
+} from './webhook-auth.js';
+
+export function registerEventRoutes(
+  app: FastifyInstance,
+  deps: ApiServerDeps,
+  rawBodyOf: (request: FastifyRequest) => Buffer | undefined,
+): void {
+  const clock = deps.clock ?? Date.now;
+  const secretFile = deps.config.webhookSecretFile;
+  const events = deps.events;
+  const secret = secretFile === undefined ? undefined : new SecretFile(secretFile, clock);
+  const replays = new ReplayGuard();
+
+  app.post('/api/v1/events/*', async (request, reply) => {
+    if (!secret || !events) {
+      throw new ApiError(
+        404,
+        'webhook-disabled',
+        'the event webhook is disabled: no webhook secret is configured',
+      );
+    }
+    const now = clock() / 1000;
+    const raw = rawBodyOf(request) ?? Buffer.alloc(0);
+    const digest = verifyWebhook(
+      await secret.get(),
+      request.headers[SIGNATURE_HEADER],
+      request.headers[TIMESTAMP_HEADER],
+      raw,
+      now,
+    );
+    const { stream } = check(
+      streamParams,
+      { stream: (request.params as Record<string, unknown>)['*'] },
+      'path',
+    );
+    check(emptyQuery, request.query, 'query');
+    const body = check(eventsBody, request.body, 'body');
+    const latest = Math.floor(now) + MAX_SKEW_SECONDS;
+    body.events.forEach((e, i) => {
+      if (e.timestamp > latest) {
+        throw new ApiError(
+          400,
+          'invalid-body',
+          `events[${i}].timestamp: ${e.timestamp} is more than ${MAX_SKEW_SECONDS} s in the future`,
+        );
+      }
+    });
+    // From here on nothing awaits: the replay check and the additions happen as one step.
+    if (replays.has(digest, now)) {
+      return reply.code(202).send({ stream, accepted: 0, tooOld: 0, duplicate: true });
+    }
+    let accepted = 0;
+    let tooOld = 0;
+    for (const e of body.events) {
+      if (events.add(stream, e.timestamp, e.count) === 'stored') accepted++;
+      else tooOld++;
+    }
+    replays.remember(digest, now);
+    request.log.info(
+      { audit: 'webhook-events', stream, accepted, tooOld },
+      `webhook: ${accepted} events for ${stream}`,
+    );
+    return reply.code(202).send({ stream, accepted, tooOld, duplicate: false });
+  });
+}
