@@ -9,7 +9,14 @@
  */
 import { History } from './history.js';
 import type { ForecastModel } from './models.js';
-import { DampedTrend, HoltWinters, RecentPeak, SeasonalNaive, SeasonalPeak } from './models.js';
+import {
+  BlockSeasonalNaive,
+  DampedTrend,
+  HoltWinters,
+  RecentPeak,
+  SeasonalNaive,
+  SeasonalPeak,
+} from './models.js';
 import { ResidualWindow } from './quantile.js';
 
 /** What the back-test compares: the peak over the lead time (scaling) or the whole path (accuracy). */
@@ -90,21 +97,28 @@ export function seasonalPeriods(
   return periods;
 }
 
-/** The longest season (in points) any model keeps: a week of 1-minute points. */
+/**
+ * The longest season, in points, a model is built for: a week of 1-minute points. (The weekly model
+ * keeps it in 5-minute blocks; see {@link weeklyBlockPoints}.)
+ */
 export const MAX_SEASON_POINTS = 10_080;
 /** Margin used until enough residuals exist: the peak may be 30% above the point forecast. */
 const WARMUP_LOG_MARGIN = Math.log(1.3);
 const MIN_RESIDUALS = 30;
 
-function defaultModels(intervalSeconds: number, families?: readonly ModelFamily[]): ForecastModel[] {
-  const all = allModels(intervalSeconds);
+function defaultModels(
+  intervalSeconds: number,
+  target: BacktestTarget,
+  families?: readonly ModelFamily[],
+): ForecastModel[] {
+  const all = allModels(intervalSeconds, target);
   if (families === undefined) return all;
   const kept = all.filter((m) => families.some((f) => m.name === f || m.name.startsWith(`${f}-`)));
   // Seasonal families need a day of points per season; a short interval list may leave none.
   return kept.length > 0 ? kept : all.filter((m) => m.name === 'smoothed-level');
 }
 
-function allModels(intervalSeconds: number): ForecastModel[] {
+function allModels(intervalSeconds: number, target: BacktestTarget): ForecastModel[] {
   const { daily, weekly } = seasonalPeriods(intervalSeconds, MAX_SEASON_POINTS);
   const models: ForecastModel[] = [
     new DampedTrend('damped-trend', { alpha: 0.5, beta: 0.1, phi: 0.9 }),
@@ -121,8 +135,33 @@ function allModels(intervalSeconds: number): ForecastModel[] {
       new SeasonalPeak('seasonal-peak-daily', daily, Math.max(1, Math.round(1800 / intervalSeconds))),
     );
   }
-  if (weekly !== undefined) models.push(new SeasonalNaive('seasonal-naive-weekly', weekly));
+  if (weekly !== undefined) {
+    // Below 5 minutes, the week is kept in its own ring of 5-minute blocks (2,016 values), each the
+    // statistic the back-test scores: the block's maximum for the lead-time peak, its mean for the
+    // path. At 5 minutes and coarser, a block would be one point: the weekly model reads the shared
+    // history, which then holds the week (and the daily model can fall back through it over gaps).
+    const block = weeklyBlockPoints(intervalSeconds, weekly);
+    const aggregate = target === 'lead-peak' ? 'max' : 'mean';
+    models.push(
+      block === 1
+        ? new SeasonalNaive('seasonal-naive-weekly', weekly)
+        : new BlockSeasonalNaive('seasonal-naive-weekly', weekly, block, aggregate),
+    );
+  }
   return models;
+}
+
+/** Seconds the weekly model's blocks span at least. */
+const WEEKLY_BLOCK_SECONDS = 300;
+
+/**
+ * Points per block of the weekly model: the fewest that span {@link WEEKLY_BLOCK_SECONDS} and divide
+ * the week (5 at 1 minute, 1 at 5 minutes and coarser).
+ */
+export function weeklyBlockPoints(intervalSeconds: number, weekly: number): number {
+  let points = Math.max(1, Math.ceil(WEEKLY_BLOCK_SECONDS / intervalSeconds - 1e-9));
+  while (weekly % points !== 0) points++;
+  return points;
 }
 
 export class Forecaster {
@@ -160,9 +199,12 @@ export class Forecaster {
     this.quantileLevel = options.upperQuantile ?? 0.95;
     this.maxLogMargin = Math.log(options.maxMargin ?? 1.5);
     this.decay = 0.5 ** (1 / (options.lossHalfLife ?? 288));
-    this.models = models ?? defaultModels(options.intervalSeconds, options.modelFamilies);
-    const { weekly, daily } = seasonalPeriods(options.intervalSeconds, MAX_SEASON_POINTS);
-    this.history = new History(Math.max(weekly ?? daily ?? 0, this.lead, 64) + this.lead + 1);
+    this.models = models ?? defaultModels(options.intervalSeconds, this.target, options.modelFamilies);
+    // As deep as the deepest lag a model reads (below 5 minutes, a day and the seasonal peak's ±30 min:
+    // the weekly model keeps its own ring), at least the lead and 64, plus the lead again and one.
+    let depth = 0;
+    for (const model of this.models) depth = Math.max(depth, model.depth);
+    this.history = new History(Math.max(depth, this.lead, 64) + this.lead + 1);
     const n = this.models.length;
     const slots = this.lead + 1;
     this.pastPaths = new Float64Array(n * slots * this.lead);

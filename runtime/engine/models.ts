@@ -15,6 +15,8 @@ export interface ForecastModel {
   relearn(history: History, window: number): void;
   /** Bytes of state held (history excluded). */
   readonly bytes: number;
+  /** The deepest lag of the shared history it reads: the forecaster keeps at least this many points. */
+  readonly depth: number;
 }
 
 /** Mean of the finite values among the last `window` of `history`, NaN when there are none. */
@@ -32,8 +34,8 @@ export function recentMean(history: History, window: number): number {
 }
 
 /**
- * Seasonal naive: tomorrow at 10:00 equals today at 10:00 (or last week's). A missing value falls
- * back to the same slot one more season back.
+ * Seasonal naive: tomorrow at 10:00 equals today at 10:00. A missing value falls back to the same slot
+ * one more season back while the history still holds it.
  */
 export class SeasonalNaive implements ForecastModel {
   readonly bytes = 0;
@@ -41,6 +43,10 @@ export class SeasonalNaive implements ForecastModel {
     readonly name: string,
     private readonly period: number,
   ) {}
+
+  get depth(): number {
+    return this.period;
+  }
 
   observe(): void {}
 
@@ -53,6 +59,97 @@ export class SeasonalNaive implements ForecastModel {
         lag += this.period;
         value = history.back(lag);
       }
+      if (!Number.isFinite(value)) return false;
+      out[h - 1] = value;
+    }
+    return true;
+  }
+
+  relearn(): void {}
+}
+
+/** How {@link BlockSeasonalNaive} summarises the points of one block. */
+export type BlockAggregate = 'mean' | 'max';
+
+/**
+ * Seasonal naive over a long season kept at a coarser resolution: the value `period` points ago is
+ * read from a ring of per-block aggregates (`blockPoints` points each) instead of the raw history, so a
+ * week of 1-minute points costs 2,016 five-minute blocks instead of 10,080 points. Blocks are aligned
+ * on the first point observed; missing (NaN) points are left out of their block, and a block with no
+ * finite point is missing. With `blockPoints` 1 it is the plain seasonal naive of the same period.
+ */
+export class BlockSeasonalNaive implements ForecastModel {
+  readonly depth = 0;
+  private readonly blocks: Float32Array;
+  /** Ring position of the next completed block, and completed blocks held (≤ blocks.length). */
+  private next = 0;
+  private stored = 0;
+  /** Points observed so far: blocks end after every `blockPoints`-th point. */
+  private observed = 0;
+  /** The block being filled. */
+  private sum = 0;
+  private count = 0;
+  private peak = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly name: string,
+    private readonly period: number,
+    private readonly blockPoints: number,
+    private readonly aggregate: BlockAggregate = 'mean',
+  ) {
+    if (!Number.isInteger(blockPoints) || blockPoints < 1 || period % blockPoints !== 0 || period < 1) {
+      throw new RangeError(
+        `BlockSeasonalNaive: period ${period} is not a whole number of ${blockPoints}-point blocks`,
+      );
+    }
+    this.blocks = new Float32Array(period / blockPoints).fill(Number.NaN);
+  }
+
+  get bytes(): number {
+    return this.blocks.byteLength + 48;
+  }
+
+  observe(value: number): void {
+    if (Number.isFinite(value)) {
+      this.sum += value;
+      this.count++;
+      if (value > this.peak) this.peak = value;
+    }
+    this.observed++;
+    if (this.observed % this.blockPoints !== 0) return;
+    this.blocks[this.next] = this.partial();
+    this.next = (this.next + 1) % this.blocks.length;
+    if (this.stored < this.blocks.length) this.stored++;
+    this.sum = 0;
+    this.count = 0;
+    this.peak = Number.NEGATIVE_INFINITY;
+  }
+
+  /** The completed block `lag` blocks back (1 is the latest), NaN when it had no finite point. */
+  private block(lag: number): number {
+    const size = this.blocks.length;
+    return this.blocks[(this.next - lag + size) % size] ?? Number.NaN;
+  }
+
+  /** The summary of the block being filled so far, NaN when none of its points is finite. */
+  private partial(): number {
+    if (this.count === 0) return Number.NaN;
+    return this.aggregate === 'max' ? this.peak : this.sum / this.count;
+  }
+
+  forecast(out: Float64Array): boolean {
+    const size = this.blocks.length;
+    if (this.stored < size) return false;
+    const k = this.blockPoints;
+    const completed = Math.floor(this.observed / k);
+    for (let h = 1; h <= out.length; h++) {
+      // Point h steps ahead (0-based index observed - 1 + h), the same slot one season or more back.
+      const source = this.observed - 1 + h - Math.ceil(h / this.period) * this.period;
+      const lag = completed - Math.floor(source / k);
+      // lag 0: the slot lies in the block still being filled (horizons of a season or more). Its
+      // points so far stand for it, or, when all are missing, the same block one season earlier.
+      let value = lag >= 1 ? this.block(lag) : this.partial();
+      if (lag < 1 && !Number.isFinite(value)) value = this.block(size);
       if (!Number.isFinite(value)) return false;
       out[h - 1] = value;
     }
@@ -80,6 +177,7 @@ function dampedSum(phi: number, h: number): number {
 /** Holt's damped linear trend: the short-horizon model that follows ramps. */
 export class DampedTrend implements ForecastModel {
   readonly bytes = 24;
+  readonly depth = 0;
   private level = Number.NaN;
   private trend = 0;
 
@@ -128,6 +226,7 @@ export interface SeasonalSmoothingParameters extends SmoothingParameters {
  * first full season; each point updates level, trend and that slot's seasonal index in O(1).
  */
 export class HoltWinters implements ForecastModel {
+  readonly depth = 0;
   private readonly season: Float32Array;
   private level = Number.NaN;
   private trend = 0;
@@ -228,6 +327,10 @@ export class RecentPeak implements ForecastModel {
     private readonly window: number,
   ) {}
 
+  get depth(): number {
+    return this.window;
+  }
+
   observe(): void {}
 
   forecast(out: Float64Array, history: History): boolean {
@@ -256,6 +359,10 @@ export class SeasonalPeak implements ForecastModel {
     private readonly period: number,
     private readonly jitter: number,
   ) {}
+
+  get depth(): number {
+    return this.period + this.jitter;
+  }
 
   observe(): void {}
 

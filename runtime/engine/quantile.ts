@@ -1,24 +1,32 @@
 /**
+ * Scratch copy for quickselect, shared by every window: it is only used within one `quantile` call,
+ * which never yields, so one array serves all engines in the process. Grown to the largest capacity.
+ */
+let scratch = new Float64Array(512);
+
+/**
  * A bounded window of recent residuals with an exact empirical quantile (quickselect on a scratch
- * copy: O(window) per query, no allocation).
+ * copy: O(window) per query, no allocation once the shared scratch is large enough). Residuals are
+ * kept as Float32: their 7 significant digits are far finer than one replica, and the policy suite's
+ * results are the same as with Float64.
  */
 export class ResidualWindow {
-  private readonly values: Float64Array;
-  private readonly scratch: Float64Array;
+  private readonly values: Float32Array;
   private next = 0;
   private stored = 0;
 
   constructor(readonly capacity: number) {
-    this.values = new Float64Array(capacity);
-    this.scratch = new Float64Array(capacity);
+    this.values = new Float32Array(capacity);
+    if (scratch.length < capacity) scratch = new Float64Array(capacity);
   }
 
   get length(): number {
     return this.stored;
   }
 
+  /** Bytes held by this window (the shared scratch excluded). */
   get bytes(): number {
-    return this.values.byteLength * 2;
+    return this.values.byteLength;
   }
 
   push(value: number): void {
@@ -36,7 +44,6 @@ export class ResidualWindow {
   quantile(q: number): number {
     const n = this.stored;
     if (n === 0) return Number.NaN;
-    const scratch = this.scratch;
     for (let i = 0; i < n; i++) scratch[i] = this.values[i] ?? 0;
     const rank = Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1));
     return select(scratch, n, rank);

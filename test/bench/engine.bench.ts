@@ -63,6 +63,8 @@ console.log(`decide alone, warm:       ${decideMicros.toFixed(2)} µs per decisi
 console.log(
   `memory per workload:      ${(engine.bytes / 1024).toFixed(1)} KiB counted, ${measuredKiB.toFixed(1)} KiB measured (${COUNT} engines${gc ? '' : ', no --expose-gc'})`,
 );
+const fiveMinute = new WorkloadEngine({ intervalSeconds: 300, capacityPerReplica: 10, leadSeconds: 120 });
+console.log(`memory at 5 min:          ${(fiveMinute.bytes / 1024).toFixed(1)} KiB counted`);
 console.log(
   `10,000 workloads:         ~${((measuredKiB * 10_000) / 1024).toFixed(0)} MiB, ${((stepMicros * 10_000) / 1000).toFixed(0)} ms of CPU per round of decisions`,
 );

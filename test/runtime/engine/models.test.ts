@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { History } from '../../../runtime/engine/history.js';
-import { DampedTrend, HoltWinters, SeasonalNaive } from '../../../runtime/engine/models.js';
+import {
+  BlockSeasonalNaive,
+  DampedTrend,
+  HoltWinters,
+  SeasonalNaive,
+} from '../../../runtime/engine/models.js';
 import type { ForecastModel } from '../../../runtime/engine/models.js';
 import { ResidualWindow } from '../../../runtime/engine/quantile.js';
 
@@ -54,6 +59,139 @@ describe('SeasonalNaive', () => {
     const out = new Float64Array(2);
     assert.equal(model.forecast(out, history), true);
     assert.deepEqual([...out], [1, 2]);
+  });
+});
+
+describe('BlockSeasonalNaive', () => {
+  const WEEK = 10_080;
+  /** A weekly pattern at 1-minute resolution, constant within each 5-minute block from minute 0. */
+  const stepped = (minute: number): number => {
+    const block = Math.floor((minute % WEEK) / 5);
+    return 200 + 150 * Math.round(Math.sin((2 * Math.PI * block) / 2016) * 8) + (block % 7) * 3;
+  };
+  /** The same week with a different value every minute. */
+  const minutely = (minute: number): number => stepped(minute) + ((minute * 37) % 11);
+
+  function forecastOf(model: ForecastModel, steps: number): Float64Array | undefined {
+    const out = new Float64Array(steps);
+    return model.forecast(out, new History(1)) ? out : undefined;
+  }
+
+  it('forecasts a pure weekly pattern at 1-minute resolution from a ring of 2,016 blocks', () => {
+    // GIVEN a week and a bit of a weekly pattern that is constant within 5-minute blocks
+    const model = new BlockSeasonalNaive('seasonal-naive-weekly', WEEK, 5, 'mean');
+    for (let m = 0; m < WEEK + 1234; m++) model.observe(stepped(m));
+    // WHEN forecasting two hours ahead
+    const out = forecastOf(model, 120);
+    // THEN every minute is exact, and the model holds a week in 2,016 Float32 values
+    assert.ok(out !== undefined);
+    for (let h = 1; h <= 120; h++) assert.equal(out[h - 1], stepped(WEEK + 1233 + h), `h=${h}`);
+    assert.ok(model.bytes <= 2016 * 4 + 64, `${model.bytes} bytes`);
+  });
+
+  it('summarises each block by its mean or its maximum', () => {
+    // GIVEN a week whose minutes differ within each block
+    const mean = new BlockSeasonalNaive('m', WEEK, 5, 'mean');
+    const max = new BlockSeasonalNaive('x', WEEK, 5, 'max');
+    for (let m = 0; m < WEEK + 3; m++) {
+      mean.observe(minutely(m));
+      max.observe(minutely(m));
+    }
+    // WHEN forecasting 12 minutes ahead (minutes WEEK+3 … WEEK+14: blocks 0 to 2 of last week)
+    const byMean = forecastOf(mean, 12);
+    const byMax = forecastOf(max, 12);
+    assert.ok(byMean !== undefined && byMax !== undefined);
+    // THEN each minute gets the mean, or the maximum, of its 5-minute block a week earlier
+    for (let h = 1; h <= 12; h++) {
+      const block = Math.floor((h + 2) / 5);
+      const values = [0, 1, 2, 3, 4].map((i) => minutely(block * 5 + i));
+      const expectedMean = Math.fround(values.reduce((a, b) => a + b, 0) / 5);
+      assert.equal(byMean[h - 1], expectedMean, `mean h=${h}`);
+      assert.equal(byMax[h - 1], Math.max(...values), `max h=${h}`);
+    }
+  });
+
+  it('aligns blocks on its first point, wherever that falls in the week', () => {
+    // GIVEN a model started 3 minutes into a 5-minute block of the pattern (minute 3 of the week)
+    const start = 3;
+    const model = new BlockSeasonalNaive('w', WEEK, 5, 'max');
+    for (let m = start; m < start + WEEK + 7; m++) model.observe(minutely(m));
+    // WHEN forecasting 10 minutes ahead
+    const out = forecastOf(model, 10);
+    assert.ok(out !== undefined);
+    // THEN each forecast is the maximum of the model's own 5-point block (counted from its first point)
+    // that held the same minute a week earlier, so it never under-forecasts that minute last week
+    for (let h = 1; h <= 10; h++) {
+      const minute = start + WEEK + 6 + h;
+      const own = Math.floor((minute - WEEK - start) / 5);
+      const block = [0, 1, 2, 3, 4].map((i) => minutely(start + own * 5 + i));
+      assert.equal(out[h - 1], Math.max(...block), `h=${h}`);
+      assert.ok((out[h - 1] ?? 0) >= minutely(minute - WEEK));
+    }
+  });
+
+  it('leaves missing points out of their block, and cannot forecast from a block with none', () => {
+    // GIVEN a week where minutes 1 and 3 are missing, and minutes 10–14 (a whole block) are too
+    const missing = (m: number): boolean => m === 1 || m === 3 || (m >= 10 && m < 15);
+    const model = new BlockSeasonalNaive('w', WEEK, 5, 'mean');
+    for (let m = 0; m < WEEK; m++) model.observe(missing(m) ? Number.NaN : minutely(m));
+    // WHEN forecasting the first block of the next week
+    const first = forecastOf(model, 5);
+    // THEN it is the mean of the three points present
+    assert.ok(first !== undefined);
+    const present = [0, 2, 4].map(minutely);
+    assert.equal(first[0], Math.fround(present.reduce((a, b) => a + b, 0) / 3));
+    // AND a horizon reaching the all-missing block cannot be forecast
+    assert.equal(forecastOf(model, 11), undefined);
+    // AND points missing this week do not stop forecasts from last week's blocks
+    for (let m = WEEK; m < WEEK + 15; m++) model.observe(Number.NaN);
+    assert.ok(forecastOf(model, 6) !== undefined);
+  });
+
+  it('is not ready before a full season, and repeats the last season for horizons beyond it', () => {
+    // GIVEN a season of 12 points in blocks of 3
+    const model = new BlockSeasonalNaive('s', 12, 3, 'mean');
+    const season = [1, 2, 3, 10, 20, 30, 5, 5, 5, 7, 8, 9];
+    for (let i = 0; i < 11; i++) model.observe(season[i] ?? 0);
+    assert.equal(forecastOf(model, 1), undefined);
+    model.observe(season[11] ?? 0);
+    // WHEN one more point arrives (the next block is being filled) and it forecasts 30 steps ahead
+    model.observe(100);
+    const out = forecastOf(model, 30);
+    assert.ok(out !== undefined);
+    // THEN every step is its block's mean one season back, and the slot of the block still being
+    // filled (steps 12 and 24) is what that block holds so far
+    const blockMeans = [2, 20, 5, 8];
+    for (let h = 1; h <= 30; h++) {
+      const expected = h % 12 === 0 ? 100 : blockMeans[Math.floor((h % 12) / 3)];
+      assert.equal(out[h - 1], expected, `h=${h}`);
+    }
+  });
+
+  it('equals the plain seasonal naive when a block is one point', () => {
+    // GIVEN the same noisy series fed to both models, period 50
+    const block = new BlockSeasonalNaive('b', 50, 1, 'max');
+    const plain = new SeasonalNaive('p', 50);
+    const history = new History(120);
+    for (let i = 0; i < 400; i++) {
+      const value = Math.fround(100 + 40 * Math.sin(i / 7) + ((i * 13) % 17));
+      history.push(value);
+      block.observe(value);
+      plain.observe();
+      // THEN at every point both are ready together and forecast the same 60 steps
+      const a = new Float64Array(60);
+      const b = new Float64Array(60);
+      const readyA = block.forecast(a);
+      assert.equal(readyA, plain.forecast(b, history), `i=${i}`);
+      if (readyA) assert.deepEqual(a, b, `i=${i}`);
+    }
+  });
+
+  it('rejects a period that is not a whole number of blocks', () => {
+    assert.throws(
+      () => new BlockSeasonalNaive('w', 10, 3),
+      /period 10 is not a whole number of 3-point blocks/,
+    );
   });
 });
 
@@ -126,7 +264,11 @@ describe('ResidualWindow', () => {
       (_, i) => Math.sin(i * 12.9898) * 43758.5453 - Math.floor(Math.sin(i) * 3),
     );
     for (const v of values) window.push(v);
-    const kept = values.slice(-100).sort((a, b) => a - b);
+    // Residuals are kept as Float32.
+    const kept = values
+      .slice(-100)
+      .map(Math.fround)
+      .sort((a, b) => a - b);
     for (const q of [0.05, 0.5, 0.9, 0.95, 1]) assert.equal(window.quantile(q), kept[Math.ceil(q * 100) - 1]);
     window.clear();
     assert.ok(Number.isNaN(window.quantile(0.5)));

@@ -159,6 +159,20 @@ describe('WorkloadEngine determinism and causality', () => {
   });
 });
 
+describe('WorkloadEngine memory', () => {
+  it('holds a 1-minute workload in at most 30 KB, weekly model included', () => {
+    // GIVEN a 1-minute engine that has seen 8 days (its weekly model is forecasting)
+    const e = engine({ leadSeconds: 120 });
+    const decisions = runDays(e, 8);
+    const last = decisions.at(-1) as Decision;
+    assert.ok(
+      last.forecast.scores.some((s) => s.model === 'seasonal-naive-weekly' && Number.isFinite(s.loss)),
+    );
+    // THEN its state is at most 30 KB (10,000 workloads in under 300 MB)
+    assert.ok(e.bytes <= 30_000, `${e.bytes} bytes`);
+  });
+});
+
 describe('WorkloadEngine settings', () => {
   const bad: [string, Record<string, unknown>, RegExp][] = [
     [

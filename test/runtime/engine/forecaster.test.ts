@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Forecaster, weeklyBlockPoints } from '../../../runtime/engine/forecaster.js';
+import { BlockSeasonalNaive, SeasonalNaive } from '../../../runtime/engine/models.js';
+
+const DAY = 1440;
+
+/**
+ * Requests per minute with a daily cycle whose height depends on the day of the week (weekends at a
+ * third of weekdays): a pattern the daily models get wrong every Saturday and Monday.
+ */
+function weeklyDemand(minute: number): number {
+  const day = Math.floor(minute / DAY) % 7;
+  const height = day >= 5 ? 100 : 300;
+  return 50 + height * (1 - Math.cos((2 * Math.PI * (minute % DAY)) / DAY));
+}
+
+function forecaster(intervalSeconds: number, backtest?: 'lead-peak' | 'path'): Forecaster {
+  return new Forecaster({
+    intervalSeconds,
+    leadSteps: 3,
+    horizonSteps: 6,
+    ...(backtest === undefined ? {} : { backtest }),
+  });
+}
+
+describe('Forecaster memory layout', () => {
+  it('at 1 minute keeps a day of history and the week in its own ring of 2,016 blocks', () => {
+    // GIVEN a 1-minute forecaster
+    const f = forecaster(60);
+    // THEN the weekly model is the block model, and the history holds a day and the seasonal peak's ±30 min
+    const weekly = f.models.find((m) => m.name === 'seasonal-naive-weekly');
+    assert.ok(weekly instanceof BlockSeasonalNaive);
+    assert.equal(weeklyBlockPoints(60, 10_080), 5);
+    assert.ok(f.history.capacity >= DAY + 30 && f.history.capacity < DAY + 64, `${f.history.capacity}`);
+    assert.ok(f.bytes < 25_000, `${f.bytes} bytes`);
+  });
+
+  it('at 5 minutes and coarser keeps the plain weekly seasonal naive on a week of history, as before', () => {
+    for (const [interval, weekly] of [
+      [300, 2016],
+      [3600, 168],
+    ] as const) {
+      const f = forecaster(interval);
+      assert.equal(weeklyBlockPoints(interval, weekly), 1);
+      assert.ok(f.models.find((m) => m.name === 'seasonal-naive-weekly') instanceof SeasonalNaive);
+      // max(week, lead, 64) + lead + 1
+      assert.equal(f.history.capacity, weekly + 4);
+    }
+  });
+
+  it('keeps every model as deep a history as it reads', () => {
+    for (const interval of [10, 30, 60, 120, 300, 1800, 3600]) {
+      const f = forecaster(interval);
+      for (const model of f.models)
+        assert.ok(model.depth <= f.history.capacity, `${interval}s ${model.name}`);
+    }
+  });
+
+  it('picks blocks of at least 5 minutes that divide the week', () => {
+    assert.equal(weeklyBlockPoints(120, 5040), 3);
+    assert.equal(weeklyBlockPoints(90, 6720), 4);
+    assert.equal(weeklyBlockPoints(100, 6048), 3);
+  });
+});
+
+describe('Forecaster weekly model at 1 minute', () => {
+  it('foresees the weekend from last week where the daily models cannot', () => {
+    // GIVEN 15 days at 1 minute (Monday to the second Monday), then the second Saturday's morning
+    const f = forecaster(60);
+    const saturday = 12 * DAY;
+    for (let m = 0; m < saturday + 600; m++) f.observe(weeklyDemand(m));
+    // WHEN forecasting the next minutes of Saturday
+    const forecast = f.forecast();
+    // THEN the weekly model carries the ensemble and the lead peak is within 5% of the truth
+    assert.equal(forecast.model, 'seasonal-naive-weekly');
+    let truth = 0;
+    for (let h = 1; h <= 3; h++) truth = Math.max(truth, weeklyDemand(saturday + 599 + h));
+    assert.ok(Math.abs(forecast.leadPeak - truth) / truth < 0.05, `${forecast.leadPeak} vs ${truth}`);
+  });
+
+  it('forecasts the path from block means in accuracy mode and lead peaks from block maxima', () => {
+    // GIVEN the same week and a day fed to a scaling and an accuracy forecaster
+    const scaling = forecaster(60);
+    const accuracy = forecaster(60, 'path');
+    for (let m = 0; m < 8 * DAY + 2; m++) {
+      scaling.observe(weeklyDemand(m));
+      accuracy.observe(weeklyDemand(m));
+    }
+    // WHEN each weekly model forecasts 6 minutes ahead
+    const out = (f: Forecaster): Float64Array => {
+      const path = new Float64Array(6);
+      const weekly = f.models.find((m) => m.name === 'seasonal-naive-weekly');
+      assert.ok(weekly?.forecast(path, f.history));
+      return path;
+    };
+    const byMax = out(scaling);
+    const byMean = out(accuracy);
+    // THEN the maximum covers every minute of last week's block and the mean sits inside it
+    for (let h = 1; h <= 6; h++) {
+      const lastWeek = 8 * DAY + 1 + h - 7 * DAY;
+      const block = Math.floor(lastWeek / 5) * 5;
+      const values = [0, 1, 2, 3, 4].map((i) => weeklyDemand(block + i));
+      assert.ok(Math.abs((byMax[h - 1] ?? 0) - Math.max(...values)) < 1e-3, `max h=${h}`);
+      assert.ok((byMean[h - 1] ?? 0) >= Math.min(...values) - 1e-3, `mean h=${h}`);
+      assert.ok((byMean[h - 1] ?? 0) <= Math.max(...values) + 1e-3, `mean h=${h}`);
+    }
+  });
+});
