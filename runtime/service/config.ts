@@ -64,6 +64,11 @@ export interface RuntimeConfig {
   readonly kubeApiUrl?: string;
   /** Grace period for draining gRPC and HTTP on SIGTERM. */
   readonly shutdownGraceMs: number;
+  /**
+   * Virtual seconds per wall-clock second, for replaying a time-compressed trace (demos, integration
+   * tests): the engine sees the trace's own intervals and seasons. 1 in production.
+   */
+  readonly timeScale: number;
 }
 
 /** Every variable the runtime reads. The construct imports this to set them. */
@@ -93,6 +98,7 @@ export const ENV = {
   namespace: 'ELASTICAI_NAMESPACE',
   kubeApiUrl: 'ELASTICAI_KUBE_API_URL',
   shutdownGraceMs: 'ELASTICAI_SHUTDOWN_GRACE_MS',
+  timeScale: 'ELASTICAI_TIME_SCALE',
 } as const;
 
 /** Documented defaults (README's settings table repeats them). */
@@ -271,6 +277,7 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     namespace: text(env, ENV.namespace) ?? 'elasticai-system',
     ...(kubeApiUrl === undefined ? {} : { kubeApiUrl }),
     shutdownGraceMs: int(env, ENV.shutdownGraceMs, DEFAULTS.shutdownGraceMs, 0, 300_000),
+    timeScale: int(env, ENV.timeScale, 1, 1, 100_000),
   };
   return {
     ...config,

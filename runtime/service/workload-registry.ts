@@ -158,7 +158,7 @@ class DemandWorkload {
     this.chart = {
       t: new Ring(chartPoints, 'time'),
       demand: new Ring(chartPoints),
-      forecast: new Ring(chartPoints, 'time'),
+      forecast: new Ring(chartPoints),
       upper: new Ring(chartPoints),
       replicas: new Ring(chartPoints),
     };
@@ -193,7 +193,10 @@ function fnv1a(text: string): number {
   return hash;
 }
 
-/** Emits `active` (ref) when a workload turns active, for KEDA's StreamIsActive. */
+/**
+ * Emits `active` (ref) when a workload turns active, for KEDA's StreamIsActive, and `decision`
+ * (ref, Decision) for every decision published (the structured decision log).
+ */
 export class WorkloadRegistry extends EventEmitter {
   private readonly workloads = new Map<string, Tracked>();
   private readonly clock: () => number;
@@ -542,6 +545,7 @@ export class WorkloadRegistry extends EventEmitter {
       });
       if (w.log.length > this.logSize) w.log.shift();
     }
+    this.emit('decision', w.ref, d);
     const active = d.desiredReplicas > 0;
     if (active && !w.lastActive) this.emit('active', w.ref);
     w.lastActive = active;

@@ -26,6 +26,12 @@ export interface PrometheusServerOptions {
   readonly lookbackDeltaSeconds?: number;
   /** How long to wait for `/-/ready`. @default 30000 */
   readonly readyTimeoutMs?: number;
+  /**
+   * OpenMetrics text (ending in `# EOF`) written into the TSDB with `promtool tsdb
+   * create-blocks-from openmetrics` before Prometheus starts: history as if it had been scraping.
+   * Samples must be in the past, and carry the scrape's `job`/`instance` labels to continue a series.
+   */
+  readonly backfillOpenMetrics?: string;
 }
 
 export interface PrometheusServer {
@@ -51,6 +57,24 @@ export interface PrometheusServer {
 }
 
 const BIN = process.env.ELASTICAI_PROMETHEUS_BIN ?? '/usr/bin/prometheus';
+const PROMTOOL = process.env.ELASTICAI_PROMTOOL_BIN ?? '/usr/bin/promtool';
+
+/** Writes OpenMetrics samples into TSDB blocks under `dataDir` with promtool. */
+async function backfill(openMetrics: string, dir: string, dataDir: string): Promise<void> {
+  const file = join(dir, 'backfill.om');
+  await writeFile(file, openMetrics);
+  await new Promise<void>((resolve, reject) => {
+    const proc = spawn(PROMTOOL, ['tsdb', 'create-blocks-from', 'openmetrics', file, dataDir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    proc.on('error', reject);
+    proc.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`promtool backfill failed (${code}): ${stderr}`)),
+    );
+  });
+}
 const LOG_LINES = 200;
 
 /** Starts Prometheus and resolves once `/-/ready` answers 200. */
@@ -73,6 +97,7 @@ export async function startPrometheus(options: PrometheusServerOptions): Promise
       '',
     ].join('\n'),
   );
+  if (options.backfillOpenMetrics !== undefined) await backfill(options.backfillOpenMetrics, dir, dataDir);
   const log: string[] = [];
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
