@@ -2,11 +2,11 @@
  * One CDK stack per EKS cluster of the environment table: the cluster, its capacity, interruption
  * handling, workload identities, add-ons and the in-cluster objects built by `buildClusterCharts`.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, IgnoreMode, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import type * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { App as Cdk8sApp, ApiObject, Chart } from 'cdk8s';
+import { App as Cdk8sApp, ApiObject, Chart, JsonPatch } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { ClusterAutoscalerRole } from '../constructs/aws/cluster-autoscaler-role.js';
 import { DecisionRuntimeRole } from '../constructs/aws/decision-runtime-role.js';
@@ -20,6 +20,7 @@ import { NodeTerminationHandlerRole } from '../constructs/aws/node-termination-h
 import { SpotInterruptionQueue } from '../constructs/aws/spot-interruption-queue.js';
 import { awsWorkloadRoleName } from '../constructs/aws/workload-role-names.js';
 import { ClusterAutoscaler } from '../constructs/k8s/cluster-autoscaler.js';
+import { DecisionRuntime } from '../constructs/k8s/decision-runtime.js';
 import { PropError } from '../constructs/k8s/validation.js';
 import { applyAwsNagSuppressions } from './aws-nag-suppressions.js';
 import { kedaAwsAccess } from './aws-keda-access.js';
@@ -157,18 +158,23 @@ export class AwsClusterStack extends Stack {
       assumableRoleArns: access.assumableRoleArns,
     });
 
-    // Hook for the decision runtime (runtime issue): its read-only role and its image, when configured.
-    if (settings.runtime) {
+    // The decision runtime's read-only role, under a fixed name (GitOps manifests name it), and its image.
+    let runtimeImageUri: string | undefined;
+    if (cluster.runtime || settings.runtime) {
+      checkRuntimeWorkspace(cluster);
       this.runtimeRole = new DecisionRuntimeRole(this, 'DecisionRuntimeRole', {
         openIdConnectProvider: oidc,
-        prometheusWorkspaceArn: settings.runtime.prometheusWorkspaceArn,
+        prometheusWorkspaceArn: settings.runtime?.prometheusWorkspaceArn,
+        roleName: awsWorkloadRoleName(cluster.name, 'decision-runtime'),
       });
       new CfnOutput(this, 'DecisionRuntimeRoleArn', { value: this.runtimeRole.role.roleArn });
-      if (settings.runtime.imageAssetDirectory !== undefined) {
-        const image = new ecrAssets.DockerImageAsset(this, 'DecisionRuntimeImage', {
-          directory: settings.runtime.imageAssetDirectory,
-          platform: ecrAssets.Platform.LINUX_AMD64,
-        });
+      if (settings.runtime?.imageAssetDirectory !== undefined) {
+        const image = new ecrAssets.DockerImageAsset(
+          this,
+          'DecisionRuntimeImage',
+          runtimeImageAssetProps(settings.runtime.imageAssetDirectory),
+        );
+        runtimeImageUri = image.imageUri;
         new CfnOutput(this, 'DecisionRuntimeImageUri', { value: image.imageUri });
       }
     }
@@ -182,10 +188,15 @@ export class AwsClusterStack extends Stack {
         kedaRoleArn: this.kedaRole.role.roleArn,
       });
       for (const group of systemGroups) this.addons.node.addDependency(group);
-      const built = buildClusterCharts(k8sApp, cluster);
+      const built = buildClusterCharts(k8sApp, cluster, environment);
       annotateClusterAutoscaler(built, this.clusterAutoscalerRole.serviceAccountAnnotations);
+      if (cluster.runtime && this.runtimeRole) {
+        bindDecisionRuntime(built, this.runtimeRole.serviceAccountAnnotations, runtimeImageUri);
+      }
       charts.push(...built);
     } else {
+      // GitOps delivers the charts from dist/: the runtime runs the table's registry image there, and its
+      // ServiceAccount already names the role by its fixed ARN (synth-environment.ts).
       new CfnOutput(this, 'ClusterAutoscalerRoleArn', { value: this.clusterAutoscalerRole.role.roleArn });
       new CfnOutput(this, 'KedaOperatorRoleArn', { value: this.kedaRole.role.roleArn });
     }
@@ -232,4 +243,61 @@ function annotateClusterAutoscaler(charts: readonly Chart[], annotations: Record
   if (found.length !== 1)
     throw new Error(`expected one cluster-autoscaler ServiceAccount, found ${found.length}`);
   for (const [key, value] of Object.entries(annotations)) found[0]?.metadata.addAnnotation(key, value);
+}
+
+/**
+ * Options of the runtime's Docker image asset: the build context is the runtime folder, read with
+ * Docker's own `.dockerignore` semantics (when the folder has one), and never `node_modules`, which the
+ * image installs itself: staging a developer's local dependencies would bloat `cdk.out` and the asset
+ * hash would change with every local `npm install`.
+ */
+export function runtimeImageAssetProps(directory: string): ecrAssets.DockerImageAssetProps {
+  return {
+    directory,
+    platform: ecrAssets.Platform.LINUX_AMD64,
+    ignoreMode: IgnoreMode.DOCKER,
+    exclude: ['node_modules', '**/node_modules'],
+  };
+}
+
+/**
+ * An Amazon Managed Prometheus history must read the workspace the runtime's role may query, or every
+ * query would be denied at run time.
+ */
+function checkRuntimeWorkspace(cluster: ClusterConfig): void {
+  const history = cluster.runtime?.history;
+  if (history?.kind !== 'amazon-managed-prometheus') return;
+  const arn = cluster.aws?.runtime?.prometheusWorkspaceArn;
+  const m =
+    arn === undefined
+      ? undefined
+      : /^arn:aws[a-z-]*:aps:([a-z0-9-]+):\d{12}:workspace\/(ws-[A-Za-z0-9-]+)$/.exec(arn);
+  if (!m || m[1] !== history.awsRegion || m[2] !== history.workspaceId) {
+    throw new PropError(
+      `${cluster.name}.aws.runtime.prometheusWorkspaceArn`,
+      arn,
+      `must be the workspace the runtime's history reads (${history.workspaceId} in ${history.awsRegion}), so its role may query it`,
+    );
+  }
+}
+
+/**
+ * Binds the decision runtime built by the shared chart builder (which knows no AWS role or asset) to
+ * its IRSA role, and to the image the stack builds when it stages one.
+ */
+function bindDecisionRuntime(
+  charts: readonly Chart[],
+  annotations: Record<string, string>,
+  imageUri: string | undefined,
+): void {
+  const runtimes = charts.flatMap((chart) =>
+    chart.node.findAll().filter((c): c is DecisionRuntime => c instanceof DecisionRuntime),
+  );
+  if (runtimes.length !== 1) throw new Error(`expected one decision runtime, found ${runtimes.length}`);
+  const runtime = runtimes[0] as DecisionRuntime;
+  for (const [key, value] of Object.entries(annotations))
+    runtime.serviceAccount.metadata.addAnnotation(key, value);
+  if (imageUri !== undefined) {
+    runtime.deployment.addJsonPatch(JsonPatch.replace('/spec/template/spec/containers/0/image', imageUri));
+  }
 }

@@ -20,8 +20,10 @@ import {
   AKS_KEDA_NAMESPACE,
   AKS_KEDA_SERVICE_ACCOUNT,
   bindAzureClientIds,
+  PLACEHOLDER_AZURE_MONITOR_QUERY_ENDPOINT,
   RUNTIME_NAMESPACE,
   RUNTIME_SERVICE_ACCOUNT,
+  runtimeNeedsIdentity,
   workloadIdentityNeeds,
 } from './azure-identities.js';
 import type { AzureServiceBusQueueConfig, ClusterConfig, EnvironmentConfig } from './environment-types.js';
@@ -105,6 +107,33 @@ function checkServiceBusTriggers(cluster: ClusterConfig, objects: readonly Manif
   }
 }
 
+/**
+ * The runtime of an AKS cluster must be able to read its history: the placeholder query endpoint needs
+ * the managed Prometheus the stack creates, and Entra ID auth needs an Azure workload identity.
+ */
+function checkRuntime(cluster: ClusterConfig): void {
+  const runtime = cluster.runtime;
+  if (!runtime) return;
+  if (
+    runtime.history.url === PLACEHOLDER_AZURE_MONITOR_QUERY_ENDPOINT &&
+    cluster.azure?.managedPrometheus === false
+  ) {
+    throw new PropError(
+      `${cluster.name}.runtime.history`,
+      runtime.history.url,
+      'is the placeholder of the managed Prometheus workspace, but azure.managedPrometheus is false',
+    );
+  }
+  const annotations = runtime.identity?.serviceAccountAnnotations ?? {};
+  if (runtime.history.auth === 'azure' && annotations['azure.workload.identity/client-id'] === undefined) {
+    throw new PropError(
+      `${cluster.name}.runtime.identity`,
+      runtime.identity,
+      'must be WorkloadIdentity.azureWorkload(...) to query an Azure Monitor workspace',
+    );
+  }
+}
+
 /** Deploys one AKS cluster of `env` (see the module comment). */
 export function deployAzureCluster(
   env: EnvironmentConfig,
@@ -119,8 +148,14 @@ export function deployAzureCluster(
   const needs = workloadIdentityNeeds(cluster);
   const kedaSentinel = sentinelClientId(0);
   const workloadSentinels = Object.fromEntries(needs.map((n, i) => [n.key, sentinelClientId(i + 1)]));
-  const bound = bindAzureClientIds(cluster, { keda: kedaSentinel, workloads: workloadSentinels });
-  const charts = buildClusterCharts(new App(), bound).map((chart) => ({
+  const runtimeSentinel = sentinelClientId(needs.length + 1);
+  checkRuntime(cluster);
+  const bound = bindAzureClientIds(cluster, {
+    keda: kedaSentinel,
+    workloads: workloadSentinels,
+    runtime: runtimeSentinel,
+  });
+  const charts = buildClusterCharts(new App(), bound, env).map((chart) => ({
     name: chart.node.id,
     objects: synthChart(chart),
   }));
@@ -181,7 +216,7 @@ export function deployAzureCluster(
   const runtime = identity(
     'runtime',
     RUNTIME_NAMESPACE,
-    RUNTIME_SERVICE_ACCOUNT,
+    cluster.runtime?.name ?? RUNTIME_SERVICE_ACCOUNT,
     aks.managedPrometheus
       ? [{ role: 'monitoringDataReader', scope: aks.managedPrometheus.workspace.id }]
       : [],
@@ -207,6 +242,16 @@ export function deployAzureCluster(
         (n) =>
           [workloadSentinels[n.key] as string, (workloads[n.key] as AksWorkloadIdentity).clientId] as const,
       ),
+      ...(runtimeNeedsIdentity(cluster) ? [[runtimeSentinel, runtime.clientId] as const] : []),
+      // The workspace's query endpoint, known once Azure has created it (checkRuntime: it exists).
+      ...(aks.managedPrometheus && cluster.runtime?.history.url === PLACEHOLDER_AZURE_MONITOR_QUERY_ENDPOINT
+        ? [
+            [
+              PLACEHOLDER_AZURE_MONITOR_QUERY_ENDPOINT,
+              aks.managedPrometheus.workspace.metrics.apply((m) => m.prometheusQueryEndpoint),
+            ] as const,
+          ]
+        : []),
     ]);
     const manifests: AksManifestSet[] = charts.map((c) => ({
       name: c.name,

@@ -1,10 +1,12 @@
 /**
  * Which Azure workload identities an AKS cluster of the table needs, and the table rewritten with
  * their client ids. The table carries the placeholder client id `00000000-0000-0000-0000-000000000000`
- * where the Pulumi program creates the identity; any other GUID is kept as given (an identity managed
- * elsewhere). KEDA TriggerAuthentications with `PodIdentity.azureWorkload()` and no `identityId` get
- * the KEDA identity's client id, which the AKS KEDA add-on needs to pick the federated identity.
+ * where the Pulumi program creates the identity (workloads and the decision runtime); any other GUID is
+ * kept as given (an identity managed elsewhere). KEDA TriggerAuthentications with
+ * `PodIdentity.azureWorkload()` and no `identityId` get the KEDA identity's client id, which the AKS KEDA
+ * add-on needs to pick the federated identity.
  */
+import { DECISION_RUNTIME_NAME, DECISION_RUNTIME_NAMESPACE } from '../constructs/k8s/decision-runtime.js';
 import { PodIdentity, type PodIdentityJson } from '../constructs/k8s/keda/trigger-authentication.js';
 import { WorkloadIdentity } from '../constructs/k8s/workload-identity.js';
 import type {
@@ -22,9 +24,16 @@ export const AKS_KEDA_NAMESPACE = 'kube-system';
 /** Service account of the KEDA operator, the one KEDA's Azure scalers authenticate as. */
 export const AKS_KEDA_SERVICE_ACCOUNT = 'keda-operator';
 /** Namespace of the decision runtime (the platform namespace). */
-export const RUNTIME_NAMESPACE = 'elasticai-system';
-/** Service account the decision runtime will run as (the runtime construct arrives in a later issue). */
-export const RUNTIME_SERVICE_ACCOUNT = 'elasticai-runtime';
+export const RUNTIME_NAMESPACE: string = DECISION_RUNTIME_NAMESPACE;
+/** Service account the decision runtime runs as (the DecisionRuntime's default name). */
+export const RUNTIME_SERVICE_ACCOUNT: string = DECISION_RUNTIME_NAME;
+/**
+ * The query endpoint the table uses where the Pulumi program creates the cluster's Azure Monitor
+ * workspace (managed Prometheus): its real endpoint carries a suffix Azure picks, known only after
+ * `pulumi up` creates it. The stack puts the workspace's endpoint in its place.
+ */
+export const PLACEHOLDER_AZURE_MONITOR_QUERY_ENDPOINT =
+  'https://amw-placeholder-0000.placeholder.prometheus.monitor.azure.com';
 
 const CLIENT_ID_ANNOTATION = 'azure.workload.identity/client-id';
 const TENANT_ID_ANNOTATION = 'azure.workload.identity/tenant-id';
@@ -46,6 +55,8 @@ export interface AzureClientIds {
   readonly keda: string;
   /** Workload identities by `<tenant>/<workload>`. */
   readonly workloads: Readonly<Record<string, string>>;
+  /** The decision runtime's identity (needed when the table's runtime has the placeholder). @default none */
+  readonly runtime?: string;
 }
 
 function azureClientId(workload: WorkloadConfig): string | undefined {
@@ -92,6 +103,20 @@ function bindWorkload(tenant: string, workload: WorkloadConfig, ids: AzureClient
   return { ...workload, identity: WorkloadIdentity.azureWorkload(clientId, tenantId) };
 }
 
+/** Whether the table's runtime uses the identity the stack creates (placeholder client id). */
+export function runtimeNeedsIdentity(cluster: ClusterConfig): boolean {
+  return cluster.runtime?.identity?.serviceAccountAnnotations[CLIENT_ID_ANNOTATION] === PLACEHOLDER_CLIENT_ID;
+}
+
+function bindRuntime(cluster: ClusterConfig, ids: AzureClientIds): ClusterConfig['runtime'] {
+  const runtime = cluster.runtime;
+  if (!runtime || !runtimeNeedsIdentity(cluster)) return runtime;
+  if (ids.runtime === undefined)
+    throw new Error(`no client id given for the decision runtime of ${cluster.name}`);
+  const tenantId = runtime.identity?.serviceAccountAnnotations[TENANT_ID_ANNOTATION];
+  return { ...runtime, identity: WorkloadIdentity.azureWorkload(ids.runtime, tenantId) };
+}
+
 /** The cluster with placeholder client ids replaced (see the module comment). */
 export function bindAzureClientIds(cluster: ClusterConfig, ids: AzureClientIds): ClusterConfig {
   const tenants: TenantConfig[] = cluster.tenants.map((tenant) => ({
@@ -99,5 +124,6 @@ export function bindAzureClientIds(cluster: ClusterConfig, ids: AzureClientIds):
     triggerAuthentications: tenant.triggerAuthentications?.map((a) => bindTriggerAuthentication(a, ids.keda)),
     workloads: tenant.workloads.map((w) => bindWorkload(tenant.name, w, ids)),
   }));
-  return { ...cluster, tenants };
+  const runtime = bindRuntime(cluster, ids);
+  return { ...cluster, tenants, ...(runtime ? { runtime } : {}) };
 }

@@ -1,6 +1,7 @@
 import type { AutoscaledWorkloadProps } from '../constructs/k8s/autoscaled-workload.js';
 import type { AutoscalerProfile } from '../constructs/k8s/autoscaler-profile.js';
 import type { ClusterInfo } from '../constructs/k8s/cluster-info.js';
+import type { DecisionRuntimeProps } from '../constructs/k8s/decision-runtime.js';
 import type { HeadroomProps } from '../constructs/k8s/headroom.js';
 import type { GitOpsAddonsProps } from '../constructs/k8s/gitops-addons.js';
 import type { TriggerAuthenticationProps } from '../constructs/k8s/keda/trigger-authentication.js';
@@ -21,6 +22,15 @@ export interface WorkloadConfig extends Omit<AutoscaledWorkloadProps, 'namespace
 export interface TriggerAuthenticationConfig extends Omit<TriggerAuthenticationProps, 'namespace'> {
   readonly name: string;
 }
+
+/**
+ * The decision runtime of a cluster: the DecisionRuntime props the table chooses. The platform chart
+ * fills in the rest: the namespace (`elasticai-system`), the history days (the environment's
+ * `metricsHistoryDays`), the tenants (each tenant's namespace, capped at its pod quota), and where not
+ * given here KEDA's namespace, the scraping namespaces and ServiceMonitor flavour of the cloud, and on a
+ * GitOps-delivered EKS cluster the IRSA role the CDK stack creates under a fixed name.
+ */
+export type ClusterRuntimeConfig = Omit<DecisionRuntimeProps, 'namespace' | 'historyDays' | 'tenants'>;
 
 /** A team's namespace with its quota, network allows, group and workloads. */
 export interface TenantConfig extends Omit<TenantProps, 'name'> {
@@ -53,7 +63,9 @@ export interface AzureClusterSettings {
   readonly resourceGroupName?: string;
   /** Spot price cap per spot pool name, USD per node-hour; -1 pays up to on-demand. @default -1 */
   readonly spotMaxPrice?: Readonly<Record<string, number>>;
-  /** Azure Monitor managed Prometheus for the cluster (the decision runtime's metric source). @default true */
+  /**
+   * Azure Monitor managed Prometheus for the cluster (the decision runtime's metric source). @default true
+   */
   readonly managedPrometheus?: boolean;
   /** Network policy engine on Azure CNI overlay. @default 'cilium' */
   readonly networkPolicy?: 'cilium' | 'calico';
@@ -78,6 +90,12 @@ export interface ClusterConfig extends ClusterInfo {
   readonly gitopsAddons?: GitOpsAddonsProps;
   /** Spare node capacity kept ahead of demand. @default none */
   readonly headroom?: Omit<HeadroomProps, 'namespace'>;
+  /**
+   * ElasticAI's decision runtime (KEDA external scaler + REST API) in the platform chart, for triggers
+   * built with `DecisionRuntime.reference().trigger(...)` and `HeadroomScaling.fromRuntime`.
+   * @default not deployed
+   */
+  readonly runtime?: ClusterRuntimeConfig;
   readonly tenants: readonly TenantConfig[];
   /** AKS-only settings (resource group, spot prices, monitoring, Service Bus access). @default none */
   readonly azure?: AzureClusterSettings;
@@ -99,7 +117,8 @@ export interface EnvironmentConfig {
 export interface AwsRuntimeSettings {
   /**
    * Folder with the runtime's Dockerfile, staged by synth as a Docker image asset (built and pushed
-   * only by `cdk deploy`). @default no image asset
+   * only by `cdk deploy`). On a cluster whose charts the CDK stack applies, the runtime Deployment runs
+   * this image instead of `runtime.image`. @default no image asset
    */
   readonly imageAssetDirectory?: string;
   /**
@@ -125,6 +144,9 @@ export interface AwsClusterSettings {
   readonly publicEndpointCidrs?: readonly string[];
   /** IAM role given cluster-admin through an EKS access entry. @default none */
   readonly adminRoleArn?: string;
-  /** The decision runtime's IRSA role and image (hook for the runtime issue). @default not deployed */
+  /**
+   * The decision runtime's image asset and Managed Prometheus workspace. The runtime's IRSA role exists
+   * whenever this or `ClusterConfig.runtime` is set. @default no image asset, no workspace access
+   */
   readonly runtime?: AwsRuntimeSettings;
 }

@@ -1,11 +1,16 @@
 /**
  * The built-in environment table: what `npm run synth` renders, and what the CDK app (EKS) and the
  * Pulumi program (AKS) deploy. Environments differ in substance: node-pool sizes, replica bounds, the
- * spot share of mixed pools, autoscaler tuning, headroom and log/metric retention.
+ * spot share of mixed pools, autoscaler tuning, headroom, log/metric retention and where the decision
+ * runtime reads its history.
  */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
 import type { NodePoolInfo, NodeTaint } from '../constructs/k8s/cluster-info.js';
+import { DecisionRuntime } from '../constructs/k8s/decision-runtime.js';
 import { GitOpsEngine } from '../constructs/k8s/gitops-addons.js';
 import { HeadroomScaling } from '../constructs/k8s/headroom.js';
 import { HealthCheck } from '../constructs/k8s/health-check.js';
@@ -15,17 +20,48 @@ import { PodIdentity } from '../constructs/k8s/keda/trigger-authentication.js';
 import { KubernetesVersion } from '../constructs/k8s/kubernetes-version.js';
 import { Metric, MetricTarget } from '../constructs/k8s/metric.js';
 import { Placement } from '../constructs/k8s/placement.js';
+import { RuntimeHistory } from '../constructs/k8s/runtime-history.js';
 import { ScalingPolicy } from '../constructs/k8s/scaling-behavior.js';
 import { TenantEgress, TenantIngress, TenantPort } from '../constructs/k8s/tenant.js';
 import { WorkloadIdentity } from '../constructs/k8s/workload-identity.js';
 import { WorkloadScaling } from '../constructs/k8s/workload-scaling.js';
 import type { Cloud } from '../constructs/k8s/cluster-info.js';
-import type { ClusterConfig, EnvironmentConfig, TenantConfig } from './environment-types.js';
+import { PLACEHOLDER_AZURE_MONITOR_QUERY_ENDPOINT, PLACEHOLDER_CLIENT_ID } from './azure-identities.js';
+import type {
+  AwsRuntimeSettings,
+  ClusterConfig,
+  ClusterRuntimeConfig,
+  EnvironmentConfig,
+  TenantConfig,
+} from './environment-types.js';
 
 export type * from './environment-types.js';
 
 /** The example AWS account of every EKS cluster (replace with yours). */
 const PLACEHOLDER_ACCOUNT = '123456789012';
+
+/**
+ * The decision runtime's image, at the package's version (a test keeps them equal). Built from
+ * `runtime/` (its Dockerfile) and published by the release; EKS clusters whose charts the CDK stack
+ * applies run the image the stack builds from the same folder instead.
+ */
+export const RUNTIME_IMAGE = 'ghcr.io/elasticai/elasticai-runtime:0.1.0';
+
+/** The repository's `runtime/` folder (the image's build context), found from this compiled file. */
+const RUNTIME_DIR = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return join(dir, 'runtime');
+})();
+
+/**
+ * The decision runtime every cluster's platform chart deploys (default name and namespace): workloads
+ * of the table hand themselves to it with `RUNTIME.trigger(...)`.
+ */
+const RUNTIME = DecisionRuntime.reference();
+
+/** Messages one order worker is given (the queue trigger's target, and the formula's divisor). */
+const ORDERS_PER_WORKER = 20;
 
 /** What scales between environments; everything else is shared. */
 interface Sizing {
@@ -118,19 +154,21 @@ function queueTrigger(cloud: Cloud, env: string, region: string): Trigger {
         name: 'orders',
         queueUrl: `https://sqs.${region}.amazonaws.com/${PLACEHOLDER_ACCOUNT}/${env}-orders`,
         awsRegion: region,
-        queueLength: 20,
+        queueLength: ORDERS_PER_WORKER,
         authentication: QUEUE_AUTH,
       })
     : Trigger.azureServiceBus({
         name: 'orders',
         namespace: `elasticai-${env}`,
         queueName: 'orders',
-        messageCount: 20,
+        messageCount: ORDERS_PER_WORKER,
         authentication: QUEUE_AUTH,
       });
 }
 
-/** The `shop` tenant: storefront (HPA), checkout API (KEDA, Prometheus + business-hours cron), order worker. */
+/**
+ * The `shop` tenant: storefront (HPA), checkout API (KEDA, Prometheus + business-hours cron), order worker.
+ */
 function shopTenant(
   env: string,
   cloud: Cloud,
@@ -230,13 +268,34 @@ function shopTenant(
           cloud === 'aws'
             ? WorkloadIdentity.awsIrsa(`arn:aws:iam::${PLACEHOLDER_ACCOUNT}:role/${env}-order-worker`)
             : WorkloadIdentity.azureWorkload('00000000-0000-0000-0000-000000000000'),
+        // The queue's backlog (KEDA's own scaler) or the decision runtime's forecast of incoming orders,
+        // whichever asks for more workers; both 0 lets KEDA scale the worker to zero, and the runtime's
+        // push trigger wakes it as soon as orders are predicted.
         scaling: WorkloadScaling.keda({
-          triggers: [queueTrigger(cloud, env, region)],
+          triggers: [
+            queueTrigger(cloud, env, region),
+            RUNTIME.trigger({
+              name: 'predicted',
+              query: 'sum(rate(shop_orders_placed_total{namespace="shop"}[2m])) * 60',
+              capacityPerReplica: 120,
+              leadTime: Duration.minutes(2),
+              minReplicas: 0,
+              maxReplicas: sizing.workerMax,
+              tenant: 'shop',
+              push: true,
+            }),
+          ],
+          scalingModifiers: { formula: `max(predicted, orders / ${ORDERS_PER_WORKER})`, target: 1 },
           cooldownPeriod: Duration.minutes(5),
         }),
       },
     ],
   };
+}
+
+/** A placeholder Amazon Managed Prometheus workspace of the example account (replace with yours). */
+function ampWorkspaceArn(region: string, n: number): string {
+  return `arn:aws:aps:${region}:${PLACEHOLDER_ACCOUNT}:workspace/ws-00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 }
 
 /** One headroom pod reserves room for about one typical replica. */
@@ -267,6 +326,35 @@ const PROD_SIZING: Sizing = {
   quotaCores: 256,
 };
 
+/**
+ * Where an EKS cluster's runtime reads history: the cluster's own Prometheus, or an Amazon Managed
+ * Prometheus workspace (created outside this package; its ARN also scopes the runtime's IAM role).
+ */
+type AwsRuntimeHistory = { readonly inCluster: string } | { readonly workspaceArn: string };
+
+/** An EKS cluster's runtime: the table image, its history, and the AWS side (workspace, image asset). */
+function awsRuntime(
+  history: AwsRuntimeHistory,
+  imageAsset: boolean,
+): { runtime: ClusterRuntimeConfig; aws: AwsRuntimeSettings } {
+  if ('inCluster' in history) {
+    return {
+      runtime: { image: RUNTIME_IMAGE, history: RuntimeHistory.prometheus(history.inCluster) },
+      aws: imageAsset ? { imageAssetDirectory: RUNTIME_DIR } : {},
+    };
+  }
+  return {
+    runtime: {
+      image: RUNTIME_IMAGE,
+      history: RuntimeHistory.amazonManagedPrometheus({ workspaceArn: history.workspaceArn }),
+    },
+    aws: {
+      prometheusWorkspaceArn: history.workspaceArn,
+      ...(imageAsset ? { imageAssetDirectory: RUNTIME_DIR } : {}),
+    },
+  };
+}
+
 function awsCluster(
   env: string,
   region: string,
@@ -274,6 +362,7 @@ function awsCluster(
   sizing: Sizing,
   mix: [number, number],
   verticalPodAutoscaler: boolean,
+  runtime: { runtime: ClusterRuntimeConfig; aws: AwsRuntimeSettings },
 ): ClusterConfig {
   const spotHeavy = mix[1] === 0;
   return {
@@ -281,7 +370,8 @@ function awsCluster(
     cloud: 'aws',
     region,
     // Placeholder account: GitOps manifests reference the CDK-created IAM roles by ARN in it.
-    aws: { account: PLACEHOLDER_ACCOUNT },
+    aws: { account: PLACEHOLDER_ACCOUNT, runtime: runtime.aws },
+    runtime: runtime.runtime,
     kubernetesVersion: version,
     verticalPodAutoscaler,
     nodePools: awsPools(sizing, mix[0], mix[1]),
@@ -304,6 +394,13 @@ function azureCluster(
     verticalPodAutoscaler: true,
     nodePools: azurePools(sizing),
     tenants: [shopTenant(env, 'azure', location, sizing, false, true)],
+    // History from the cluster's Azure Monitor workspace (managed Prometheus), read with the runtime's
+    // workload identity; the Pulumi stack creates both and fills in their placeholders.
+    runtime: {
+      image: RUNTIME_IMAGE,
+      history: RuntimeHistory.azureMonitorWorkspace(PLACEHOLDER_AZURE_MONITOR_QUERY_ENDPOINT),
+      identity: WorkloadIdentity.azureWorkload(PLACEHOLDER_CLIENT_ID),
+    },
     azure: {
       // The order worker's queue (see queueTrigger): KEDA reads its length, the worker receives from it.
       serviceBusQueues: [
@@ -325,7 +422,16 @@ const DEV: EnvironmentConfig = {
   metricsHistoryDays: 14,
   clusters: [
     {
-      ...awsCluster('dev', 'us-east-1', KubernetesVersion.V1_35, DEV_SIZING, [1, 0], true),
+      // dev's runtime reads the cluster's own Prometheus (no managed workspace for dev).
+      ...awsCluster(
+        'dev',
+        'us-east-1',
+        KubernetesVersion.V1_35,
+        DEV_SIZING,
+        [1, 0],
+        true,
+        awsRuntime({ inCluster: 'http://prometheus-operated.monitoring.svc:9090' }, false),
+      ),
       // Cost first: give idle nodes back quickly.
       autoscalerProfile: {
         scaleDownUnneededTime: Duration.minutes(5),
@@ -344,7 +450,15 @@ const STAGING: EnvironmentConfig = {
   metricsHistoryDays: 28,
   clusters: [
     {
-      ...awsCluster('staging', 'us-east-1', KubernetesVersion.V1_34, STAGING_SIZING, [1, 20], true),
+      ...awsCluster(
+        'staging',
+        'us-east-1',
+        KubernetesVersion.V1_34,
+        STAGING_SIZING,
+        [1, 20],
+        true,
+        awsRuntime({ workspaceArn: ampWorkspaceArn('us-east-1', 2) }, false),
+      ),
       gitopsAddons: { engine: GitOpsEngine.argoCd(), verticalPodAutoscaler: { enabled: true } },
       headroom: { podResources: HEADROOM_POD, scaling: HeadroomScaling.fixed(1) },
     },
@@ -359,7 +473,16 @@ const PROD: EnvironmentConfig = {
   metricsHistoryDays: 35,
   clusters: [
     {
-      ...awsCluster('prod', 'us-east-1', KubernetesVersion.V1_34, PROD_SIZING, [3, 50], false),
+      // The CDK stack applies prod's charts: the runtime runs the image the stack builds from runtime/.
+      ...awsCluster(
+        'prod',
+        'us-east-1',
+        KubernetesVersion.V1_34,
+        PROD_SIZING,
+        [3, 50],
+        false,
+        awsRuntime({ workspaceArn: ampWorkspaceArn('us-east-1', 3) }, true),
+      ),
       autoscalerProfile: { balanceSimilarNodeGroups: true },
       // A node's worth of room all day, four ahead of the US business-day ramp.
       headroom: {

@@ -1,29 +1,47 @@
 /**
  * Turns the environment table into cdk8s charts: one `platform` chart per cluster (autoscaler,
- * add-ons, headroom) and one chart per tenant. The CDK app, the Pulumi program and the GitOps synth
- * all build their in-cluster objects through {@link buildClusterCharts}: one model, three paths.
+ * add-ons, headroom, decision runtime) and one chart per tenant. The CDK app, the Pulumi program and
+ * the GitOps synth all build their in-cluster objects through {@link buildClusterCharts}: one model,
+ * three paths.
  */
 import { App } from 'cdk8s';
 import { AutoscaledWorkload } from '../constructs/k8s/autoscaled-workload.js';
 import { ClusterAutoscaler, CloudProvider } from '../constructs/k8s/cluster-autoscaler.js';
 import { ClusterChart } from '../constructs/k8s/cluster-info.js';
+import {
+  DecisionRuntime,
+  type DecisionRuntimeProps,
+  RuntimeServiceMonitor,
+} from '../constructs/k8s/decision-runtime.js';
 import type { GitOpsAddonsProps } from '../constructs/k8s/gitops-addons.js';
 import { GitOpsAddons, KedaPodIdentity } from '../constructs/k8s/gitops-addons.js';
 import { awsWorkloadRoleArn, IRSA_ROLE_ANNOTATION } from '../constructs/aws/workload-role-names.js';
 import { Headroom } from '../constructs/k8s/headroom.js';
+import { ScaledObject } from '../constructs/k8s/keda/scaled-object.js';
 import { TriggerAuthentication } from '../constructs/k8s/keda/trigger-authentication.js';
 import { SystemNamespace } from '../constructs/k8s/system-namespace.js';
 import { Tenant } from '../constructs/k8s/tenant.js';
 import { VerticalPodAutoscaler } from '../constructs/k8s/vertical-pod-autoscaler.js';
 import { PropError } from '../constructs/k8s/validation.js';
+import { WorkloadIdentity } from '../constructs/k8s/workload-identity.js';
 import type { ClusterConfig, EnvironmentConfig, TenantConfig } from './environment-types.js';
 import { type ManifestFile, synthChart } from './manifests.js';
 
-/** Namespace of the platform pieces ElasticAI adds (headroom). */
+/** Namespace of the platform pieces ElasticAI adds (headroom, decision runtime). */
 export const PLATFORM_NAMESPACE = 'elasticai-system';
 
+/** `TenantQuota.pods`' default: the runtime caps a tenant's workloads at its pod quota. */
+const DEFAULT_TENANT_PODS = 100;
+
+/** What the charts take from the environment rather than the cluster. */
+export type ChartEnvironment = Pick<EnvironmentConfig, 'metricsHistoryDays'>;
+
 /** Builds every chart of one cluster inside `app`. */
-export function buildClusterCharts(app: App, cluster: ClusterConfig): ClusterChart[] {
+export function buildClusterCharts(
+  app: App,
+  cluster: ClusterConfig,
+  environment: ChartEnvironment,
+): ClusterChart[] {
   const charts: ClusterChart[] = [];
   const platform = new ClusterChart(app, 'platform', { cluster });
   // AKS runs its own managed cluster autoscaler (tuned through autoScalerProfile by the Pulumi stack).
@@ -40,13 +58,89 @@ export function buildClusterCharts(app: App, cluster: ClusterConfig): ClusterCha
   }
   if (cluster.gitopsAddons)
     new GitOpsAddons(platform, 'addons', withKedaRole(cluster.gitopsAddons, gitopsRoles));
-  if (cluster.headroom) {
-    const ns = new SystemNamespace(platform, 'system-namespace', { name: PLATFORM_NAMESPACE });
+  // One system namespace for every platform piece that needs it.
+  const ns =
+    cluster.headroom || cluster.runtime
+      ? new SystemNamespace(platform, 'system-namespace', { name: PLATFORM_NAMESPACE })
+      : undefined;
+  if (cluster.headroom && ns) {
     new Headroom(platform, 'headroom', { ...cluster.headroom, namespace: ns.name });
+  }
+  if (cluster.runtime && ns) {
+    new DecisionRuntime(
+      platform,
+      'decision-runtime',
+      runtimeProps(cluster, environment, ns.name, gitopsRoles),
+    );
   }
   if (platform.node.children.length > 0) charts.push(platform);
   for (const tenant of cluster.tenants) charts.push(buildTenantChart(app, cluster, tenant));
+  checkRuntimeTriggers(app, cluster);
   return charts;
+}
+
+/**
+ * The runtime's props: the table's choices, plus what the platform knows (namespace, history days,
+ * tenants, KEDA's namespace, who scrapes it, its cloud identity on a GitOps-delivered EKS cluster).
+ */
+function runtimeProps(
+  cluster: ClusterConfig,
+  environment: ChartEnvironment,
+  namespace: string,
+  gitopsRoles: GitOpsAwsRoles | undefined,
+): DecisionRuntimeProps {
+  const config = cluster.runtime as NonNullable<ClusterConfig['runtime']>;
+  const azure = cluster.cloud === 'azure';
+  return {
+    // KEDA: the AKS add-on runs in kube-system; the Helm chart and the GitOps add-on in `keda` (or as set).
+    kedaNamespace: azure ? 'kube-system' : (cluster.gitopsAddons?.keda?.namespace ?? 'keda'),
+    // AKS managed Prometheus scrapes from its ama-metrics pods in kube-system and reads
+    // azmonitoring.coreos.com ServiceMonitors.
+    ...(azure
+      ? {
+          httpIngressNamespaces: ['kube-system', namespace],
+          serviceMonitor: RuntimeServiceMonitor.azureManagedPrometheus(),
+        }
+      : {}),
+    ...(gitopsRoles ? { identity: WorkloadIdentity.awsIrsa(gitopsRoles.decisionRuntime) } : {}),
+    ...config,
+    namespace,
+    historyDays: environment.metricsHistoryDays,
+    tenants: cluster.tenants.map((t) => ({
+      name: t.name,
+      namespaces: [t.name],
+      maxReplicas: t.quota?.pods ?? DEFAULT_TENANT_PODS,
+    })),
+  };
+}
+
+/**
+ * A trigger of the cluster pointing at the default runtime address (`DecisionRuntime.reference()`)
+ * while the cluster deploys no runtime would never be answered: refuse it at synth.
+ */
+function checkRuntimeTriggers(app: App, cluster: ClusterConfig): void {
+  const runtimes = app.node.findAll().filter((c): c is DecisionRuntime => c instanceof DecisionRuntime);
+  const served = new Set(runtimes.map((r) => r.scalerAddress));
+  const address = DecisionRuntime.reference({ namespace: PLATFORM_NAMESPACE }).scalerAddress;
+  for (const so of app.node.findAll()) {
+    if (!(so instanceof ScaledObject)) continue;
+    for (const t of so.triggers) {
+      if (t.metadata.scalerAddress === address && !served.has(address)) {
+        throw new PropError(
+          `${cluster.name}.runtime`,
+          undefined,
+          `is required: ScaledObject ${so.namespace}/${so.name} has a trigger for the decision runtime at ${address}`,
+        );
+      }
+    }
+  }
+}
+
+/** ARNs of the roles a GitOps-delivered EKS cluster's manifests name. */
+interface GitOpsAwsRoles {
+  readonly clusterAutoscaler: string;
+  readonly keda: string;
+  readonly decisionRuntime: string;
 }
 
 /**
@@ -54,19 +148,20 @@ export function buildClusterCharts(app: App, cluster: ClusterConfig): ClusterCha
  * (constructs/aws/workload-role-names.ts): their ARNs go into the manifests, since no CDK step
  * annotates them there. Needs the cluster's account in the table.
  */
-function gitopsAwsRoles(cluster: ClusterConfig): { clusterAutoscaler: string; keda: string } | undefined {
+function gitopsAwsRoles(cluster: ClusterConfig): GitOpsAwsRoles | undefined {
   if (cluster.cloud !== 'aws' || !cluster.gitopsAddons) return undefined;
   const account = cluster.aws?.account;
   if (account === undefined) {
     throw new PropError(
       `${cluster.name}.aws.account`,
       account,
-      'is required on an EKS cluster with gitopsAddons: its manifests reference the IAM roles of cluster-autoscaler and KEDA by ARN',
+      'is required on an EKS cluster with gitopsAddons: its manifests reference the IAM roles of cluster-autoscaler, KEDA and the decision runtime by ARN',
     );
   }
   return {
     clusterAutoscaler: awsWorkloadRoleArn(account, cluster.name, 'cluster-autoscaler'),
     keda: awsWorkloadRoleArn(account, cluster.name, 'keda-operator'),
+    decisionRuntime: awsWorkloadRoleArn(account, cluster.name, 'decision-runtime'),
   };
 }
 
@@ -94,7 +189,7 @@ function buildTenantChart(app: App, cluster: ClusterConfig, config: TenantConfig
 export function synthEnvironment(env: EnvironmentConfig): ManifestFile[] {
   return env.clusters.flatMap((cluster) => {
     const app = new App();
-    return buildClusterCharts(app, cluster).map((chart) => ({
+    return buildClusterCharts(app, cluster, env).map((chart) => ({
       path: `${cluster.name}/${chart.node.id}.yaml`,
       objects: synthChart(chart),
     }));

@@ -11,7 +11,7 @@ import { PropError } from '../k8s/validation.js';
 export const IRSA_ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
 /** Components with a well-known role. */
-export type AwsWorkloadComponent = 'cluster-autoscaler' | 'keda-operator';
+export type AwsWorkloadComponent = 'cluster-autoscaler' | 'keda-operator' | 'decision-runtime';
 
 /** IAM role names are at most 64 characters. */
 const MAX_ROLE_NAME = 64;

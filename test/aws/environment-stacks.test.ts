@@ -1,7 +1,7 @@
 // `cdk synth` of the real app (every EKS cluster of the environment table) through the pinned CDK
 // CLI, offline: sockets and DNS throw in the CLI and the app. cdk-nag (AwsSolutions) runs in the app.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -9,8 +9,10 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { awsWorkloadRoleName } from '../../constructs/aws/workload-role-names.js';
 import { ADDON_CHARTS } from '../../constructs/k8s/gitops-addons.js';
 import { ENVIRONMENTS } from '../../stacks/environments.js';
+import { synthEnvironment } from '../../stacks/synth-environment.js';
 import { cdkSynthOffline } from '../support/cdk-synth.js';
 import { readViolations, type Json } from './support.js';
 
@@ -129,9 +131,67 @@ describe('CDK app: one stack per EKS cluster', () => {
       assert.equal(texts.length, 1);
       assert.match(texts[0] as string, /ENABLE_SQS_TERMINATION_DRAINING/);
       const outputs = Object.keys(t.toJSON().Outputs);
-      for (const o of ['ClusterAutoscalerRoleArn', 'KedaOperatorRoleArn', 'InterruptionQueueUrl']) {
+      for (const o of [
+        'ClusterAutoscalerRoleArn',
+        'KedaOperatorRoleArn',
+        'DecisionRuntimeRoleArn',
+        'InterruptionQueueUrl',
+      ]) {
         assert.ok(outputs.includes(o), `${name} outputs ${o}`);
       }
+    }
+  });
+
+  it("creates every cluster's decision-runtime role under the name its manifests use, reading only its workspace", () => {
+    for (const { env: e, cluster } of eksClusters) {
+      // GIVEN the stack's runtime role
+      const t = template(cluster.name);
+      const [id, role] = Object.entries(t.findResources('AWS::IAM::Role')).find(([rid]) =>
+        rid.startsWith('DecisionRuntimeRole'),
+      ) as [string, Json];
+      // THEN its fixed name is the one the GitOps manifests annotate (dev, staging)
+      assert.equal(role.Properties.RoleName, awsWorkloadRoleName(cluster.name, 'decision-runtime'));
+      if (cluster.gitopsAddons) {
+        const sa = synthEnvironment(e)
+          .flatMap((f) => [...f.objects])
+          .find((o) => o.kind === 'ServiceAccount' && o.metadata?.name === 'elasticai-runtime') as Json;
+        assert.equal(
+          sa.metadata.annotations['eks.amazonaws.com/role-arn'],
+          `arn:aws:iam::${cluster.aws?.account}:role/${role.Properties.RoleName}`,
+        );
+      }
+      // AND it may query the table's AMP workspace, if any, and nothing else
+      const policy = Object.values(t.findResources('AWS::IAM::Policy')).find((p: Json) =>
+        p.Properties.Roles.some((r: Json) => r.Ref === id),
+      ) as Json | undefined;
+      const workspace = cluster.aws?.runtime?.prometheusWorkspaceArn;
+      assert.deepEqual(
+        policy?.Properties.PolicyDocument.Statement.map((s: Json) => s.Resource),
+        workspace ? [workspace] : undefined,
+        cluster.name,
+      );
+    }
+  });
+
+  it('builds the runtime image from runtime/ for prod (whose charts CDK applies), staging sources only', () => {
+    // GIVEN prod's asset manifest in the assembly
+    const assets = JSON.parse(readFileSync(join(out, 'elasticai-prod-use1.assets.json'), 'utf8'));
+    const images = Object.entries(assets.dockerImages) as [string, Json][];
+    assert.equal(images.length, 1);
+    const [hash, image] = images[0] as [string, Json];
+    const staged = join(out, image.source.directory);
+    // THEN the build context holds the Dockerfile and sources, never dependencies or build output
+    const top = readdirSync(staged).sort();
+    for (const f of ['Dockerfile', 'package.json', 'service']) assert.ok(top.includes(f), f);
+    for (const f of ['node_modules', 'build']) assert.ok(!top.includes(f), f);
+    // AND the applied runtime Deployment runs that image
+    const runtime = manifests(template('prod-use1')).filter((m) => m.includes('ELASTICAI_PROMETHEUS_URL'));
+    assert.equal(runtime.length, 1);
+    assert.ok(runtime[0]?.includes(`:${hash}`), 'the runtime runs the staged image');
+    // AND GitOps clusters stage no image: their runtime comes from the registry, via dist/
+    for (const name of ['dev-use1', 'staging-use1']) {
+      const a = JSON.parse(readFileSync(join(out, `elasticai-${name}.assets.json`), 'utf8'));
+      assert.deepEqual(Object.keys(a.dockerImages ?? {}), [], name);
     }
   });
 

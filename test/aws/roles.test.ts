@@ -12,6 +12,7 @@ import { DecisionRuntimeRole } from '../../constructs/aws/decision-runtime-role.
 import { IRSA_ROLE_ANNOTATION, type IrsaRole } from '../../constructs/aws/irsa-role.js';
 import { KedaOperatorRole } from '../../constructs/aws/keda-operator-role.js';
 import { NodeTerminationHandlerRole } from '../../constructs/aws/node-termination-handler-role.js';
+import { DECISION_RUNTIME_NAME, DECISION_RUNTIME_NAMESPACE } from '../../constructs/k8s/decision-runtime.js';
 import { PodIdentity } from '../../constructs/k8s/keda/trigger-authentication.js';
 import { Trigger } from '../../constructs/k8s/keda/trigger.js';
 import { WorkloadIdentity } from '../../constructs/k8s/workload-identity.js';
@@ -77,7 +78,8 @@ describe('IRSA trust', () => {
       [ca, 'system:serviceaccount:kube-system:cluster-autoscaler'],
       [nth, 'system:serviceaccount:kube-system:aws-node-termination-handler'],
       [keda, 'system:serviceaccount:keda:keda-operator'],
-      [runtime, 'system:serviceaccount:elasticai-system:decision-runtime'],
+      // The DecisionRuntime's own ServiceAccount and namespace (defaults of both constructs).
+      [runtime, `system:serviceaccount:${DECISION_RUNTIME_NAMESPACE}:${DECISION_RUNTIME_NAME}`],
     ] as const) {
       const trust = trustOf(role);
       assert.equal(trust.Action, 'sts:AssumeRoleWithWebIdentity');
@@ -90,6 +92,13 @@ describe('IRSA trust', () => {
         'oidc.eks.us-east-1.amazonaws.com/id/ABC123:sub': sub,
       });
     }
+  });
+
+  it("trusts exactly the DecisionRuntime's ServiceAccount: elasticai-system/elasticai-runtime", () => {
+    assert.equal(DECISION_RUNTIME_NAMESPACE, 'elasticai-system');
+    assert.equal(DECISION_RUNTIME_NAME, 'elasticai-runtime');
+    assert.equal(runtime.namespace, DECISION_RUNTIME_NAMESPACE);
+    assert.equal(runtime.serviceAccount, DECISION_RUNTIME_NAME);
   });
 
   it('annotates ServiceAccounts with the key WorkloadIdentity.awsIrsa uses', () => {

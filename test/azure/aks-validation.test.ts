@@ -17,7 +17,13 @@ import { aksExecKubeconfig } from '../../constructs/azure/kubeconfig.js';
 import { Expander } from '../../constructs/k8s/autoscaler-profile.js';
 import type { NodePoolInfo } from '../../constructs/k8s/cluster-info.js';
 import { KubernetesVersion } from '../../constructs/k8s/kubernetes-version.js';
-import { bindAzureClientIds, workloadIdentityNeeds } from '../../stacks/azure-identities.js';
+import {
+  bindAzureClientIds,
+  PLACEHOLDER_AZURE_MONITOR_QUERY_ENDPOINT,
+  PLACEHOLDER_CLIENT_ID,
+  runtimeNeedsIdentity,
+  workloadIdentityNeeds,
+} from '../../stacks/azure-identities.js';
 import { replaceSentinels, serviceBusQueueId } from '../../stacks/azure-cluster-stack.js';
 import { ENVIRONMENTS } from '../../stacks/environments.js';
 import { AKS_USER_KUBECONFIG } from './pulumi-mocks.js';
@@ -332,7 +338,8 @@ describe('identity binding of the table', () => {
   it('writes the client ids into workload identities and KEDA pod identities, keeping everything else', () => {
     const keda = '11111111-1111-4111-8111-111111111111';
     const worker = '22222222-2222-4222-8222-222222222222';
-    const bound = bindAzureClientIds(cluster, { keda, workloads: { 'shop/order-worker': worker } });
+    const runtime = '33333333-3333-4333-8333-333333333333';
+    const bound = bindAzureClientIds(cluster, { keda, workloads: { 'shop/order-worker': worker }, runtime });
     const tenant = bound.tenants[0];
     assert.equal(tenant?.triggerAuthentications?.[0]?.podIdentity?.render().identityId, keda);
     const w = tenant?.workloads.find((x) => x.name === 'order-worker');
@@ -341,7 +348,34 @@ describe('identity binding of the table', () => {
       tenant?.workloads.find((x) => x.name === 'web'),
       cluster.tenants[0]?.workloads.find((x) => x.name === 'web'),
     );
-    assert.throws(() => bindAzureClientIds(cluster, { keda, workloads: {} }), /shop\/order-worker/);
+    assert.throws(() => bindAzureClientIds(cluster, { keda, workloads: {}, runtime }), /shop\/order-worker/);
+  });
+
+  it("writes the runtime identity's client id into the runtime, which the table leaves as the placeholder", () => {
+    // GIVEN the table's runtime: placeholder client id, placeholder workspace endpoint
+    assert.equal(runtimeNeedsIdentity(cluster), true);
+    assert.equal(
+      cluster.runtime?.identity?.serviceAccountAnnotations['azure.workload.identity/client-id'],
+      PLACEHOLDER_CLIENT_ID,
+    );
+    assert.equal(cluster.runtime?.history.url, PLACEHOLDER_AZURE_MONITOR_QUERY_ENDPOINT);
+    // WHEN bound
+    const runtime = '33333333-3333-4333-8333-333333333333';
+    const bound = bindAzureClientIds(cluster, {
+      keda: '11111111-1111-4111-8111-111111111111',
+      workloads: { 'shop/order-worker': '22222222-2222-4222-8222-222222222222' },
+      runtime,
+    });
+    // THEN the runtime's ServiceAccount names its identity and its pods get the webhook's label
+    assert.deepEqual(bound.runtime?.identity?.serviceAccountAnnotations, {
+      'azure.workload.identity/client-id': runtime,
+    });
+    assert.deepEqual(bound.runtime?.identity?.podLabels, { 'azure.workload.identity/use': 'true' });
+    assert.equal(bound.runtime?.image, cluster.runtime?.image);
+    assert.throws(
+      () => bindAzureClientIds(cluster, { keda: runtime, workloads: { 'shop/order-worker': runtime } }),
+      /no client id given for the decision runtime of prod-weu/,
+    );
   });
 
   it('replaces sentinel strings anywhere in an object and nothing else', () => {

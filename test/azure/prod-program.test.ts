@@ -5,6 +5,7 @@ import { before, describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { runAzureProgram, selectEnvironment } from '../../stacks/azure-program.js';
 import { ENVIRONMENTS } from '../../stacks/environments.js';
+import type { ClusterConfig } from '../../stacks/environment-types.js';
 import { optionsOf, type ProgramRun, resource, resourcesOf, runProgram } from './pulumi-mocks.js';
 
 const prod = selectEnvironment('prod');
@@ -46,6 +47,36 @@ describe('stack selection', () => {
   });
 });
 
+describe('decision runtime of an AKS cluster', () => {
+  const withAks = (change: (c: ClusterConfig) => ClusterConfig) =>
+    ENVIRONMENTS.map((env) => ({
+      ...env,
+      clusters: env.clusters.map((c) => (c.cloud === 'azure' ? change(c) : c)),
+    }));
+
+  it('is refused when it reads the managed workspace of a cluster without managed Prometheus', () => {
+    // GIVEN prod with managed Prometheus turned off WHEN run THEN the field is named before anything registers
+    const broken = withAks((c) => ({ ...c, azure: { ...c.azure, managedPrometheus: false } }));
+    pulumi.runtime.setAllConfig({ 'elasticai:environment': 'prod' });
+    assert.throws(
+      () => runAzureProgram(broken),
+      /prod-weu\.runtime\.history: is the placeholder of the managed Prometheus workspace, but azure\.managedPrometheus is false/,
+    );
+  });
+
+  it('is refused when it would query Azure Monitor without a workload identity', () => {
+    const broken = withAks((c) => ({
+      ...c,
+      runtime: { ...(c.runtime as NonNullable<ClusterConfig['runtime']>), identity: undefined },
+    }));
+    pulumi.runtime.setAllConfig({ 'elasticai:environment': 'prod' });
+    assert.throws(
+      () => runAzureProgram(broken),
+      /prod-weu\.runtime\.identity: must be WorkloadIdentity\.azureWorkload\(\.\.\.\) to query an Azure Monitor workspace/,
+    );
+  });
+});
+
 describe('prod AKS cluster', () => {
   let run: ProgramRun;
   before(async () => {
@@ -71,7 +102,7 @@ describe('prod AKS cluster', () => {
     assert.equal(ws.inputs.retentionInDays, 90);
   });
 
-  it('applies the platform chart (headroom) before the tenant chart, through the cluster provider', () => {
+  it('applies the platform chart (headroom, decision runtime) before the tenant chart, through the cluster provider', () => {
     const groups = resourcesOf(run, 'kubernetes:yaml/v2:ConfigGroup');
     assert.deepEqual(
       groups.map((g) => g.name),
@@ -82,7 +113,11 @@ describe('prod AKS cluster', () => {
       platform.some((o) => o.kind === 'Deployment' && o.metadata.name === 'headroom'),
       JSON.stringify(platform.map((o) => `${o.kind}/${o.metadata.name}`)),
     );
-    assert.ok(platform.some((o) => o.kind === 'Namespace' && o.metadata.name === 'elasticai-system'));
+    assert.equal(
+      platform.filter((o) => o.kind === 'Namespace' && o.metadata.name === 'elasticai-system').length,
+      1,
+    );
+    assert.ok(platform.some((o) => o.kind === 'Deployment' && o.metadata.name === 'elasticai-runtime'));
     const tenantOptions = optionsOf(run, 'kubernetes:yaml/v2:ConfigGroup', 'prod-weu-manifests-tenant-shop');
     assert.equal(tenantOptions.parentType, 'elasticai:azure:AksManifests');
     assert.deepEqual(tenantOptions.dependsOn, ['prod-weu-manifests-platform']);

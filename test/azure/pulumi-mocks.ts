@@ -109,6 +109,13 @@ const mocks: pulumi.runtime.Mocks = {
       state.aadProfile = { ...args.inputs.aadProfile, tenantID: TENANT };
       state.fqdn = `${physical}-abc123.hcp.westeurope.azmk8s.io`;
     }
+    if (args.type === 'azure-native:monitor:AzureMonitorWorkspace') {
+      // Azure appends a suffix of its own to the workspace name in the query endpoint.
+      state.metrics = {
+        prometheusQueryEndpoint: `https://${physical}-a1b2.${args.inputs.location}.prometheus.monitor.azure.com`,
+        internalId: fakeGuid(`amw:${physical}`),
+      };
+    }
     if (args.type === 'azure-native:managedidentity:UserAssignedIdentity') {
       state.clientId = fakeGuid(`client:${physical}`);
       state.principalId = fakeGuid(`principal:${physical}`);

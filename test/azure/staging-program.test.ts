@@ -10,9 +10,15 @@ import type { k8s } from 'cdk8s-plus-28';
 import { BuiltInRole } from '../../constructs/azure/builtin-roles.js';
 import { AKS_AAD_SERVER_ID } from '../../constructs/azure/kubeconfig.js';
 import { Placement } from '../../constructs/k8s/placement.js';
-import { bindAzureClientIds, PLACEHOLDER_CLIENT_ID } from '../../stacks/azure-identities.js';
+import {
+  bindAzureClientIds,
+  PLACEHOLDER_AZURE_MONITOR_QUERY_ENDPOINT,
+  PLACEHOLDER_CLIENT_ID,
+  RUNTIME_SERVICE_ACCOUNT,
+} from '../../stacks/azure-identities.js';
 import { runAzureProgram } from '../../stacks/azure-program.js';
 import { ENVIRONMENTS } from '../../stacks/environments.js';
+import type { EnvironmentConfig } from '../../stacks/environment-types.js';
 import { synthChart } from '../../stacks/manifests.js';
 import { buildClusterCharts } from '../../stacks/synth-environment.js';
 import type { Json } from '../support/chart.js';
@@ -311,34 +317,100 @@ describe('staging AKS cluster', () => {
   });
 
   it('applies exactly the objects the GitOps synth writes, with the created client ids in place of the placeholders', () => {
+    // GIVEN the applied groups, in order: the platform (decision runtime) before the tenant
     const groups = resourcesOf(run, CONFIG_GROUP);
     assert.deepEqual(
       groups.map((g) => g.name),
-      ['staging-weu-manifests-tenant-shop'],
+      ['staging-weu-manifests-platform', 'staging-weu-manifests-tenant-shop'],
     );
-    const objs = groups[0]?.inputs.objs as Record<string, Json>[];
+    const [platform, tenant] = groups.map((g) => g.inputs.objs as Record<string, Json>[]) as [
+      Record<string, Json>[],
+      Record<string, Json>[],
+    ];
     const kedaId = resource(run, UAI, 'staging-weu-keda-identity').state.clientId;
     const workerId = resource(run, UAI, 'staging-weu-shop-order-worker-identity').state.clientId;
-    // Same objects as building the charts from the table with the real ids...
-    const bound = bindAzureClientIds(cluster, { keda: kedaId, workloads: { 'shop/order-worker': workerId } });
-    const charts = buildClusterCharts(new App(), bound);
-    assert.deepEqual(objs, JSON.parse(JSON.stringify(synthChart(charts[0] as never))));
-    // ...and, with the ids put back to the table's placeholders, the same as the committed dist/ file.
-    const auth = objs.find((o) => o.kind === 'TriggerAuthentication');
+    const runtimeId = resource(run, UAI, 'staging-weu-runtime-identity').state.clientId;
+    const endpoint = resource(
+      run,
+      'azure-native:monitor:AzureMonitorWorkspace',
+      'staging-weu-prometheus-workspace',
+    ).state.metrics.prometheusQueryEndpoint;
+    // WHEN building the charts from the table with the real ids (and the workspace's endpoint)
+    const bound = bindAzureClientIds(cluster, {
+      keda: kedaId,
+      workloads: { 'shop/order-worker': workerId },
+      runtime: runtimeId,
+    });
+    const charts = buildClusterCharts(new App(), bound, staging as EnvironmentConfig);
+    const fromTable = charts.map((c) =>
+      JSON.parse(
+        JSON.stringify(synthChart(c)).replaceAll(PLACEHOLDER_AZURE_MONITOR_QUERY_ENDPOINT, endpoint),
+      ),
+    );
+    // THEN the stack applied the same objects...
+    assert.deepEqual([platform, tenant], fromTable);
+    const auth = tenant.find((o) => o.kind === 'TriggerAuthentication');
     assert.equal(auth?.spec.podIdentity.identityId, kedaId);
-    const sa = objs.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'order-worker');
+    const sa = tenant.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'order-worker');
     assert.equal(sa?.metadata.annotations['azure.workload.identity/client-id'], workerId);
-    const asDist = JSON.parse(JSON.stringify(objs).replaceAll(workerId, PLACEHOLDER_CLIENT_ID)) as Record<
-      string,
-      Json
-    >[];
-    delete asDist.find((o) => o.kind === 'TriggerAuthentication')?.spec.podIdentity.identityId;
-    const dist = Yaml.load(join(REPO_ROOT, 'dist/staging/staging-weu/tenant-shop.yaml'));
-    assert.deepEqual(asDist, dist);
+    // ...the runtime runs as its own identity and reads the workspace the stack created...
+    const runtimeSa = platform.find(
+      (o) => o.kind === 'ServiceAccount' && o.metadata.name === 'elasticai-runtime',
+    );
+    assert.equal(runtimeSa?.metadata.annotations['azure.workload.identity/client-id'], runtimeId);
+    const env = platform.find((o) => o.kind === 'Deployment' && o.metadata.name === 'elasticai-runtime')?.spec
+      .template.spec.containers[0].env as { name: string; value?: string }[];
+    assert.equal(env.find((e) => e.name === 'ELASTICAI_PROMETHEUS_URL')?.value, endpoint);
+    assert.match(endpoint, /^https:\/\/amw-staging-weu-a1b2\.westeurope\.prometheus\.monitor\.azure\.com$/);
+    // ...and, with the ids and endpoint put back to the table's placeholders, the committed dist/ files.
+    const asDist = (objs: Record<string, Json>[]) =>
+      JSON.parse(
+        JSON.stringify(objs)
+          .replaceAll(workerId, PLACEHOLDER_CLIENT_ID)
+          .replaceAll(runtimeId, PLACEHOLDER_CLIENT_ID)
+          .replaceAll(endpoint, PLACEHOLDER_AZURE_MONITOR_QUERY_ENDPOINT),
+      ) as Record<string, Json>[];
+    const tenantAsDist = asDist(tenant);
+    delete tenantAsDist.find((o) => o.kind === 'TriggerAuthentication')?.spec.podIdentity.identityId;
+    assert.deepEqual(tenantAsDist, Yaml.load(join(REPO_ROOT, 'dist/staging/staging-weu/tenant-shop.yaml')));
+    assert.deepEqual(asDist(platform), Yaml.load(join(REPO_ROOT, 'dist/staging/staging-weu/platform.yaml')));
     assert.ok(
-      !JSON.stringify(objs).includes('e1a57ca1-0000-4000-8000-'),
+      !JSON.stringify([platform, tenant]).includes('e1a57ca1-0000-4000-8000-'),
       'a sentinel client id was left in the objects',
     );
+    assert.ok(
+      !JSON.stringify(platform).includes(PLACEHOLDER_AZURE_MONITOR_QUERY_ENDPOINT),
+      'the placeholder query endpoint was left in the objects',
+    );
+  });
+
+  it('deploys the decision runtime with KEDA add-on, managed Prometheus and workload identity wiring', () => {
+    // GIVEN the applied platform group
+    const platform = resourcesOf(run, CONFIG_GROUP)[0]?.inputs.objs as Record<string, Json>[];
+    const pod = platform.find((o) => o.kind === 'Deployment' && o.metadata.name === 'elasticai-runtime')?.spec
+      .template;
+    // THEN the pods carry the label the AKS workload identity webhook selects on
+    assert.equal(pod.metadata.labels['azure.workload.identity/use'], 'true');
+    assert.equal(
+      pod.spec.containers[0].env.find((e: Json) => e.name === 'ELASTICAI_PROMETHEUS_AUTH').value,
+      'azure',
+    );
+    // AND only the AKS KEDA add-on (kube-system) may call the scaler; ama-metrics (kube-system) scrapes
+    const policy = platform.find(
+      (o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'elasticai-runtime',
+    );
+    const from = (port: number) =>
+      policy?.spec.ingress
+        .find((r: Json) => r.ports.some((p: Json) => p.port === port))
+        .from.map((f: Json) => f.namespaceSelector.matchLabels['kubernetes.io/metadata.name']);
+    assert.deepEqual(from(9090), ['kube-system']);
+    assert.deepEqual(from(8080), ['kube-system', 'elasticai-system']);
+    const monitor = platform.find((o) => o.kind === 'ServiceMonitor');
+    assert.equal(monitor?.apiVersion, 'azmonitoring.coreos.com/v1');
+    // AND the federated credential names exactly the runtime's ServiceAccount
+    const fic = resource(run, FIC, 'staging-weu-runtime-federation').inputs;
+    assert.equal(fic.subject, `system:serviceaccount:elasticai-system:${RUNTIME_SERVICE_ACCOUNT}`);
+    assert.equal(RUNTIME_SERVICE_ACCOUNT, 'elasticai-runtime');
   });
 
   it('talks to the cluster through kubelogin with Entra ID tokens, never a static credential', () => {

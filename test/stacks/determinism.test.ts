@@ -13,10 +13,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from '../support/paths.js';
 
-const SYNTH = join(REPO_ROOT, 'build', 'stacks', 'synth.js');
-const NO_NETWORK = join(REPO_ROOT, 'build', 'test', 'support', 'no-network.js');
+// The synth CLI and network guard compiled alongside this test (whatever the build folder is called).
+const SYNTH = fileURLToPath(new URL('../../stacks/synth.js', import.meta.url));
+const NO_NETWORK = fileURLToPath(new URL('../support/no-network.js', import.meta.url));
 
 /** Runs the synth CLI offline: sockets and DNS throw in the child. */
 function runSynth(out: string, ...extra: string[]): string {

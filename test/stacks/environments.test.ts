@@ -1,10 +1,86 @@
 // Every object of every environment validates against the official schemas, and the environments
 // differ in substance, not only in names.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ENVIRONMENTS } from '../../stacks/environments.js';
+import { Ajv } from 'ajv';
+import { DecisionRuntime } from '../../constructs/k8s/decision-runtime.js';
+import { ENV, loadRuntimeConfig, parseTenants } from '../../runtime/service/config.js';
+import { parseWorkloadSpec, type DemandSpec } from '../../runtime/service/workload-spec.js';
+import { ENVIRONMENTS, RUNTIME_IMAGE } from '../../stacks/environments.js';
+import type { EnvironmentConfig } from '../../stacks/environment-types.js';
 import { synthEnvironment } from '../../stacks/synth-environment.js';
-import { validateAll } from '../support/validate.js';
+import type { Json } from '../support/chart.js';
+import { REPO_ROOT } from '../support/paths.js';
+import { type KubeObject, validateAll } from '../support/validate.js';
+
+/**
+ * ServiceMonitors (prometheus-operator's `monitoring.coreos.com/v1`, AKS managed Prometheus'
+ * `azmonitoring.coreos.com/v1`) have no CRD in ../shared/crds: their shape is checked by hand, closed,
+ * with the field types of the operator's CRD.
+ */
+const serviceMonitorValid = new Ajv({ allErrors: true, strict: false }).compile({
+  type: 'object',
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  additionalProperties: false,
+  properties: {
+    apiVersion: { enum: ['monitoring.coreos.com/v1', 'azmonitoring.coreos.com/v1'] },
+    kind: { const: 'ServiceMonitor' },
+    metadata: { type: 'object', required: ['name', 'namespace'] },
+    spec: {
+      type: 'object',
+      required: ['selector', 'endpoints'],
+      additionalProperties: false,
+      properties: {
+        selector: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { matchLabels: { type: 'object', additionalProperties: { type: 'string' } } },
+        },
+        namespaceSelector: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { matchNames: { type: 'array', items: { type: 'string' } } },
+        },
+        endpoints: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['port'],
+            properties: {
+              port: { type: 'string' },
+              path: { type: 'string', pattern: '^/' },
+              interval: { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$' },
+              scheme: { enum: ['http', 'https'] },
+            },
+          },
+        },
+      },
+    },
+  },
+});
+
+/** Schema errors of every object: the shared harness, and ServiceMonitors by hand. */
+async function validateEverything(objects: readonly KubeObject[]): Promise<string[]> {
+  const errors = await validateAll(objects.filter((o) => o.kind !== 'ServiceMonitor'));
+  for (const o of objects.filter((m) => m.kind === 'ServiceMonitor')) {
+    if (!serviceMonitorValid(o))
+      errors.push(`ServiceMonitor ${o.metadata?.name}: ${JSON.stringify(serviceMonitorValid.errors)}`);
+  }
+  return errors;
+}
+
+const envNamed = (name: string) => ENVIRONMENTS.find((e) => e.name === name) as EnvironmentConfig;
+
+/** Synthesized objects of one cluster's chart. */
+function objectsOf(env: EnvironmentConfig, cluster: string, chart: string): Json[] {
+  return synthEnvironment(env)
+    .filter((f) => f.path === `${cluster}/${chart}.yaml`)
+    .flatMap((f) => [...f.objects]) as Json[];
+}
 
 describe('environment table', () => {
   it('has dev, staging and prod', () => {
@@ -19,7 +95,11 @@ describe('environment table', () => {
       const files = synthEnvironment(env);
       const objects = files.flatMap((f) => [...f.objects]);
       assert.ok(objects.length > 20, `${env.name} synthesized only ${objects.length} objects`);
-      assert.deepEqual(await validateAll(objects), []);
+      assert.deepEqual(await validateEverything(objects), []);
+      assert.ok(
+        objects.some((o) => o.kind === 'ServiceMonitor'),
+        'the ServiceMonitor check is not vacuous',
+      );
     });
 
     it(`${env.name}: writes one file per chart under <cluster>/`, () => {
@@ -62,7 +142,7 @@ describe('environment table', () => {
 
   it('renders what each environment declares: GitOps add-ons, headroom, the autoscaler per cloud', () => {
     const kinds = (envName: string, cluster: string) =>
-      synthEnvironment(ENVIRONMENTS.find((e) => e.name === envName) as (typeof ENVIRONMENTS)[number])
+      synthEnvironment(envNamed(envName))
         .filter((f) => f.path.startsWith(`${cluster}/`))
         .flatMap((f) => f.objects.map((o) => `${o.kind}/${o.metadata?.name}`));
     // dev: Flux installs KEDA and metrics-server; no headroom.
@@ -76,6 +156,156 @@ describe('environment table', () => {
     assert.ok(kinds('prod', 'prod-use1').includes('Deployment/cluster-autoscaler'));
     assert.ok(!kinds('prod', 'prod-weu').includes('Deployment/cluster-autoscaler'));
     assert.ok(kinds('prod', 'prod-weu').includes('Deployment/headroom'));
+    // One elasticai-system namespace per cluster, even where headroom and the runtime both use it.
+    for (const env of ENVIRONMENTS) {
+      for (const cluster of env.clusters) {
+        assert.equal(
+          kinds(env.name, cluster.name).filter((k) => k === 'Namespace/elasticai-system').length,
+          1,
+        );
+      }
+    }
+  });
+
+  it('deploys the decision runtime on every cluster, at the image of the package version', () => {
+    // GIVEN the package versions (root and the runtime's own package, the image's build context)
+    const version = (path: string) =>
+      JSON.parse(readFileSync(join(REPO_ROOT, path), 'utf8')).version as string;
+    // THEN the table's image is the released image of exactly that version
+    assert.equal(RUNTIME_IMAGE, `ghcr.io/elasticai/elasticai-runtime:${version('package.json')}`);
+    assert.equal(version('runtime/package.json'), version('package.json'));
+    for (const env of ENVIRONMENTS) {
+      for (const cluster of env.clusters) {
+        // WHEN reading the cluster's platform chart
+        const d = objectsOf(env, cluster.name, 'platform').find(
+          (o) => o.kind === 'Deployment' && o.metadata.name === 'elasticai-runtime',
+        );
+        assert.ok(d, `${cluster.name}: no runtime`);
+        assert.equal(d.metadata.namespace, 'elasticai-system');
+        assert.equal(d.spec.template.spec.containers[0].image, RUNTIME_IMAGE, cluster.name);
+      }
+    }
+  });
+
+  it("gives each runtime its environment's history days, its cloud's managed Prometheus and the tenants' caps", () => {
+    const expected: Record<string, { url: RegExp; auth: string }> = {
+      // dev reads the cluster's own Prometheus; staging and prod EKS an AMP workspace; AKS Azure Monitor.
+      'dev-use1': { url: /^http:\/\/prometheus-operated\.monitoring\.svc:9090$/, auth: 'none' },
+      'staging-use1': {
+        url: /^https:\/\/aps-workspaces\.us-east-1\.amazonaws\.com\/workspaces\/ws-/,
+        auth: 'aws-sigv4',
+      },
+      'prod-use1': {
+        url: /^https:\/\/aps-workspaces\.us-east-1\.amazonaws\.com\/workspaces\/ws-/,
+        auth: 'aws-sigv4',
+      },
+      'staging-weu': { url: /\.prometheus\.monitor\.azure\.com$/, auth: 'azure' },
+      'prod-weu': { url: /\.prometheus\.monitor\.azure\.com$/, auth: 'azure' },
+    };
+    for (const env of ENVIRONMENTS) {
+      for (const cluster of env.clusters) {
+        // GIVEN the runtime's environment as the kubelet gives it
+        const platform = objectsOf(env, cluster.name, 'platform');
+        const d = platform.find((o) => o.kind === 'Deployment' && o.metadata.name === 'elasticai-runtime');
+        const vars = Object.fromEntries(
+          (d.spec.template.spec.containers[0].env as Json[])
+            .filter((e) => e.value !== undefined)
+            .map((e) => [e.name, e.value]),
+        );
+        // WHEN the runtime loads it
+        const config = loadRuntimeConfig(vars);
+        // THEN
+        const want = expected[cluster.name];
+        assert.ok(want, cluster.name);
+        assert.match(config.prometheus?.url ?? '', want.url, cluster.name);
+        assert.equal(config.prometheus?.auth, want.auth, cluster.name);
+        assert.equal(config.historySeconds, env.metricsHistoryDays * 86_400, cluster.name);
+        // The tenant cap is the tenant's own pod quota (the ResourceQuota the tenant chart writes).
+        const quotas = objectsOf(env, cluster.name, 'tenant-shop').filter((o) => o.kind === 'ResourceQuota');
+        assert.deepEqual(
+          config.tenants,
+          quotas.map((q) => ({
+            name: q.metadata.namespace,
+            namespaces: [q.metadata.namespace],
+            maxReplicas: Number(q.spec.hard.pods),
+          })),
+        );
+        // On EKS the AMP workspace read is the one the runtime's role may query.
+        if (config.prometheus?.auth === 'aws-sigv4') {
+          const arn = cluster.aws?.runtime?.prometheusWorkspaceArn ?? '';
+          assert.ok(
+            config.prometheus.url.endsWith(`/workspaces/${arn.split('/')[1]}`),
+            `${cluster.name}: ${arn}`,
+          );
+          assert.equal(config.prometheus.awsRegion, arn.split(':')[3]);
+        }
+      }
+    }
+  });
+
+  it('scales the order worker by max(runtime forecast, queue backlog), in a form the runtime accepts', () => {
+    for (const env of ENVIRONMENTS) {
+      for (const cluster of env.clusters) {
+        // GIVEN the worker's ScaledObject and the runtime's tenants
+        const so = objectsOf(env, cluster.name, 'tenant-shop').find(
+          (o) => o.kind === 'ScaledObject' && o.metadata.name === 'order-worker',
+        );
+        const predicted = so.spec.triggers.find((t: Json) => t.name === 'predicted');
+        // THEN the runtime's push trigger and the queue trigger compose through one formula
+        assert.equal(predicted.type, 'external-push');
+        assert.equal(predicted.metadata.scalerAddress, DecisionRuntime.reference().scalerAddress);
+        assert.ok(so.spec.triggers.some((t: Json) => t.name === 'orders'));
+        assert.deepEqual(so.spec.advanced.scalingModifiers, {
+          formula: 'max(predicted, orders / 20)',
+          target: '1',
+        });
+        // AND the runtime parses the trigger into a workload it may scale to zero, capped by the tenant
+        const runtime = objectsOf(env, cluster.name, 'platform').find(
+          (o) => o.kind === 'Deployment' && o.metadata.name === 'elasticai-runtime',
+        );
+        const tenantsVar = runtime.spec.template.spec.containers[0].env.find(
+          (e: Json) => e.name === ENV.tenants,
+        );
+        const spec = parseWorkloadSpec(
+          { namespace: 'shop', name: 'order-worker' },
+          predicted.metadata,
+          parseTenants(tenantsVar.value),
+        ) as DemandSpec;
+        assert.equal(spec.engine.minReplicas, 0);
+        assert.equal(spec.engine.maxReplicas, so.spec.maxReplicaCount);
+        assert.equal(spec.tenant, 'shop');
+      }
+    }
+  });
+
+  it("lets in KEDA from its namespace on each cloud: the Helm/GitOps chart's `keda`, AKS's add-on in kube-system", () => {
+    for (const env of ENVIRONMENTS) {
+      for (const cluster of env.clusters) {
+        const policy = objectsOf(env, cluster.name, 'platform').find(
+          (o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'elasticai-runtime',
+        );
+        const grpc = policy.spec.ingress.find((r: Json) => r.ports.some((p: Json) => p.port === 9090));
+        assert.deepEqual(
+          grpc.from.map((f: Json) => f.namespaceSelector.matchLabels['kubernetes.io/metadata.name']),
+          [cluster.cloud === 'azure' ? 'kube-system' : 'keda'],
+          cluster.name,
+        );
+      }
+    }
+  });
+
+  it('refuses a cluster whose workloads use the runtime while the cluster deploys none, naming the field', () => {
+    // GIVEN staging with its EKS cluster's runtime removed
+    const staging = envNamed('staging');
+    const broken: EnvironmentConfig = {
+      ...staging,
+      clusters: staging.clusters.map((c) => (c.cloud === 'aws' ? { ...c, runtime: undefined } : c)),
+    };
+    // WHEN / THEN
+    assert.throws(
+      () => synthEnvironment(broken),
+      /staging-use1\.runtime: is required: ScaledObject shop\/order-worker has a trigger for the decision runtime at elasticai-runtime\.elasticai-system\.svc\.cluster\.local:9090/,
+    );
   });
 
   it('declares VPA support exactly where something installs it', () => {

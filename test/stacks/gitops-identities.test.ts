@@ -37,6 +37,21 @@ describe('GitOps-delivered EKS identities', () => {
       );
     });
 
+    it(`${cluster.name}: the decision runtime's ServiceAccount names its role`, () => {
+      // GIVEN the platform manifest WHEN reading the runtime's ServiceAccount
+      const sa = objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'elasticai-runtime');
+      // THEN it carries the IRSA annotation with the fixed-name role the CDK stack creates
+      assert.equal(sa?.metadata.namespace, 'elasticai-system');
+      assert.equal(
+        sa?.metadata.annotations?.['eks.amazonaws.com/role-arn'],
+        `arn:aws:iam::${account}:role/elasticai-${cluster.name}-decision-runtime`,
+      );
+      assert.equal(
+        sa?.metadata.annotations?.['eks.amazonaws.com/role-arn'],
+        awsWorkloadRoleArn(account, cluster.name, 'decision-runtime'),
+      );
+    });
+
     it(`${cluster.name}: the KEDA release gives the operator its role`, () => {
       const json = JSON.stringify(objects);
       const arn = awsWorkloadRoleArn(account, cluster.name, 'keda-operator');
@@ -51,13 +66,17 @@ describe('GitOps-delivered EKS identities', () => {
     const cluster = gitopsEks[0]?.cluster as ClusterConfig;
     const withoutAccount: ClusterConfig = { ...cluster, aws: {} };
     assert.throws(
-      () => buildClusterCharts(new App(), withoutAccount),
+      () => buildClusterCharts(new App(), withoutAccount, gitopsEks[0]?.env as (typeof ENVIRONMENTS)[number]),
       /dev-use1\.aws\.account: is required on an EKS cluster with gitopsAddons/,
     );
   });
 
   it('keeps role names within IAM limits and refuses names that would not fit', () => {
     assert.equal(awsWorkloadRoleName('prod-use1', 'keda-operator'), 'elasticai-prod-use1-keda-operator');
+    assert.equal(
+      awsWorkloadRoleName('prod-use1', 'decision-runtime'),
+      'elasticai-prod-use1-decision-runtime',
+    );
     assert.throws(
       () => awsWorkloadRoleName('x'.repeat(40), 'cluster-autoscaler'),
       /too long for the IAM role name/,

@@ -106,6 +106,29 @@ describe('policy over all synthesized output', () => {
     assert.deepEqual(failures, []);
   });
 
+  it('only pods that call the API server mount a ServiceAccount token, and each one is bound to a role', () => {
+    // The platform pieces that talk to the API server; every other pod runs without a token.
+    const callers = new Set(['cluster-autoscaler', 'elasticai-runtime']);
+    const failures: string[] = [];
+    const tokenPods = PODS.filter(({ spec }) => spec.automountServiceAccountToken === true);
+    assert.ok(tokenPods.length > 0, 'no pod mounts a token: the check is vacuous');
+    for (const { where, spec } of PODS) {
+      const sa = spec.serviceAccountName as string | undefined;
+      if (spec.automountServiceAccountToken !== true) {
+        if (spec.automountServiceAccountToken !== false) failures.push(`${where}: token mount not explicit`);
+        continue;
+      }
+      if (!sa || !callers.has(sa)) failures.push(`${where}: mounts a token as ${sa}`);
+      const bound = ALL.some(
+        ({ obj }) =>
+          (obj.kind === 'RoleBinding' || obj.kind === 'ClusterRoleBinding') &&
+          ((obj as Json).subjects ?? []).some((s: Json) => s.kind === 'ServiceAccount' && s.name === sa),
+      );
+      if (!bound) failures.push(`${where}: ${sa} mounts a token but has no role`);
+    }
+    assert.deepEqual(failures, []);
+  });
+
   it('every tenant namespace has a default-deny NetworkPolicy for ingress and egress', () => {
     const tenants = ALL.filter(
       ({ obj }) => obj.kind === 'Namespace' && (obj.metadata as Json)?.labels?.['elasticai.io/tenant'],
@@ -145,8 +168,21 @@ describe('policy over all synthesized output', () => {
         if (pattern.test(text)) failures.push(`${where}: ${what}`);
       for (const { spec } of podTemplates(obj)) {
         for (const c of spec.containers) {
+          // A credential-named variable may carry a flag or the path of a file mounted from a Secret
+          // (ELASTICAI_WEBHOOK_SECRET_FILE), never the credential itself.
+          const secretMounts = (c.volumeMounts ?? [])
+            .filter((m: Json) => (spec.volumes ?? []).some((v: Json) => v.name === m.name && v.secret))
+            .map((m: Json) => m.mountPath as string);
+          const harmless = (value: string) =>
+            value === 'true' ||
+            value === 'false' ||
+            secretMounts.some((dir: string) => value === dir || value.startsWith(`${dir}/`));
           for (const e of c.env ?? []) {
-            if (e.value !== undefined && /PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY/i.test(e.name)) {
+            if (
+              e.value !== undefined &&
+              /PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY/i.test(e.name) &&
+              !harmless(e.value)
+            ) {
               failures.push(`${where} ${c.name}: env ${e.name} has an inline value`);
             }
           }
