@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
 import type { NodePoolInfo, NodeTaint } from '../constructs/k8s/cluster-info.js';
-import { DecisionRuntime } from '../constructs/k8s/decision-runtime.js';
+import { DecisionRuntime, RuntimeServiceMonitor } from '../constructs/k8s/decision-runtime.js';
 import { GitOpsEngine } from '../constructs/k8s/gitops-addons.js';
 import { HeadroomScaling } from '../constructs/k8s/headroom.js';
 import { HealthCheck } from '../constructs/k8s/health-check.js';
@@ -347,6 +347,9 @@ function awsRuntime(
     runtime: {
       image: RUNTIME_IMAGE,
       history: RuntimeHistory.amazonManagedPrometheus({ workspaceArn: history.workspaceArn }),
+      // No Prometheus operator here (the stacks install none, and AMP is fed by its own collector): a
+      // ServiceMonitor without its CRD would fail the apply, and on prod the whole `cdk deploy`.
+      serviceMonitor: RuntimeServiceMonitor.none(),
     },
     aws: {
       prometheusWorkspaceArn: history.workspaceArn,

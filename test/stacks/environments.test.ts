@@ -278,6 +278,26 @@ describe('environment table', () => {
     }
   });
 
+  it('writes a ServiceMonitor only where something reads it: the Prometheus operator (dev), AKS managed Prometheus', () => {
+    const monitors = Object.fromEntries(
+      ENVIRONMENTS.flatMap((env) =>
+        env.clusters.map((c) => [
+          c.name,
+          objectsOf(env, c.name, 'platform')
+            .filter((o) => o.kind === 'ServiceMonitor')
+            .map((o) => o.apiVersion),
+        ]),
+      ),
+    );
+    assert.deepEqual(monitors, {
+      'dev-use1': ['monitoring.coreos.com/v1'],
+      'staging-use1': [],
+      'staging-weu': ['azmonitoring.coreos.com/v1'],
+      'prod-use1': [],
+      'prod-weu': ['azmonitoring.coreos.com/v1'],
+    });
+  });
+
   it("lets in KEDA from its namespace on each cloud: the Helm/GitOps chart's `keda`, AKS's add-on in kube-system", () => {
     for (const env of ENVIRONMENTS) {
       for (const cluster of env.clusters) {
