@@ -183,6 +183,11 @@ type Tracked = DemandWorkload | HeadroomWorkload;
 
 const id = (ref: WorkloadRef): string => `${ref.namespace}/${ref.name}`;
 
+/** Most points of history a backfill loads (14 days at 1 minute). */
+export const MAX_HISTORY_POINTS = 20_160;
+/** Most points between two refits (a day at 1 minute). */
+export const MAX_EPOCH_POINTS = 1_440;
+
 /** 32-bit FNV-1a: a stable, platform-independent hash of a workload's name. */
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
@@ -271,12 +276,26 @@ export class WorkloadRegistry extends EventEmitter {
    * the epoch instead of all landing at midnight; the shift is the same on every replica.
    */
   anchorFor(end: number, intervalSeconds: number, ref?: WorkloadRef): number {
-    const epoch = this.options.refitEpochSeconds;
+    const { epoch, grace, history } = this.windowsFor(intervalSeconds);
     const offset = ref
       ? (fnv1a(id(ref)) % Math.max(1, Math.floor(epoch / intervalSeconds))) * intervalSeconds
       : 0;
-    const a = Math.floor((end - this.grace - offset) / epoch) * epoch + offset - this.options.historySeconds;
+    const a = Math.floor((end - grace - offset) / epoch) * epoch + offset - history;
     return Math.floor(a / intervalSeconds) * intervalSeconds;
+  }
+
+  /**
+   * History, refit epoch and grace for interval Δ, in seconds. Short intervals are capped in points
+   * (a backfill is at most MAX_HISTORY_POINTS + MAX_EPOCH_POINTS points), so a 1-second workload does
+   * not replay 14 days of seconds: the engine keeps at most a week of points anyway.
+   */
+  windowsFor(intervalSeconds: number): { epoch: number; grace: number; history: number } {
+    const epoch = Math.min(this.options.refitEpochSeconds, MAX_EPOCH_POINTS * intervalSeconds);
+    return {
+      epoch,
+      grace: Math.min(this.grace, epoch / 4),
+      history: Math.min(this.options.historySeconds, MAX_HISTORY_POINTS * intervalSeconds),
+    };
   }
 
   /** Brings every demand workload up to date (called on a timer; safe to call concurrently). */
@@ -425,7 +444,7 @@ export class WorkloadRegistry extends EventEmitter {
     const Δ = w.interval;
     const end = this.settledEnd(Δ);
     const inForce = this.anchorFor(end, Δ, w.ref);
-    const upcoming = this.anchorFor(end + this.grace, Δ, w.ref);
+    const upcoming = this.anchorFor(end + this.windowsFor(Δ).grace, Δ, w.ref);
     try {
       if (!w.current || w.current.anchor < inForce) {
         // First backfill, or the anchor moved and the next engine was not ready: build in force now.

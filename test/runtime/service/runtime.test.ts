@@ -1,0 +1,261 @@
+/**
+ * The assembled runtime against an in-process Kubernetes API (real REST paths and JSON): ScaledObject
+ * discovery, authenticated overrides written to KEDA's annotation, TokenReview/SubjectAccessReview,
+ * Lease leadership, degraded answers on garbage from Prometheus; and the container entry point's
+ * SIGTERM drain in a real child process.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadRuntimeConfig } from '../../../runtime/service/config.js';
+import { KubeClient } from '../../../runtime/service/kube/kube-client.js';
+import type { Runtime } from '../../../runtime/service/runtime.js';
+import { LEADER_LEASE_NAME, startRuntime } from '../../../runtime/service/runtime.js';
+import { FakeKubeApi } from '../../support/fake-kube-api.js';
+import type { FakePrometheus } from '../../support/fake-prometheus.js';
+import { startFakePrometheus } from '../../support/fake-prometheus.js';
+import { KedaClient } from '../../support/keda-client.js';
+import { dailyDemand } from '../../support/memory-source.js';
+import { REPO_ROOT } from '../../support/paths.js';
+
+const SA_TOKEN = 'runtime-service-account-token';
+const ALICE = 'alice-token';
+const BOB = 'bob-token';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function scaledObject(
+  namespace: string,
+  name: string,
+  scalerAddress: string,
+  metadata: Record<string, string>,
+) {
+  return {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata: { name, namespace },
+    spec: {
+      scaleTargetRef: { name },
+      triggers: [
+        { type: 'cpu', metricType: 'Utilization', metadata: { value: '70' } },
+        { type: 'external', metadata: { scalerAddress, ...metadata } },
+      ],
+    },
+  };
+}
+
+describe('assembled runtime with a Kubernetes API', () => {
+  let kube: FakeKubeApi;
+  let prometheus: FakePrometheus;
+  let runtime: Runtime;
+  let address: string;
+
+  before(async () => {
+    kube = await FakeKubeApi.start({ serviceAccountToken: SA_TOKEN });
+    kube.users.set(ALICE, { username: 'alice@example.com', groups: ['sre'] });
+    kube.users.set(BOB, { username: 'bob@example.com', groups: ['dev'] });
+    kube.accessRules.push({ groups: ['sre'], verbs: ['get', 'list', 'patch'], namespaces: ['shop'] });
+    prometheus = await startFakePrometheus(dailyDemand);
+    const grpcPort = await freePort();
+    address = `elasticai-runtime.elasticai-system.svc.cluster.local:${grpcPort}`;
+    const meta = { query: 'sum(rate(http_requests_total[1m]))', capacityPerReplica: '40' };
+    kube.putScaledObject(scaledObject('shop', 'checkout', address, meta));
+    kube.putScaledObject(scaledObject('shop', 'elsewhere', 'other-scaler.keda:9090', meta));
+    kube.putScaledObject(scaledObject('shop', 'typo', address, { ...meta, capacityPerReplicas: '4' }));
+    const logs: string[] = [];
+    runtime = await startRuntime(
+      loadRuntimeConfig({
+        ELASTICAI_PROMETHEUS_URL: prometheus.url,
+        ELASTICAI_LISTEN_HOST: '127.0.0.1',
+        ELASTICAI_GRPC_PORT: String(grpcPort),
+        ELASTICAI_HTTP_PORT: '0',
+        ELASTICAI_POD_NAME: 'elasticai-runtime-abc12',
+        ELASTICAI_STALE_AFTER_SECONDS: '1',
+      }),
+      {
+        kube: new KubeClient({ url: kube.url, token: SA_TOKEN }),
+        tickSeconds: 0.2,
+        log: (l) => logs.push(l),
+      },
+    );
+    for (let i = 0; i < 50 && (await fetch(`${runtime.httpUrl}/readyz`)).status !== 200; i++)
+      await sleep(100);
+  });
+
+  after(async () => {
+    await runtime?.shutdown();
+    await prometheus?.close();
+    await kube?.close();
+  });
+
+  it('discovers the ScaledObjects whose external trigger points at it, and only those', async () => {
+    assert.equal((await fetch(`${runtime.httpUrl}/readyz`)).status, 200);
+    const refs = runtime.registry.refs().map((r) => `${r.namespace}/${r.name}`);
+    assert.deepEqual(refs, ['shop/checkout']);
+    for (
+      let i = 0;
+      i < 50 && runtime.registry.status({ namespace: 'shop', name: 'checkout' })?.state !== 'fresh';
+      i++
+    ) {
+      await sleep(100);
+    }
+    assert.equal(runtime.registry.status({ namespace: 'shop', name: 'checkout' })?.state, 'fresh');
+  });
+
+  it('reads require a caller by default, and a Kubernetes token that may list works', async () => {
+    assert.equal((await fetch(`${runtime.httpUrl}/api/v1/workloads`)).status, 401);
+    const response = await fetch(`${runtime.httpUrl}/api/v1/workloads`, {
+      headers: { authorization: `Bearer ${ALICE}` },
+    });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { workloads: { name: string; desiredReplicas: number }[] };
+    assert.equal(body.workloads[0]?.name, 'checkout');
+    assert.equal(
+      body.workloads[0]?.desiredReplicas,
+      runtime.registry.value({ namespace: 'shop', name: 'checkout' }).value,
+    );
+  });
+
+  it('writes an authorized override to KEDA’s paused-replicas annotation, and refuses others', async () => {
+    const url = `${runtime.httpUrl}/api/v1/workloads/shop/checkout/override`;
+    const post = (token: string | undefined, body: unknown) =>
+      fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    assert.equal((await post(undefined, { replicas: 7 })).status, 401);
+    assert.equal((await post('not-a-token', { replicas: 7 })).status, 401);
+    assert.equal((await post(BOB, { replicas: 7 })).status, 403);
+    const bad = await post(ALICE, { replicas: -1 });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(await bad.json()), /replicas/);
+    const untouched = kube.scaledObject('shop', 'checkout')?.metadata as {
+      annotations?: Record<string, string>;
+    };
+    assert.equal(
+      untouched.annotations?.['autoscaling.keda.sh/paused-replicas'],
+      undefined,
+      'refused calls wrote nothing',
+    );
+
+    const ok = await post(ALICE, { replicas: 7, durationSeconds: 3600 });
+    assert.equal(ok.status, 201);
+    const annotations = (
+      kube.scaledObject('shop', 'checkout')?.metadata as { annotations?: Record<string, string> }
+    ).annotations;
+    assert.equal(annotations?.['autoscaling.keda.sh/paused-replicas'], '7');
+    assert.equal(annotations?.['elasticai.io/override-by'], 'alice@example.com');
+    assert.ok(annotations?.['elasticai.io/override-expires-at']);
+
+    const cleared = await fetch(url, { method: 'DELETE', headers: { authorization: `Bearer ${ALICE}` } });
+    assert.equal(cleared.status, 204);
+    const after = (
+      kube.scaledObject('shop', 'checkout')?.metadata as { annotations?: Record<string, string> }
+    ).annotations;
+    assert.equal(after?.['autoscaling.keda.sh/paused-replicas'], undefined);
+  });
+
+  it('holds the Lease that elects the override-expiry job', async () => {
+    for (let i = 0; i < 30 && !kube.lease('elasticai-system', LEADER_LEASE_NAME); i++) await sleep(100);
+    const lease = kube.lease('elasticai-system', LEADER_LEASE_NAME) as { spec?: { holderIdentity?: string } };
+    assert.equal(lease?.spec?.holderIdentity, 'elasticai-runtime-abc12');
+  });
+
+  it('serves the last good decision when Prometheus answers garbage, and shows why', async () => {
+    const keda = new KedaClient(`127.0.0.1:${runtime.grpcPort}`);
+    const ref = {
+      namespace: 'shop',
+      name: 'fast',
+      // A 1-second interval so the registry queries again within the test.
+      scalerMetadata: {
+        scalerAddress: address,
+        query: 'demand',
+        capacityPerReplica: '40',
+        intervalSeconds: '1',
+      },
+    };
+    let good = 0;
+    for (let i = 0; i < 20 && good === 0; i++) {
+      good = (await keda.getMetrics(ref).catch(() => undefined))?.metricValues[0]?.metricValueFloat ?? 0;
+    }
+    prometheus.garbage = true;
+    const deadline = Date.now() + 5000;
+    let status = runtime.registry.status({ namespace: 'shop', name: 'fast' });
+    while (status?.lastError === undefined && Date.now() < deadline) {
+      await sleep(100);
+      status = runtime.registry.status({ namespace: 'shop', name: 'fast' });
+    }
+    assert.equal(status?.lastError?.kind, 'bad-response');
+    assert.equal(status?.state, 'stale');
+    const served = (await keda.getMetrics(ref)).metricValues[0]?.metricValueFloat ?? 0;
+    assert.ok(served >= good, 'never below the last good value');
+    prometheus.garbage = false;
+    keda.close();
+  });
+});
+
+describe('container entry point', () => {
+  it('exits 2 naming the variable on a bad configuration', async () => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'build', 'runtime', 'service', 'main.js')], {
+      env: { ...process.env, ELASTICAI_GRPC_PORT: 'ninety' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 2);
+    assert.match(stderr, /ELASTICAI_GRPC_PORT: must be an integer/);
+  });
+
+  it('drains on SIGTERM: the call in flight completes, then the process exits 0', async () => {
+    // GIVEN the runtime process, with a slow Prometheus so the first GetMetrics waits on its backfill
+    const prometheus = await startFakePrometheus(dailyDemand);
+    prometheus.delayMs = 600;
+    const grpcPort = await freePort();
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'build', 'runtime', 'service', 'main.js')], {
+      env: {
+        ...process.env,
+        ELASTICAI_PROMETHEUS_URL: prometheus.url,
+        ELASTICAI_LISTEN_HOST: '127.0.0.1',
+        ELASTICAI_GRPC_PORT: String(grpcPort),
+        ELASTICAI_HTTP_PORT: '0',
+        ELASTICAI_TOKEN_REVIEW: 'false',
+        KUBERNETES_SERVICE_HOST: '',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    const keda = new KedaClient(`127.0.0.1:${grpcPort}`);
+    const ref = {
+      namespace: 'shop',
+      name: 'drain',
+      scalerMetadata: { query: 'demand', capacityPerReplica: '40' },
+    };
+    // WHEN SIGTERM arrives while the call waits
+    const inFlight = keda.getMetrics(ref);
+    await sleep(200);
+    child.kill('SIGTERM');
+    // THEN the call completes with a value and the process exits cleanly
+    const response = await inFlight;
+    assert.ok((response.metricValues[0]?.metricValueFloat ?? 0) > 0);
+    assert.equal(await exited, 0);
+    keda.close();
+    await prometheus.close();
+  });
+});
