@@ -13,6 +13,7 @@ import { EventStore } from './history/event-store.js';
 import type { HistorySource } from './history/history-source.js';
 import type { PrometheusSourceOptions } from './history/prometheus-source.js';
 import { PrometheusSource } from './history/prometheus-source.js';
+import { PrometheusUsageSource } from './history/prometheus-usage.js';
 import { TimeScaledSource, scaledClock } from './history/time-scaled-source.js';
 import type { OverrideStore, Readiness } from './http/api-deps.js';
 import type { RunningApiServer } from './http/api-server.js';
@@ -97,8 +98,10 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   const sources: Partial<Record<'prometheus' | 'webhook', HistorySource>> = {
     webhook: scaled ? new TimeScaledSource(events, config.timeScale, origin) : events,
   };
+  let usage: PrometheusUsageSource | undefined;
   if (config.prometheus) {
     const prometheus = new PrometheusSource(config.prometheus, options.prometheus ?? {});
+    usage = new PrometheusUsageSource(prometheus, { clock: wallClock });
     sources.prometheus = scaled ? new TimeScaledSource(prometheus, config.timeScale, origin) : prometheus;
   }
   const registry = new WorkloadRegistry({
@@ -147,6 +150,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
       authenticator,
       ...(overrides ? { overrides } : {}),
       events,
+      ...(usage ? { usage } : {}),
       readiness,
       shutdown: shutdown.signal,
       clock: wallClock,

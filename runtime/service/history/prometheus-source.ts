@@ -119,6 +119,29 @@ export class PrometheusSource implements HistorySource {
     return { timestamps, values };
   }
 
+  /**
+   * The series of `q` one by one with their labels (for per-container usage), in one request: at most
+   * `maxPointsPerRequest` grid points.
+   */
+  async queryRangeSeries(q: RangeQuery, signal?: AbortSignal): Promise<LabelledSeries[]> {
+    const { startMs, endMs, stepMs } = gridOf(q);
+    if ((endMs - startMs) / stepMs >= this.maxPoints) {
+      throw new SourceError('query-error', `range too long for one request: at most ${this.maxPoints} steps`);
+    }
+    const body = await this.post(
+      { query: q.query, start: seconds(startMs), end: seconds(endMs), step: seconds(stepMs) },
+      signal,
+    );
+    return parseMatrix(body).map((raw) => {
+      const onGrid = raw.values.filter(([t]) => t >= startMs && t <= endMs && (t - startMs) % stepMs === 0);
+      return {
+        labels: raw.metric,
+        timestamps: onGrid.map(([t]) => t / 1000),
+        values: onGrid.map(([, v]) => v),
+      };
+    });
+  }
+
   /** One POST; returns the parsed JSON of a 2xx answer or throws a SourceError. */
   private async post(params: Record<string, string>, callerSignal?: AbortSignal): Promise<unknown> {
     const timeout = AbortSignal.timeout(this.config.timeoutMs);
@@ -278,7 +301,13 @@ function errorFromAnswer(status: number, text: string): SourceError {
 }
 
 interface RawSeries {
+  readonly metric: Readonly<Record<string, string>>;
   readonly values: readonly (readonly [number, number])[];
+}
+
+/** One series of a range query with its labels, samples on the step grid (timestamps in seconds). */
+export interface LabelledSeries extends Series {
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 /** Checks a query_range answer and returns its series' samples (timestamps in ms). */
@@ -313,7 +342,9 @@ function parseMatrix(body: unknown): RawSeries[] {
       previous = ms;
       return [ms, sampleValue(v, () => bad(`series ${i} sample ${j} has a non-numeric value`))];
     });
-    return { values };
+    const metric: Record<string, string> = {};
+    for (const [k, v] of Object.entries(s.metric)) if (typeof v === 'string') metric[k] = v;
+    return { metric, values };
   });
 }
 
