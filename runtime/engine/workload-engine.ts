@@ -136,6 +136,20 @@ export class WorkloadEngine {
     };
   }
 
+  /** Epoch seconds of the newest point observed (NaN before the first). */
+  get timestamp(): number {
+    return this.monitor.timestamp;
+  }
+
+  /**
+   * The newest `count` demand values on the interval grid, oldest first, ending at {@link timestamp}:
+   * NaN for gaps and broken-signal points, and for steps older than the history kept.
+   */
+  recentDemand(count: number): number[] {
+    const history = this.monitor.forecaster.history;
+    return Array.from({ length: count }, (_, i) => history.back(count - i));
+  }
+
   /** observe + decide. */
   step(timestamp: number, value: number, override?: number): Decision {
     this.observe(timestamp, value);

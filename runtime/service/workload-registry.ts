@@ -38,7 +38,7 @@ export interface RegistryOptions {
   readonly staleAfterSeconds: number;
   /** Time after an epoch boundary for the next engine to be built. @default min(600, epoch / 4) */
   readonly refitGraceSeconds?: number;
-  /** Points kept per workload for the API's chart (20 bytes each). @default 360 */
+  /** Points kept per workload for the API's chart (12 bytes each). @default 360 */
   readonly chartPoints?: number;
   /** Decisions kept per workload for the API's log. @default 100 */
   readonly decisionLog?: number;
@@ -94,16 +94,13 @@ export class NotReadyError extends Error {
   }
 }
 
-/** A ring of numbers in a typed array (Float32 for chart values, Uint32 for epoch seconds). */
+/** A fixed ring of Float32 chart values. */
 class Ring {
-  private readonly data: Float32Array | Uint32Array;
+  private readonly data: Float32Array;
   private start = 0;
   length = 0;
-  constructor(
-    readonly capacity: number,
-    kind: 'value' | 'time' = 'value',
-  ) {
-    this.data = kind === 'time' ? new Uint32Array(capacity) : new Float32Array(capacity);
+  constructor(readonly capacity: number) {
+    this.data = new Float32Array(capacity);
   }
   push(value: number): void {
     if (this.length < this.capacity) {
@@ -141,7 +138,12 @@ class DemandWorkload {
   lastError: WorkloadStatus['lastError'];
   failingSince: number | undefined;
   busy: Promise<void> | undefined;
-  readonly chart: { t: Ring; demand: Ring; forecast: Ring; upper: Ring; replicas: Ring };
+  /**
+   * Per grid step up to the newest point: the forecast and decision made there (NaN for steps without
+   * a point). Demand and times come from the engine's own history, so they are not stored twice.
+   */
+  readonly chart: { forecast: Ring; upper: Ring; replicas: Ring };
+  chartEnd = Number.NaN;
   readonly anomalies: { timestamp: number; state: string; score: number }[] = [];
   readonly log: LoggedDecision[] = [];
   /** (timestamp, lead peak) of recent decisions, to score them once the lead time has passed. */
@@ -156,8 +158,6 @@ class DemandWorkload {
   ) {
     this.key = specKey(spec);
     this.chart = {
-      t: new Ring(chartPoints, 'time'),
-      demand: new Ring(chartPoints),
       forecast: new Ring(chartPoints),
       upper: new Ring(chartPoints),
       replicas: new Ring(chartPoints),
@@ -388,9 +388,14 @@ export class WorkloadRegistry extends EventEmitter {
   history(ref: WorkloadRef): WorkloadHistory | undefined {
     const w = this.workloads.get(id(ref));
     if (!(w instanceof DemandWorkload)) return undefined;
+    const n = w.chart.forecast.length;
+    const engine = w.current?.engine;
+    const end = w.chartEnd;
+    const demand =
+      engine && engine.timestamp === end ? engine.recentDemand(n) : new Array<number>(n).fill(NaN);
     return {
-      timestamps: w.chart.t.toArray(),
-      demand: w.chart.demand.toArray(),
+      timestamps: Array.from({ length: n }, (_, i) => end - (n - 1 - i) * w.interval),
+      demand,
       forecast: w.chart.forecast.toArray(),
       upper: w.chart.upper.toArray(),
       replicas: w.chart.replicas.toArray(),
@@ -405,7 +410,7 @@ export class WorkloadRegistry extends EventEmitter {
     for (const w of this.workloads.values()) {
       if (!(w instanceof DemandWorkload)) continue;
       total += (w.current?.engine.bytes ?? 0) + (w.next?.engine.bytes ?? 0);
-      total += 5 * w.chart.t.bytes + 200 * w.log.length;
+      total += 3 * w.chart.forecast.bytes + 200 * w.log.length;
     }
     return total;
   }
@@ -426,7 +431,9 @@ export class WorkloadRegistry extends EventEmitter {
     return new Promise<void>((resolve) => {
       const start = (): void => {
         this.running++;
-        job()
+        // Yield to I/O first: a tick over thousands of workloads must not hold gRPC answers back.
+        new Promise<void>((next) => setImmediate(next))
+          .then(job)
           .catch(() => undefined)
           .finally(() => {
             this.running--;
@@ -512,8 +519,15 @@ export class WorkloadRegistry extends EventEmitter {
 
   /** Keeps chart, log, forecast-error and anomaly data for the point at `t`. */
   private record(w: DemandWorkload, t: number, value: number, d: Decision): void {
-    w.chart.t.push(t);
-    w.chart.demand.push(value);
+    if (Number.isFinite(w.chartEnd)) {
+      const missing = Math.min(w.chart.forecast.capacity, Math.round((t - w.chartEnd) / w.interval) - 1);
+      for (let i = 0; i < missing; i++) {
+        w.chart.forecast.push(NaN);
+        w.chart.upper.push(NaN);
+        w.chart.replicas.push(NaN);
+      }
+    }
+    w.chartEnd = t;
     w.chart.forecast.push(d.forecast.leadPeak);
     w.chart.upper.push(d.forecast.upper);
     w.chart.replicas.push(d.desiredReplicas);
@@ -530,12 +544,12 @@ export class WorkloadRegistry extends EventEmitter {
     const due = w.pendingForecasts[0];
     if (!due || t - due.timestamp < leadSeconds) return;
     w.pendingForecasts.shift();
-    // Actual peak over the lead window: the newest chart points after the forecast was made.
+    // Actual peak over the lead window: the points observed after the forecast was made.
+    const engine = w.current?.engine;
     let actual = Number.NEGATIVE_INFINITY;
-    for (let i = w.chart.t.length - 1; i >= 0 && w.chart.t.at(i) > due.timestamp; i--) {
-      const v = w.chart.demand.at(i);
+    const steps = Math.round((t - due.timestamp) / w.interval);
+    for (const v of engine ? engine.recentDemand(steps) : [])
       if (Number.isFinite(v)) actual = Math.max(actual, v);
-    }
     if (Number.isFinite(actual) && due.peak > 0 && Number.isFinite(value)) {
       this.options.metrics?.forecastError.set(w.ref, (actual - due.peak) / due.peak);
     }

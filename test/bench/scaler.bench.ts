@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { KedaClient } from '../support/keda-client.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** Node flags of the runtime process (the container sets the same through NODE_OPTIONS). */
+const RUNTIME_NODE_OPTIONS = (process.env.RUNTIME_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
 const SECONDS = 20;
 /** Calls at the same rate before measuring (JIT, channel set-up). */
 const WARMUP_SECONDS = 3;
@@ -26,15 +28,34 @@ function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
+/** The upper bound of the histogram bucket holding quantile q (server-side handler time, all methods). */
+function serverQuantile(buckets: { labels: { le: number | string }; value: number }[], q: number): string {
+  const byLe = new Map<number, number>();
+  for (const b of buckets) {
+    const le = b.labels.le === '+Inf' ? Infinity : Number(b.labels.le);
+    byLe.set(le, (byLe.get(le) ?? 0) + b.value);
+  }
+  const sorted = [...byLe.entries()].sort((a, b) => a[0] - b[0]);
+  const total = sorted.at(-1)?.[1] ?? 0;
+  const hit = sorted.find(([, cumulative]) => cumulative >= q * total);
+  return hit ? (hit[0] === Infinity ? '> 2 s' : `${hit[0] * 1000} ms`) : 'n/a';
+}
+
 async function run(count: number): Promise<void> {
-  const child = spawn(process.execPath, [join(here, 'support', 'scaler-target.js'), String(count)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const first = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`runtime exited with ${code}`)));
-  });
+  const child = spawn(
+    process.execPath,
+    [...RUNTIME_NODE_OPTIONS, join(here, 'support', 'scaler-target.js'), String(count)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const lines = createInterface({ input: child.stdout });
+  const nextLine = (): Promise<string> =>
+    new Promise<string>((resolve, reject) => {
+      lines.once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`runtime exited with ${code}`)));
+    });
+  const first = await nextLine();
   const ready = JSON.parse(first) as { port: number; backfillMs: number };
   const client = new KedaClient(`127.0.0.1:${ready.port}`);
   const refOf = (k: number) => ({
@@ -62,6 +83,7 @@ async function run(count: number): Promise<void> {
     const due = start + (i / ratePerSecond) * 1000;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (i === warmup) child.kill('SIGUSR1');
     const k = (i * 7919) % count;
     const t = performance.now();
     const call = i % 4 === 3 ? client.isActive(refOf(k)) : client.getMetrics(refOf(k));
@@ -75,6 +97,9 @@ async function run(count: number): Promise<void> {
   await Promise.all(inFlight);
   const elapsed = (performance.now() - start) / 1000 - WARMUP_SECONDS;
   const memory = rssMiB(child.pid as number);
+  child.kill('SIGUSR2');
+  const buckets = JSON.parse(await nextLine()) as { labels: { le: number | string }; value: number }[];
+  const server = serverQuantile(buckets, 0.99);
   client.close();
   child.kill('SIGTERM');
   latencies.sort((a, b) => a - b);
@@ -82,7 +107,7 @@ async function run(count: number): Promise<void> {
     `${String(count).padStart(6)} ScaledObjects: ${total - warmup} calls in ${elapsed.toFixed(1)} s ` +
       `(${((total - warmup) / elapsed).toFixed(0)}/s), GetMetrics/IsActive p50 ${percentile(latencies, 0.5).toFixed(2)} ms, ` +
       `p99 ${percentile(latencies, 0.99).toFixed(2)} ms, errors ${errors}; runtime RSS ${memory.rss.toFixed(0)} MiB ` +
-      `(peak ${memory.peak.toFixed(0)} MiB); backfill ${(ready.backfillMs / count).toFixed(1)} ms per workload`,
+      `(peak ${memory.peak.toFixed(0)} MiB); server-side p99 ≤ ${server}; backfill ${(ready.backfillMs / count).toFixed(1)} ms per workload`,
   );
 }
 

@@ -5,6 +5,7 @@
  * until killed. Usage: node scaler-target.js N
  */
 import { startScalerServer } from '../../../runtime/service/grpc/scaler-server.js';
+import { RuntimeMetrics } from '../../../runtime/service/metrics.js';
 import { WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
 import { parseWorkloadSpec } from '../../../runtime/service/workload-spec.js';
 import { MemorySource, dailyDemand } from '../../support/memory-source.js';
@@ -41,7 +42,15 @@ for (let k = 0; k < count; k++) {
   await registry.register(ref, parseWorkloadSpec(ref, workloadMetadata(k)));
 }
 const backfillMs = performance.now() - started;
-const server = await startScalerServer({ registry, host: '127.0.0.1', port: 0 });
+const metrics = new RuntimeMetrics({ defaultMetrics: false });
+const server = await startScalerServer({ registry, metrics, host: '127.0.0.1', port: 0 });
 setInterval(() => void registry.tick(), 60_000).unref();
 process.stdout.write(`${JSON.stringify({ port: server.port, backfillMs, points: source.queries.length })}\n`);
+// On SIGUSR2: the server-side latency histogram of the measured calls (one JSON line), then reset.
+process.on('SIGUSR2', () => {
+  void metrics.grpcLatency.get().then((h) => {
+    process.stdout.write(`${JSON.stringify(h.values.filter((v) => v.metricName?.endsWith('_bucket')))}\n`);
+  });
+});
+process.on('SIGUSR1', () => metrics.grpcLatency.reset());
 process.on('SIGTERM', () => void server.close(1000).then(() => process.exit(0)));
