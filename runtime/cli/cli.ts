@@ -43,7 +43,10 @@ export function packageVersion(): string {
     const candidate = join(dir, 'package.json');
     if (existsSync(candidate)) {
       const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'elasticai' && typeof pkg.version === 'string') return pkg.version;
+      // The package, or the runtime image's own manifest (same version; runtime/package.json).
+      if ((pkg.name === 'elasticai' || pkg.name === 'elasticai-runtime') && typeof pkg.version === 'string') {
+        return pkg.version;
+      }
     }
     const parent = dirname(dir);
     if (parent === dir) return 'unknown';

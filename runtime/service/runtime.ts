@@ -226,7 +226,12 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
       shutdown.abort();
       emit('stopping', { graceMs: config.shutdownGraceMs });
       for (const timer of timers) clearInterval(timer);
-      await Promise.all([grpc.close(config.shutdownGraceMs), http.close(), elector?.stop()]);
+      // HTTP: in-flight requests finish; connections still open after the grace period (a client that
+      // connected and never sent a request) are cut, so shutdown never outlives the grace period.
+      const httpClosed = http.close();
+      const cut = setTimeout(() => http.app.server.closeAllConnections(), config.shutdownGraceMs);
+      await Promise.all([grpc.close(config.shutdownGraceMs), httpClosed, elector?.stop()]);
+      clearTimeout(cut);
       emit('stopped', {});
     },
   };
