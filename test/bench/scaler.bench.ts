@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +77,7 @@ async function run(count: number): Promise<void> {
   const warmup = Math.round(ratePerSecond * WARMUP_SECONDS);
   const total = Math.round(ratePerSecond * SECONDS) + warmup;
   const latencies: number[] = [];
+  const clientLoop = monitorEventLoopDelay({ resolution: 1 });
   let errors = 0;
   const start = performance.now();
   const inFlight: Promise<void>[] = [];
@@ -83,7 +85,10 @@ async function run(count: number): Promise<void> {
     const due = start + (i / ratePerSecond) * 1000;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    if (i === warmup) child.kill('SIGUSR1');
+    if (i === warmup) {
+      child.kill('SIGUSR1');
+      clientLoop.enable();
+    }
     const k = (i * 7919) % count;
     const t = performance.now();
     const call = i % 4 === 3 ? client.isActive(refOf(k)) : client.getMetrics(refOf(k));
@@ -96,10 +101,14 @@ async function run(count: number): Promise<void> {
   }
   await Promise.all(inFlight);
   const elapsed = (performance.now() - start) / 1000 - WARMUP_SECONDS;
+  clientLoop.disable();
   const memory = rssMiB(child.pid as number);
   child.kill('SIGUSR2');
-  const buckets = JSON.parse(await nextLine()) as { labels: { le: number | string }; value: number }[];
-  const server = serverQuantile(buckets, 0.99);
+  const report = JSON.parse(await nextLine()) as {
+    buckets: { labels: { le: number | string }; value: number }[];
+    loop: { p99: number; max: number };
+  };
+  const server = serverQuantile(report.buckets, 0.99);
   client.close();
   child.kill('SIGTERM');
   latencies.sort((a, b) => a - b);
@@ -107,7 +116,7 @@ async function run(count: number): Promise<void> {
     `${String(count).padStart(6)} ScaledObjects: ${total - warmup} calls in ${elapsed.toFixed(1)} s ` +
       `(${((total - warmup) / elapsed).toFixed(0)}/s), GetMetrics/IsActive p50 ${percentile(latencies, 0.5).toFixed(2)} ms, ` +
       `p99 ${percentile(latencies, 0.99).toFixed(2)} ms, errors ${errors}; runtime RSS ${memory.rss.toFixed(0)} MiB ` +
-      `(peak ${memory.peak.toFixed(0)} MiB); server-side p99 ≤ ${server}; backfill ${(ready.backfillMs / count).toFixed(1)} ms per workload`,
+      `(peak ${memory.peak.toFixed(0)} MiB); server-side p99 ≤ ${server}, event-loop delay p99 / max: runtime ${report.loop.p99.toFixed(1)} / ${report.loop.max.toFixed(0)} ms, load generator ${(clientLoop.percentile(99) / 1e6).toFixed(1)} / ${(clientLoop.max / 1e6).toFixed(0)} ms; backfill ${(ready.backfillMs / count).toFixed(1)} ms per workload`,
   );
 }
 

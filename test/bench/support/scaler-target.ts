@@ -4,6 +4,7 @@
  * and scale), and the gRPC scaler on a free loopback port. Prints one JSON line when ready, then serves
  * until killed. Usage: node scaler-target.js N
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startScalerServer } from '../../../runtime/service/grpc/scaler-server.js';
 import { RuntimeMetrics } from '../../../runtime/service/metrics.js';
 import { WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
@@ -49,8 +50,15 @@ process.stdout.write(`${JSON.stringify({ port: server.port, backfillMs, points: 
 // On SIGUSR2: the server-side latency histogram of the measured calls (one JSON line), then reset.
 process.on('SIGUSR2', () => {
   void metrics.grpcLatency.get().then((h) => {
-    process.stdout.write(`${JSON.stringify(h.values.filter((v) => v.metricName?.endsWith('_bucket')))}\n`);
+    const buckets = h.values.filter((v) => v.metricName?.endsWith('_bucket'));
+    const loop = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+    process.stdout.write(`${JSON.stringify({ buckets, loop })}\n`);
   });
 });
-process.on('SIGUSR1', () => metrics.grpcLatency.reset());
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+process.on('SIGUSR1', () => {
+  metrics.grpcLatency.reset();
+  loopDelay.reset();
+});
 process.on('SIGTERM', () => void server.close(1000).then(() => process.exit(0)));
