@@ -187,6 +187,23 @@ export function registerWorkloadRoutes(
     },
   );
 
+  // The scale-to-zero resolver holds a request for a workload at zero: wake it at once (KEDA's
+  // StreamIsActive gets `true` now instead of at the next poll). Needs `patch` on the ScaledObject.
+  app.post(
+    '/api/v1/workloads/:namespace/:name/wake',
+    { preParsing: authenticateWrite },
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const caller = callerOf(request);
+      const { namespace, name } = check(workloadParams, request.params, 'path');
+      check(emptyQuery, request.query, 'query');
+      await access.require(caller, { verb: 'patch', namespace, name });
+      known(namespace, name);
+      registry.wake({ namespace, name });
+      reply.code(202);
+      return { namespace, name, woken: true };
+    },
+  );
+
   app.delete(
     '/api/v1/workloads/:namespace/:name/override',
     { preParsing: authenticateWrite },

@@ -170,6 +170,34 @@ describe('assembled runtime with a Kubernetes API', () => {
     assert.equal(after?.['autoscaling.keda.sh/paused-replicas'], undefined);
   });
 
+  it('wakes a workload for the scale-to-zero resolver: authorized callers only, streamed to KEDA at once', async () => {
+    const keda = new KedaClient(`127.0.0.1:${runtime.grpcPort}`);
+    const stream = keda.stream({
+      namespace: 'shop',
+      name: 'checkout',
+      scalerMetadata: {
+        scalerAddress: address,
+        query: 'sum(rate(http_requests_total[1m]))',
+        capacityPerReplica: '40',
+      },
+    });
+    await sleep(200);
+    const before = stream.received.length;
+    const wake = (token?: string) =>
+      fetch(`${runtime.httpUrl}/api/v1/workloads/shop/checkout/wake`, {
+        method: 'POST',
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+    assert.equal((await wake()).status, 401);
+    assert.equal((await wake(BOB)).status, 403);
+    assert.equal(stream.received.length, before, 'refused wake-ups reach nobody');
+    assert.equal((await wake(ALICE)).status, 202);
+    await sleep(200);
+    assert.deepEqual(stream.received.slice(before), [true]);
+    stream.call.cancel();
+    keda.close();
+  });
+
   it('holds the Lease that elects the override-expiry job', async () => {
     for (let i = 0; i < 30 && !kube.lease('elasticai-system', LEADER_LEASE_NAME); i++) await sleep(100);
     const lease = kube.lease('elasticai-system', LEADER_LEASE_NAME) as { spec?: { holderIdentity?: string } };
