@@ -18,8 +18,12 @@ export const ExitCode = {
 export interface CommandIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
-  /** Whether to decorate human output (stdout is a TTY and NO_COLOR is unset). */
+  /** Whether to decorate human output (stdout is a TTY and NO_COLOR is unset or empty). */
   readonly color: boolean;
+  /** Whether stderr is a TTY: progress bars are drawn only there. @default false */
+  readonly stderrTty?: boolean;
+  /** The environment the command reads (ELASTICAI_URL, KUBECONFIG, ...). @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface Command {

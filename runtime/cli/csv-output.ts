@@ -1,7 +1,8 @@
 /**
- * Output files of the CLI: CSV written atomically (a temporary file beside the target, fsynced, then
- * renamed over it, so a reader never sees a half-written file and a failed run leaves the old file), plus
- * the value formats the stable interface fixes (ISO 8601 UTC timestamps, NaN as an empty field).
+ * Output files of the CLI (CSV, HTML reports, manifests), written atomically: a temporary file beside
+ * the target, fsynced, then renamed over it, so a reader never sees a half-written file and a failed run
+ * leaves the old file. Plus the value formats the stable interface fixes (ISO 8601 UTC timestamps, NaN as
+ * an empty field).
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -32,13 +33,27 @@ export function writeCsvAtomic(
   header: readonly string[],
   rows: Iterable<readonly string[]>,
 ): void {
+  writeFileAtomic(path, csvLines(header, rows));
+}
+
+function* csvLines(header: readonly string[], rows: Iterable<readonly string[]>): Iterable<string> {
+  yield `${header.join(',')}\n`;
+  for (const row of rows) yield `${row.join(',')}\n`;
+}
+
+/**
+ * Writes the concatenation of `parts` to `path` atomically: a temporary file beside the target, fsynced,
+ * then renamed over it. A failed run leaves no temporary file and the previous file unchanged.
+ * @throws RunError naming the path when it cannot be written.
+ */
+export function writeFileAtomic(path: string, parts: Iterable<string>): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(temp, 'wx');
-    let buffer = `${header.join(',')}\n`;
-    for (const row of rows) {
-      buffer += `${row.join(',')}\n`;
+    let buffer = '';
+    for (const part of parts) {
+      buffer += part;
       if (buffer.length >= CHUNK) {
         writeSync(fd, buffer);
         buffer = '';

@@ -1,6 +1,7 @@
 /**
  * `elasticai detect`: feeds every trace row to a fresh SeriesMonitor (the engine's forecaster and anomaly
- * detector for one series) and reports each row's causal anomaly score.
+ * detector for one series) and reports each row's causal anomaly score; `--report` writes a
+ * self-contained HTML page with the series, the scores and the anomalies marked.
  */
 import type { SignalState } from '../engine/anomaly.js';
 import { SeriesMonitor } from '../engine/series-monitor.js';
@@ -8,7 +9,9 @@ import type { Trace } from '../simulation/types.js';
 import { parseFlags } from './args.js';
 import type { Command, CommandIo } from './command.js';
 import { ExitCode } from './command.js';
-import { csvNumber, isoTimestamp, writeCsvAtomic } from './csv-output.js';
+import { csvNumber, isoTimestamp, writeCsvAtomic, writeFileAtomic } from './csv-output.js';
+import { PROGRESS_MIN_STEPS, ProgressBar } from './progress.js';
+import { detectReport } from './reports.js';
 import { bold, table } from './terminal.js';
 import { loadTrace, traceSummary } from './trace-input.js';
 
@@ -22,7 +25,8 @@ export const ANOMALY_THRESHOLD = 0.99;
 const STRONG_THRESHOLD = 0.999;
 const TOP_ROWS = 10;
 
-const HELP = `Usage: elasticai detect --trace FILE.csv [--kind demand|metric] [--scores OUT.csv] [--json]
+const HELP = `Usage: elasticai detect --trace FILE.csv [--kind demand|metric] [--scores OUT.csv]
+                        [--report REPORT.html] [--json]
 
 Scores every row of a demand trace for anomalies, causally: the score of row t uses rows 0..t only
 (the same detector the engine uses to tell a surge from a broken signal or a level shift).
@@ -35,10 +39,15 @@ Flags:
   --kind metric        any metric (may be negative, zeros are ordinary), errors compared in its units
   --scores OUT.csv     write timestamp,value,anomaly_score (score in [0, 1], 6 decimals), one row per
                        trace row, in order
+  --report REPORT.html write a self-contained HTML page (inline SVG, works offline): the series with
+                       the rows scored >= ${ANOMALY_THRESHOLD} marked, the score over time with the
+                       threshold, and the anomalies as a table
   --json               print a JSON summary on stdout instead of the human one:
                        { trace: {path, rows, intervalSeconds}, rows, anomalies: [{timestamp, value,
                        score, state}] } listing the rows scored >= ${ANOMALY_THRESHOLD}
   -h, --help           show this help
+
+A progress bar is drawn on stderr for long traces when stderr is a terminal (never with --json).
 
 States: warming-up, normal, surge, level-shift, missing, invalid, drop-to-zero.
 
@@ -46,6 +55,7 @@ Examples:
   elasticai detect --trace ec2_cpu_utilization.csv
   elasticai detect --trace nyc_taxi.csv --scores nyc-scores.csv --json
   elasticai detect --trace art_daily_flatmiddle.csv --kind metric
+  elasticai detect --trace ec2_cpu_utilization.csv --report ec2-anomalies.html
 `;
 
 interface ScoredRow {
@@ -59,11 +69,16 @@ interface ScoredRow {
 /** Scores rounded as the scores file writes them, so every output (and every threshold) agrees. */
 const round6 = (score: number): number => Number(score.toFixed(6));
 
-/** Scores every row with a fresh SeriesMonitor at the trace's interval. */
-export function scoreTrace(trace: Trace, kind: 'demand' | 'metric' = 'demand'): ScoredRow[] {
+/** Scores every row with a fresh SeriesMonitor at the trace's interval; `onRow` is called after each. */
+export function scoreTrace(
+  trace: Trace,
+  kind: 'demand' | 'metric' = 'demand',
+  onRow?: () => void,
+): ScoredRow[] {
   const monitor = new SeriesMonitor({ intervalSeconds: trace.intervalSeconds, kind });
   return trace.rows.map((row, index) => {
     const a = monitor.observe(row.timestamp, row.demand);
+    onRow?.();
     if (Number.isNaN(a.score)) {
       throw new Error(`the anomaly detector returned no score for line ${row.line}`);
     }
@@ -106,12 +121,36 @@ function humanSummary(path: string, trace: Trace, scored: readonly ScoredRow[], 
 }
 
 function run(argv: readonly string[], io: CommandIo): number {
-  const flags = parseFlags(argv, { trace: 'value', kind: 'value', scores: 'value', json: 'switch' });
+  const flags = parseFlags(argv, {
+    trace: 'value',
+    kind: 'value',
+    scores: 'value',
+    report: 'value',
+    json: 'switch',
+  });
   const path = flags.required('trace');
   const kind = flags.choice('kind', ['demand', 'metric'] as const) ?? 'demand';
   const scoresPath = flags.string('scores');
+  const reportPath = flags.string('report');
   const trace = loadTrace(path);
-  const scored = scoreTrace(trace, kind);
+  const progress = new ProgressBar({
+    label: 'detect',
+    total: trace.rows.length,
+    unit: 'rows',
+    write: io.stderr,
+    enabled: io.stderrTty === true && !flags.has('json') && trace.rows.length >= PROGRESS_MIN_STEPS,
+  });
+  let scored: ScoredRow[];
+  try {
+    scored = scoreTrace(trace, kind, progress.enabled ? () => progress.tick() : undefined);
+  } finally {
+    progress.finish();
+  }
+  if (reportPath !== undefined) {
+    writeFileAtomic(reportPath, [
+      detectReport({ tracePath: path, trace, kind, scored, threshold: ANOMALY_THRESHOLD }),
+    ]);
+  }
 
   if (scoresPath !== undefined) {
     writeCsvAtomic(
@@ -137,6 +176,7 @@ function run(argv: readonly string[], io: CommandIo): number {
   } else {
     io.stdout(humanSummary(path, trace, scored, io.color));
     if (scoresPath !== undefined) io.stdout(`\nscores written to ${scoresPath}\n`);
+    if (reportPath !== undefined) io.stdout(`\nreport written to ${reportPath}\n`);
   }
   return ExitCode.ok;
 }

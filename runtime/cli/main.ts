@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-/** The `elasticai` executable (package.json `bin`): runs the dispatcher on the process's arguments. */
+/**
+ * The runtime image's `elasticai` (`node /app/build/cli/main.js`): the runtime's commands only. The
+ * package's `elasticai` is stacks/cli/main.ts, which adds `synth` and `diff` and YAML kubeconfigs.
+ */
 import { runCli } from './cli.js';
+import { colorWanted } from './terminal.js';
 
-const color = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
 // A closed pipe (`elasticai detect ... | head`) is not an error worth a stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -12,5 +15,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
-  color,
+  color: colorWanted(process.stdout.isTTY, process.env),
+  stderrTty: process.stderr.isTTY === true,
+  env: process.env,
 });

@@ -1,6 +1,7 @@
 /**
  * `elasticai simulate`: replays a trace through the predictive, hpa and oracle policies (or one of them)
- * and reports the measures of each run; `--decisions` writes one policy's per-row decisions.
+ * and reports the measures of each run; `--decisions` writes one policy's per-row decisions and
+ * `--report` a self-contained HTML page with the charts.
  */
 import { EngineSettingsError } from '../engine/settings.js';
 import { hpaPolicy } from '../simulation/hpa-policy.js';
@@ -11,7 +12,9 @@ import type { PolicyContext, PolicyFactory, RunMeasures, RunResult, Trace } from
 import { parseFlags } from './args.js';
 import type { Command, CommandIo } from './command.js';
 import { ExitCode, UsageError } from './command.js';
-import { csvNumber, isoTimestamp, writeCsvAtomic } from './csv-output.js';
+import { csvNumber, isoTimestamp, writeCsvAtomic, writeFileAtomic } from './csv-output.js';
+import { PROGRESS_MIN_STEPS, ProgressBar } from './progress.js';
+import { simulateReport } from './reports.js';
 import { bold, jsonNumber, percent, ratio, table } from './terminal.js';
 import { loadTrace, traceSummary } from './trace-input.js';
 
@@ -21,7 +24,7 @@ export type PolicyName = (typeof POLICIES)[number];
 const HELP = `Usage: elasticai simulate --trace FILE.csv --capacity N --startup SECONDS
                           [--policy predictive|hpa|oracle] [--hpa-target 0.7]
                           [--min-replicas 1] [--max-replicas 1000]
-                          [--decisions OUT.csv] [--json]
+                          [--decisions OUT.csv] [--report REPORT.html] [--json]
 
 Replays a demand trace through scaling policies and measures, for each run (in trace intervals):
 violation intervals (demand > ready capacity), unserved share of demand, replica-intervals (the cost,
@@ -40,8 +43,13 @@ Flags:
   --max-replicas N       integer >= 1 and >= --min-replicas (default 1000)
   --decisions OUT.csv    write timestamp,demand,desired_replicas, one row per trace row, in order
                          (needs --policy: exactly one policy)
+  --report REPORT.html   write a self-contained HTML page (inline SVG, works offline): for each policy
+                         a chart of demand vs ready capacity with the violations marked, and the
+                         summary table
   --json                 print a JSON summary on stdout instead of the table
   -h, --help             show this help
+
+A progress bar is drawn on stderr for long traces when stderr is a terminal (never with --json).
 
 Time model: a decision at row t sees rows 0..t only and applies from row t+1; new replicas serve
 1 + ceil(startup / interval) rows after the decision; removed replicas stop at once.
@@ -59,6 +67,7 @@ that is not a finite number is null).
 Examples:
   elasticai simulate --trace nyc_taxi.csv --capacity 1000 --startup 300
   elasticai simulate --trace nyc_taxi.csv --capacity 1000 --startup 300 --json
+  elasticai simulate --trace nyc_taxi.csv --capacity 1000 --startup 300 --report nyc.html
   elasticai simulate --trace rpm.csv --capacity 50 --startup 120 --policy hpa --hpa-target 0.6 \\
                      --decisions hpa-decisions.csv
 `;
@@ -79,6 +88,7 @@ interface SimulateParameters {
   readonly maxReplicas: number;
   readonly policies: readonly PolicyName[];
   readonly decisions: string | undefined;
+  readonly report: string | undefined;
   readonly json: boolean;
 }
 
@@ -92,6 +102,7 @@ function parseParameters(argv: readonly string[]): { tracePath: string; paramete
     'min-replicas': 'value',
     'max-replicas': 'value',
     decisions: 'value',
+    report: 'value',
     json: 'switch',
   });
   const tracePath = flags.required('trace');
@@ -122,6 +133,7 @@ function parseParameters(argv: readonly string[]): { tracePath: string; paramete
       maxReplicas,
       policies: policy === undefined ? POLICIES : [policy],
       decisions,
+      report: flags.string('report'),
       json: flags.has('json'),
     },
   };
@@ -147,15 +159,34 @@ export function sharedInitialReplicas(trace: Trace, context: PolicyContext): num
   return initial;
 }
 
+/** The factory's policies, counting each decision (one per row) on the progress bar. */
+function withProgress(factory: PolicyFactory, progress: ProgressBar): PolicyFactory {
+  if (!progress.enabled) return factory;
+  return (context, trace) => {
+    const policy = factory(context, trace);
+    return {
+      name: policy.name,
+      decide: (row, index) => {
+        progress.tick();
+        return policy.decide(row, index);
+      },
+    };
+  };
+}
+
 function runPolicy(
   trace: Trace,
   policy: PolicyName,
   context: PolicyContext,
   parameters: SimulateParameters,
   initialReplicas: number,
+  progress: ProgressBar,
 ): RunResult {
+  progress.setPhase(policy);
   try {
-    return simulate(trace, factoryFor(policy, parameters.hpaTarget), context, { initialReplicas });
+    return simulate(trace, withProgress(factoryFor(policy, parameters.hpaTarget), progress), context, {
+      initialReplicas,
+    });
   } catch (err) {
     if (err instanceof EngineSettingsError) {
       const flag = SETTING_FLAGS[err.field];
@@ -254,7 +285,40 @@ function run(argv: readonly string[], io: CommandIo): number {
     maxReplicas: parameters.maxReplicas,
   };
   const initialReplicas = sharedInitialReplicas(trace, context);
-  const runs = parameters.policies.map((p) => runPolicy(trace, p, context, parameters, initialReplicas));
+  const steps = trace.rows.length * parameters.policies.length;
+  const progress = new ProgressBar({
+    label: 'simulate',
+    total: steps,
+    unit: 'rows',
+    write: io.stderr,
+    enabled: io.stderrTty === true && !parameters.json && steps >= PROGRESS_MIN_STEPS,
+  });
+  let runs: RunResult[];
+  try {
+    runs = parameters.policies.map((p) =>
+      runPolicy(trace, p, context, parameters, initialReplicas, progress),
+    );
+  } finally {
+    progress.finish();
+  }
+
+  if (parameters.report !== undefined) {
+    writeFileAtomic(parameters.report, [
+      simulateReport({
+        tracePath,
+        trace,
+        capacity: parameters.capacity,
+        startupSeconds: parameters.startupSeconds,
+        hpaTarget: parameters.hpaTarget,
+        minReplicas: parameters.minReplicas,
+        maxReplicas: parameters.maxReplicas,
+        initialReplicas,
+        readyDelayRows: readyDelayRows(context),
+        runs,
+        comparison: comparisonOf(runs),
+      }),
+    ]);
+  }
 
   if (parameters.decisions !== undefined) {
     const desired = (runs[0] as RunResult).desired;
@@ -296,6 +360,7 @@ function run(argv: readonly string[], io: CommandIo): number {
     if (parameters.decisions !== undefined) {
       io.stdout(`\n${parameters.policies[0]} decisions written to ${parameters.decisions}\n`);
     }
+    if (parameters.report !== undefined) io.stdout(`\nreport written to ${parameters.report}\n`);
   }
   return ExitCode.ok;
 }

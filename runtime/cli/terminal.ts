@@ -1,23 +1,63 @@
-/** Human output helpers: optional bold (only on a colour-capable TTY) and right-aligned tables. */
-
-/** Bold when `color`, the text unchanged otherwise. */
-export function bold(text: string, color: boolean): string {
-  return color ? `\u001b[1m${text}\u001b[22m` : text;
-}
+/**
+ * Human output helpers: colours and bold only where wanted (a TTY, NO_COLOR unset), and aligned tables
+ * whose widths ignore colour codes.
+ */
 
 /**
- * A table: the first column left-aligned, the others right-aligned, two spaces apart. The header row is
- * bold when `color`.
+ * Whether to colour output written to a stream: only on a TTY, never when `NO_COLOR` is set to a
+ * non-empty value (https://no-color.org) or the terminal is `dumb`.
+ */
+export function colorWanted(isTty: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
+  return isTty === true && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
+const sgr =
+  (on: number, off: number) =>
+  (text: string, color: boolean): string =>
+    color ? `\u001b[${on}m${text}\u001b[${off}m` : text;
+
+/** Bold when `color`, the text unchanged otherwise. */
+export const bold = sgr(1, 22);
+/** Dim (faint) when `color`. */
+export const dim = sgr(2, 22);
+/** Red when `color`: failures, removals, violations. */
+export const red = sgr(31, 39);
+/** Green when `color`: healthy states, additions. */
+export const green = sgr(32, 39);
+/** Yellow when `color`: degraded states, changes, overrides. */
+export const yellow = sgr(33, 39);
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/** The length of `text` as shown on a terminal (colour codes take no room). */
+export function visibleLength(text: string): number {
+  return text.replace(ANSI, '').length;
+}
+
+/** Column alignment of {@link table}. */
+export type Align = 'left' | 'right';
+
+/**
+ * A table, two spaces between columns. By default the first column is left-aligned and the others
+ * right-aligned; `align` sets each column. The header row is bold when `color`; cells may carry colour.
  */
 export function table(
   header: readonly string[],
   rows: readonly (readonly string[])[],
   color: boolean,
+  align?: readonly Align[],
 ): string {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const widths = header.map((h, c) =>
+    Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[c] ?? ''))),
+  );
+  const alignOf = (c: number): Align => align?.[c] ?? (c === 0 ? 'left' : 'right');
   const line = (cells: readonly string[]): string =>
     cells
-      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] as number) : cell.padStart(widths[c] as number)))
+      .map((cell, c) => {
+        const pad = ' '.repeat(Math.max(0, (widths[c] as number) - visibleLength(cell)));
+        return alignOf(c) === 'left' ? cell + pad : pad + cell;
+      })
       .join('  ')
       .trimEnd();
   return [bold(line(header), color), ...rows.map(line)].join('\n') + '\n';
