@@ -28,6 +28,8 @@ export class Flags {
   constructor(
     private readonly values: ReadonlyMap<string, string>,
     private readonly switches: ReadonlySet<string>,
+    /** Arguments that are not flags (only where the command accepts them), in order. */
+    readonly positionals: readonly string[] = [],
   ) {}
 
   /** Whether a switch (or a value flag) was given. */
@@ -91,15 +93,35 @@ export function describeRule(rule: NumberRule): string {
   return noun;
 }
 
-/** Parses `argv` (the arguments after the command name) against `specs`. `help` is always a switch. */
-export function parseFlags(argv: readonly string[], specs: FlagSpecs): Flags {
+/** How many arguments that are not flags a command takes (e.g. `explain NS/NAME`), and what they are. */
+export interface PositionalSpec {
+  /** Names for messages, in order (`NS/NAME`). Every one is required. */
+  readonly names: readonly string[];
+}
+
+/**
+ * Parses `argv` (the arguments after the command name) against `specs`. `help` is always a switch.
+ * With `positionals`, exactly that many arguments that do not start with `-` are taken, wherever they
+ * stand among the flags; a missing or an extra one is a {@link UsageError}.
+ */
+export function parseFlags(argv: readonly string[], specs: FlagSpecs, positionals?: PositionalSpec): Flags {
   const values = new Map<string, string>();
   const switches = new Set<string>();
+  const words: string[] = [];
   const all: FlagSpecs = { help: 'switch', ...specs };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '-h') {
       switches.add('help');
+      continue;
+    }
+    if (positionals && !arg.startsWith('-')) {
+      if (words.length >= positionals.names.length) {
+        throw new UsageError(
+          `unexpected argument "${arg}" (takes ${positionals.names.join(' ') || 'no arguments'} and flags)`,
+        );
+      }
+      words.push(arg);
       continue;
     }
     if (!arg.startsWith('--') || arg === '--') {
@@ -127,5 +149,8 @@ export function parseFlags(argv: readonly string[], specs: FlagSpecs): Flags {
     if (value === '') throw new UsageError(`--${name} needs a value`);
     values.set(name, value);
   }
-  return new Flags(values, switches);
+  if (positionals && words.length < positionals.names.length && !switches.has('help')) {
+    throw new UsageError(`${positionals.names[words.length]} is required`);
+  }
+  return new Flags(values, switches, words);
 }
