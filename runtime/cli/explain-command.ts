@@ -120,7 +120,11 @@ function human(w: WorkloadDetail, color: boolean): string {
   text += `  (${facts.filter((f) => f !== undefined).join(', ')})\n`;
   if (w.summary) text += `${w.summary}\n`;
   text += `\n${bold('Decision', color)}   ${w.desiredReplicas === null ? 'none yet' : `${w.desiredReplicas}${w.kind === 'headroom' ? ' pods' : ' replicas'}`}, point ${when(w.decidedAt)}, newest point ${when(w.lastPoint)}\n`;
-  text += `${bold('Override', color)}   ${w.override ? yellow(overrideText(w.override), color) + (w.override.by ? ` (by ${w.override.by})` : '') : overrideText(w.override)}\n`;
+  const override = w.override
+    ? yellow(`held at ${overrideText(w.override).replace(/^(\d+)/, '$1 replicas')}`, color) +
+      (w.override.by ? ` (by ${w.override.by})` : '')
+    : overrideText(w.override);
+  text += `${bold('Override', color)}   ${override}\n`;
   if (w.lastError) {
     text +=
       `${bold('Last error', color)} ${red(`${w.lastError.kind}: ${w.lastError.message}`, color)} at ${when(w.lastError.at)}` +

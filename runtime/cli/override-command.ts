@@ -68,7 +68,9 @@ export function parseDuration(text: string): number | undefined {
 }
 
 function describe(ref: { namespace: string; name: string }, o: OverrideRecord): string {
-  const until = o.expiresAt ? `until ${isoTimestamp(Date.parse(o.expiresAt) / 1000)}` : 'until cleared';
+  const until = o.expiresAt
+    ? `until ${isoTimestamp(Math.floor(Date.parse(o.expiresAt) / 1000))}`
+    : 'until cleared';
   return `${ref.namespace}/${ref.name}: held at ${o.replicas} replicas ${until}${o.by ? ` (set by ${o.by})` : ''}`;
 }
 

@@ -54,7 +54,7 @@ export function paintState(state: string, color: boolean): string {
 export function overrideText(o: OverrideRecord | null | undefined): string {
   if (o === undefined) return '?';
   if (o === null) return '—';
-  return `${o.replicas}${o.expiresAt ? ` until ${isoTimestamp(Date.parse(o.expiresAt) / 1000)}` : ''}`;
+  return `${o.replicas}${o.expiresAt ? ` until ${isoTimestamp(Math.floor(Date.parse(o.expiresAt) / 1000))}` : ''}`;
 }
 
 function anomalyText(a: WorkloadSummary['anomaly'], color: boolean): string {
@@ -79,7 +79,9 @@ function human(url: string, workloads: readonly WorkloadSummary[], color: boolea
         paintState(w.state, color),
         w.kind === 'headroom' ? dim('headroom', color) : cell(w.demand),
         cell(w.predicted),
-        w.desiredReplicas === null ? '—' : `${w.desiredReplicas}${w.kind === 'headroom' ? ' pods' : ''}`,
+        w.desiredReplicas === null
+          ? '—'
+          : `${w.desiredReplicas}${w.kind === 'headroom' ? (w.desiredReplicas === 1 ? ' pod' : ' pods') : ''}`,
         w.rule ?? '—',
         anomalyText(w.anomaly, color),
         w.override ? yellow(overrideText(w.override), color) : overrideText(w.override),

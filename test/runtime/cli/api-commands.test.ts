@@ -152,7 +152,7 @@ describe('elasticai status', () => {
       assert.equal(cells[5], d.rule);
       assert.equal(cells[7], '7');
       // AND the headroom workload shows pods, the failed one shows no replicas
-      assert.match(row(r.stdout, 'ops/headroom-general')[4] as string, /^\d+ pods$/);
+      assert.match(row(r.stdout, 'ops/headroom-general')[4] as string, /^\d+ pods?$/);
       const reports = row(r.stdout, 'team-b/reports');
       assert.equal(reports[1], 'failed');
       assert.equal(reports[4], '—');
@@ -241,6 +241,23 @@ describe('elasticai explain', () => {
     assert.match(r.stdout, /\nModels \(back-tested loss/);
     assert.ok(row(r.stdout, d.forecast.model).length === 3);
     assert.match(r.stdout, /\nRecent decisions \(\d+ of \d+, oldest first\)/);
+  });
+
+  it('shows an override with its expiry to the second and who set it', async () => {
+    await server.overrides.set('team-a', 'checkout', 7, {
+      by: 'ops-admin',
+      expiresAt: new Date(w.now + 3600_500),
+    });
+    try {
+      const r = await cli(['explain', 'team-a/checkout']);
+      const until = new Date(w.now + 3600_000).toISOString().replace('.000Z', 'Z');
+      assert.match(
+        r.stdout,
+        new RegExp(`\nOverride {3}held at 7 replicas until ${until} \\(by ops-admin\\)\n`),
+      );
+    } finally {
+      await server.overrides.clear('team-a', 'checkout');
+    }
   });
 
   it('prints the API answer with --json', async () => {
