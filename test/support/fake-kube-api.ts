@@ -10,6 +10,14 @@
  *   Conflict on a stale `metadata.resourceVersion`; MicroTime fields checked).
  * - `authentication.k8s.io/v1` TokenReview and `authorization.k8s.io/v1` SubjectAccessReview, answered
  *   from a token → user map and RBAC-like rules.
+ * - `discovery.k8s.io/v1` EndpointSlices: get, list and watch (per namespace or all; `labelSelector` with
+ *   `=`, `==`, `!=`, `in`, `notin`, exists and `!`; `fieldSelector` on `metadata.name`), create (409
+ *   AlreadyExists), update (PUT, 409 on a stale resourceVersion, `addressType` immutable), JSON merge
+ *   patch and delete, with the API server's checks of addresses, ports and conditions. Watches stream
+ *   one JSON event per line from a `resourceVersion` (or every current object as ADDED without one),
+ *   turn selector moves into ADDED/DELETED, send BOOKMARKs on request and answer a compacted
+ *   resourceVersion with an ERROR event carrying 410 Expired, as the real one does.
+ * - `v1` Services: get.
  *
  * Every call must carry the runtime's ServiceAccount bearer token (401 otherwise); errors are real `Status`
  * objects; every call is recorded for assertions.
@@ -69,9 +77,36 @@ export interface FakeKubeApiOptions {
 }
 
 interface Route {
-  readonly kind: 'scaledobjects' | 'leases' | 'tokenreviews' | 'subjectaccessreviews';
+  readonly kind:
+    'scaledobjects' | 'leases' | 'tokenreviews' | 'subjectaccessreviews' | 'endpointslices' | 'services';
   readonly namespace?: string;
   readonly name?: string;
+}
+
+/** One stored change of an EndpointSlice, kept for watches that resume from a resourceVersion. */
+interface SliceEvent {
+  readonly rv: number;
+  readonly namespace: string;
+  /** The object before the change (undefined for a creation). */
+  readonly before: JsonObject | undefined;
+  /** The object after the change (undefined for a deletion). */
+  readonly after: JsonObject | undefined;
+}
+
+/** An open watch stream. */
+interface SliceWatcher {
+  readonly namespace: string | undefined;
+  readonly selector: LabelRequirement[];
+  readonly name: string | undefined;
+  readonly bookmarks: boolean;
+  readonly res: http.ServerResponse;
+}
+
+/** One requirement of a label selector. */
+interface LabelRequirement {
+  readonly key: string;
+  readonly op: 'in' | 'notin' | 'exists' | 'absent';
+  readonly values: readonly string[];
 }
 
 class HttpError extends Error {
@@ -87,6 +122,12 @@ class HttpError extends Error {
 
 const KEDA = { group: 'keda.sh', version: 'v1alpha1', plural: 'scaledobjects' } as const;
 const COORD = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' } as const;
+const DISCOVERY = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' } as const;
+/** Changes of EndpointSlices kept for resuming watches (older ones answer 410 Expired). */
+const SLICE_HISTORY = 10_000;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const MAX_BODY = 3 * 1024 * 1024;
 /** RFC 3339 with exactly six fractional digits, as metav1.MicroTime is encoded and parsed. */
 const MICRO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$/;
@@ -134,6 +175,10 @@ export class FakeKubeApi {
 
   private readonly objects = new Map<string, JsonObject>();
   private resourceVersion = 1000;
+  private readonly sliceEvents: SliceEvent[] = [];
+  /** Watches resuming from a resourceVersion below this answer 410 Expired. */
+  private compactedThrough = 0;
+  private readonly watchers = new Set<SliceWatcher>();
 
   private constructor(
     private readonly server: http.Server,
@@ -165,6 +210,7 @@ export class FakeKubeApi {
   }
 
   async close(): Promise<void> {
+    this.closeWatches();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -198,6 +244,97 @@ export class FakeKubeApi {
   lease(namespace: string, name: string): JsonObject | undefined {
     const o = this.objects.get(this.key('leases', namespace, name));
     return o === undefined ? undefined : clone(o);
+  }
+
+  /** Stores a Service as given (apiVersion/kind filled in). */
+  putService(object: JsonObject): JsonObject {
+    const o = clone(object);
+    o.apiVersion = 'v1';
+    o.kind = 'Service';
+    const m = meta(o);
+    if (typeof m.name !== 'string' || typeof m.namespace !== 'string') {
+      throw new Error('putService: metadata.name and metadata.namespace are required');
+    }
+    const key = this.key('services', m.namespace, m.name);
+    this.stamp(o, this.objects.get(key));
+    this.objects.set(key, o);
+    return clone(o);
+  }
+
+  /**
+   * Creates or replaces an EndpointSlice as the EndpointSlice controller does (checked like a write
+   * through the API; watchers see ADDED or MODIFIED).
+   */
+  putEndpointSlice(object: JsonObject): JsonObject {
+    const o = clone(object);
+    o.apiVersion = `${DISCOVERY.group}/${DISCOVERY.version}`;
+    o.kind = 'EndpointSlice';
+    const m = meta(o);
+    if (typeof m.name !== 'string' || typeof m.namespace !== 'string') {
+      throw new Error('putEndpointSlice: metadata.name and metadata.namespace are required');
+    }
+    checkEndpointSlice(o, m.name);
+    const key = this.key('endpointslices', m.namespace, m.name);
+    const before = this.objects.get(key);
+    delete m.resourceVersion;
+    this.stamp(o, before);
+    this.objects.set(key, o);
+    this.sliceChanged(m.namespace, before, o);
+    return clone(o);
+  }
+
+  /** Deletes an EndpointSlice (watchers see DELETED); false when there was none. */
+  deleteEndpointSlice(namespace: string, name: string): boolean {
+    const key = this.key('endpointslices', namespace, name);
+    const before = this.objects.get(key);
+    if (before === undefined) return false;
+    this.objects.delete(key);
+    this.sliceChanged(namespace, before, undefined);
+    return true;
+  }
+
+  endpointSlice(namespace: string, name: string): JsonObject | undefined {
+    const o = this.objects.get(this.key('endpointslices', namespace, name));
+    return o === undefined ? undefined : clone(o);
+  }
+
+  /** EndpointSlices of a namespace, optionally only those labelled for `service`, sorted by name. */
+  endpointSlices(namespace: string, service?: string): JsonObject[] {
+    return [...this.objects.entries()]
+      .filter(([k]) => k.startsWith(`endpointslices/${namespace}/`))
+      .map(([, o]) => o)
+      .filter((o) => service === undefined || labelsOf(o)['kubernetes.io/service-name'] === service)
+      .sort((a, b) => String(meta(a).name).localeCompare(String(meta(b).name)))
+      .map((o) => clone(o));
+  }
+
+  /** Open watch streams. */
+  get openWatches(): number {
+    return this.watchers.size;
+  }
+
+  /** Ends every watch stream, as an API server restart or its watch timeout does. */
+  closeWatches(): void {
+    for (const w of this.watchers) w.res.end();
+    this.watchers.clear();
+  }
+
+  /** Sends a BOOKMARK with the current resourceVersion to every watch that asked for bookmarks. */
+  sendBookmarks(): void {
+    for (const w of this.watchers) {
+      if (!w.bookmarks) continue;
+      writeEvent(w.res, 'BOOKMARK', {
+        apiVersion: `${DISCOVERY.group}/${DISCOVERY.version}`,
+        kind: 'EndpointSlice',
+        metadata: { resourceVersion: String(this.resourceVersion) },
+      });
+    }
+  }
+
+  /** Forgets the change history: watches resuming from an older resourceVersion get 410 Expired. */
+  compactHistory(): void {
+    this.sliceEvents.length = 0;
+    this.compactedThrough = this.resourceVersion;
   }
 
   /** Changes a stored Lease as another writer would (new resourceVersion). */
@@ -264,6 +401,20 @@ export class FakeKubeApi {
         throw new HttpError(401, 'Unauthorized', 'Unauthorized');
       }
       await this.onRequest?.({ method, path, body });
+      const watch = url.searchParams.get('watch');
+      if (method === 'GET' && (watch === '1' || watch === 'true')) {
+        this.startWatch(url, res);
+        this.calls.push({
+          method,
+          path,
+          query: Object.fromEntries(url.searchParams),
+          contentType,
+          token,
+          body,
+          status: 200,
+        });
+        return;
+      }
       [status, answer] = this.route(method, url, body, contentType);
     } catch (e) {
       const err =
@@ -302,6 +453,13 @@ export class FakeKubeApi {
       .slice(1)
       .map((p) => decodeURIComponent(p));
     const notFound = new HttpError(404, 'NotFound', 'the server could not find the requested resource');
+    if (s[0] === 'api') {
+      // Core group: /api/v1/namespaces/{ns}/services/{name}
+      if (s[1] === 'v1' && s[2] === 'namespaces' && s[3] && s[4] === 'services' && s.length === 6 && s[5]) {
+        return { kind: 'services', namespace: s[3], name: s[5] };
+      }
+      throw notFound;
+    }
     if (s[0] !== 'apis') throw notFound;
     const [group, version] = [s[1], s[2]];
     if (group === 'authentication.k8s.io' && version === 'v1' && s[3] === 'tokenreviews' && s.length === 4) {
@@ -325,6 +483,14 @@ export class FakeKubeApi {
     }
     if (group === COORD.group && version === COORD.version && plural === COORD.plural && namespaced) {
       return { kind: 'leases', namespace: s[4], ...(name ? { name } : {}) };
+    }
+    if (group === DISCOVERY.group && version === DISCOVERY.version && plural === DISCOVERY.plural) {
+      if (!namespaced && name !== undefined) throw notFound;
+      return {
+        kind: 'endpointslices',
+        ...(namespaced ? { namespace: s[4] } : {}),
+        ...(name ? { name } : {}),
+      };
     }
     throw notFound;
   }
@@ -360,15 +526,297 @@ export class FakeKubeApi {
         if (method === 'GET') return [200, this.getObject('leases', r.namespace as string, r.name)];
         if (method === 'PUT') return [200, this.replaceLease(r.namespace as string, r.name, body)];
         throw notAllowed;
+      case 'services':
+        if (method !== 'GET') throw notAllowed;
+        return [200, this.getObject('services', r.namespace as string, r.name as string)];
+      case 'endpointslices':
+        if (r.name === undefined) {
+          if (method === 'GET') return [200, this.listEndpointSlices(r.namespace, url.searchParams)];
+          if (method === 'POST' && r.namespace !== undefined) {
+            return [201, this.createEndpointSlice(r.namespace, body)];
+          }
+          throw notAllowed;
+        }
+        if (method === 'GET') return [200, this.getObject('endpointslices', r.namespace as string, r.name)];
+        if (method === 'PUT') return [200, this.replaceEndpointSlice(r.namespace as string, r.name, body)];
+        if (method === 'PATCH') {
+          return [200, this.patchEndpointSlice(r.namespace as string, r.name, body, contentType)];
+        }
+        if (method === 'DELETE') {
+          if (!this.deleteEndpointSlice(r.namespace as string, r.name))
+            throw this.notFound('endpointslices', r.name);
+          return [
+            200,
+            {
+              kind: 'Status',
+              apiVersion: 'v1',
+              metadata: {},
+              status: 'Success',
+              details: { name: r.name, group: DISCOVERY.group, kind: 'endpointslices' },
+            },
+          ];
+        }
+        throw notAllowed;
     }
   }
 
-  private notFound(kind: 'scaledobjects' | 'leases', name: string): HttpError {
-    const group = kind === 'scaledobjects' ? KEDA.group : COORD.group;
-    return new HttpError(404, 'NotFound', `${kind}.${group} "${name}" not found`, { name, group, kind });
+  private notFound(
+    kind: 'scaledobjects' | 'leases' | 'endpointslices' | 'services',
+    name: string,
+  ): HttpError {
+    const group =
+      kind === 'scaledobjects'
+        ? KEDA.group
+        : kind === 'leases'
+          ? COORD.group
+          : kind === 'endpointslices'
+            ? DISCOVERY.group
+            : '';
+    const what = group === '' ? kind : `${kind}.${group}`;
+    return new HttpError(404, 'NotFound', `${what} "${name}" not found`, { name, group, kind });
   }
 
-  private getObject(kind: 'scaledobjects' | 'leases', namespace: string, name: string): JsonObject {
+  // ---- EndpointSlices ----
+
+  private listEndpointSlices(namespace: string | undefined, query: URLSearchParams): JsonObject {
+    const selector = parseLabelSelector(query.get('labelSelector') ?? '');
+    const name = parseNameSelector(query.get('fieldSelector') ?? '');
+    const prefix = namespace === undefined ? 'endpointslices/' : `endpointslices/${namespace}/`;
+    const items = [...this.objects.entries()]
+      .filter(([k]) => k.startsWith(prefix))
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([, o]) => o)
+      .filter((o) => matchesSelector(o, selector) && (name === undefined || meta(o).name === name))
+      .map((o) => clone(o));
+    return {
+      apiVersion: `${DISCOVERY.group}/${DISCOVERY.version}`,
+      kind: 'EndpointSliceList',
+      metadata: { resourceVersion: String(this.resourceVersion) },
+      items,
+    };
+  }
+
+  private createEndpointSlice(namespace: string, body: unknown): JsonObject {
+    const slice = this.checkSliceBody(namespace, body);
+    const name = meta(slice).name as string;
+    const key = this.key('endpointslices', namespace, name);
+    if (this.objects.has(key)) {
+      throw new HttpError(
+        409,
+        'AlreadyExists',
+        `endpointslices.${DISCOVERY.group} "${name}" already exists`,
+        {
+          name,
+          group: DISCOVERY.group,
+          kind: 'endpointslices',
+        },
+      );
+    }
+    const m = meta(slice);
+    delete m.resourceVersion;
+    m.namespace = namespace;
+    this.stamp(slice, undefined);
+    this.objects.set(key, slice);
+    this.sliceChanged(namespace, undefined, slice);
+    return clone(slice);
+  }
+
+  private replaceEndpointSlice(namespace: string, name: string, body: unknown): JsonObject {
+    const slice = this.checkSliceBody(namespace, body);
+    if (meta(slice).name !== name) {
+      throw new HttpError(
+        400,
+        'BadRequest',
+        `the name of the object (${String(meta(slice).name)}) does not match the name on the URL (${name})`,
+      );
+    }
+    const key = this.key('endpointslices', namespace, name);
+    const current = this.objects.get(key);
+    if (current === undefined) throw this.notFound('endpointslices', name);
+    const wanted = meta(slice).resourceVersion;
+    if (wanted !== undefined && wanted !== '' && wanted !== meta(current).resourceVersion) {
+      throw conflict('endpointslices', DISCOVERY.group, name);
+    }
+    return this.storeSliceUpdate(namespace, name, slice, current);
+  }
+
+  private patchEndpointSlice(
+    namespace: string,
+    name: string,
+    patch: unknown,
+    contentType: string | undefined,
+  ): JsonObject {
+    const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/merge-patch+json') {
+      throw new HttpError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json (got ${JSON.stringify(contentType ?? '')})`,
+      );
+    }
+    const key = this.key('endpointslices', namespace, name);
+    const current = this.objects.get(key);
+    if (current === undefined) throw this.notFound('endpointslices', name);
+    if (!isObject(patch))
+      throw new HttpError(400, 'BadRequest', 'a merge patch for an object must be a JSON object');
+    const wanted = isObject(patch.metadata) ? patch.metadata.resourceVersion : undefined;
+    if (wanted !== undefined && wanted !== meta(current).resourceVersion) {
+      throw conflict('endpointslices', DISCOVERY.group, name);
+    }
+    const next = this.checkSliceBody(namespace, applyMergePatch(current, patch));
+    if (meta(next).name !== name) {
+      throw new HttpError(
+        422,
+        'Invalid',
+        `EndpointSlice.discovery.k8s.io "${name}" is invalid: metadata.name: Invalid value: field is immutable`,
+      );
+    }
+    return this.storeSliceUpdate(namespace, name, next, current);
+  }
+
+  private storeSliceUpdate(
+    namespace: string,
+    name: string,
+    slice: JsonObject,
+    current: JsonObject,
+  ): JsonObject {
+    if (slice.addressType !== current.addressType) {
+      throw new HttpError(
+        422,
+        'Invalid',
+        `EndpointSlice.discovery.k8s.io "${name}" is invalid: addressType: Invalid value: ${JSON.stringify(slice.addressType)}: field is immutable`,
+      );
+    }
+    meta(slice).namespace = namespace;
+    this.stamp(slice, current);
+    this.objects.set(this.key('endpointslices', namespace, name), slice);
+    this.sliceChanged(namespace, current, slice);
+    return clone(slice);
+  }
+
+  private checkSliceBody(namespace: string, body: unknown): JsonObject {
+    if (
+      !isObject(body) ||
+      body.apiVersion !== `${DISCOVERY.group}/${DISCOVERY.version}` ||
+      body.kind !== 'EndpointSlice'
+    ) {
+      throw new HttpError(400, 'BadRequest', 'the body must be a discovery.k8s.io/v1 EndpointSlice');
+    }
+    const slice = clone(body);
+    const m = meta(slice);
+    if (typeof m.name !== 'string' || m.name === '') {
+      throw new HttpError(
+        422,
+        'Invalid',
+        'EndpointSlice.discovery.k8s.io "" is invalid: metadata.name: Required value: name or generateName is required',
+      );
+    }
+    if (m.namespace !== undefined && m.namespace !== namespace) {
+      throw new HttpError(
+        400,
+        'BadRequest',
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
+    }
+    checkEndpointSlice(slice, m.name);
+    return slice;
+  }
+
+  /** Records a change and tells the watches whose namespace and selector see it. */
+  private sliceChanged(
+    namespace: string,
+    before: JsonObject | undefined,
+    after: JsonObject | undefined,
+  ): void {
+    const rv = after !== undefined ? Number(meta(after).resourceVersion) : ++this.resourceVersion;
+    const deleted = after === undefined && before !== undefined ? clone(before) : undefined;
+    if (deleted !== undefined) meta(deleted).resourceVersion = String(rv);
+    const event: SliceEvent = { rv, namespace, before, after: after ?? undefined };
+    this.sliceEvents.push(deleted === undefined ? event : { ...event, before: deleted });
+    if (this.sliceEvents.length > SLICE_HISTORY) {
+      const dropped = this.sliceEvents.splice(0, this.sliceEvents.length - SLICE_HISTORY);
+      this.compactedThrough = Math.max(this.compactedThrough, dropped.at(-1)?.rv ?? 0);
+    }
+    for (const w of this.watchers) this.deliver(w, this.sliceEvents.at(-1) as SliceEvent);
+  }
+
+  private deliver(w: SliceWatcher, e: SliceEvent): void {
+    if (w.namespace !== undefined && w.namespace !== e.namespace) return;
+    const sees = (o: JsonObject | undefined): boolean =>
+      o !== undefined && matchesSelector(o, w.selector) && (w.name === undefined || meta(o).name === w.name);
+    const was = e.before !== undefined && sees(e.before);
+    const is = e.after !== undefined && sees(e.after);
+    if (e.after === undefined) {
+      if (was) writeEvent(w.res, 'DELETED', e.before as JsonObject);
+      return;
+    }
+    if (is) writeEvent(w.res, was ? 'MODIFIED' : 'ADDED', e.after);
+    // Moved out of the selector: the watcher sees it go away (with its new state).
+    else if (was) writeEvent(w.res, 'DELETED', e.after);
+  }
+
+  private startWatch(url: URL, res: http.ServerResponse): void {
+    const r = this.parseRoute(url.pathname);
+    if (r.kind !== 'endpointslices' || r.name !== undefined) {
+      throw new HttpError(405, 'MethodNotAllowed', 'watch is served for endpointslices collections only');
+    }
+    const q = url.searchParams;
+    const watcher: SliceWatcher = {
+      namespace: r.namespace,
+      selector: parseLabelSelector(q.get('labelSelector') ?? ''),
+      name: parseNameSelector(q.get('fieldSelector') ?? ''),
+      bookmarks: q.get('allowWatchBookmarks') === 'true' || q.get('allowWatchBookmarks') === '1',
+      res,
+    };
+    const rvRaw = q.get('resourceVersion');
+    const from = rvRaw === null || rvRaw === '' || rvRaw === '0' ? undefined : Number(rvRaw);
+    if (from !== undefined && !Number.isInteger(from)) {
+      throw new HttpError(400, 'BadRequest', `invalid resource version ${JSON.stringify(rvRaw)}`);
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders();
+    if (from !== undefined && from < this.compactedThrough) {
+      writeEvent(res, 'ERROR', {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `too old resource version: ${from} (${this.compactedThrough})`,
+        reason: 'Expired',
+        code: 410,
+      });
+      res.end();
+      return;
+    }
+    this.watchers.add(watcher);
+    res.on('close', () => this.watchers.delete(watcher));
+    if (from === undefined) {
+      // No resourceVersion: the current state as ADDED events first.
+      const prefix = r.namespace === undefined ? 'endpointslices/' : `endpointslices/${r.namespace}/`;
+      for (const [k, o] of [...this.objects.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+        if (!k.startsWith(prefix)) continue;
+        if (
+          matchesSelector(o, watcher.selector) &&
+          (watcher.name === undefined || meta(o).name === watcher.name)
+        ) {
+          writeEvent(res, 'ADDED', o);
+        }
+      }
+    } else {
+      for (const e of this.sliceEvents) if (e.rv > from) this.deliver(watcher, e);
+    }
+    const timeout = Number(q.get('timeoutSeconds') ?? '');
+    if (Number.isInteger(timeout) && timeout > 0) {
+      const timer = setTimeout(() => res.end(), timeout * 1000);
+      res.on('close', () => clearTimeout(timer));
+    }
+  }
+
+  private getObject(
+    kind: 'scaledobjects' | 'leases' | 'endpointslices' | 'services',
+    namespace: string,
+    name: string,
+  ): JsonObject {
     const o = this.objects.get(this.key(kind, namespace, name));
     if (o === undefined) throw this.notFound(kind, name);
     return clone(o);
@@ -639,6 +1087,172 @@ export class FakeKubeApi {
         index >= 0 ? { allowed: true, reason: `RBAC: allowed by fake rule #${index}` } : { allowed: false },
     };
   }
+}
+
+function writeEvent(res: http.ServerResponse, type: string, object: JsonObject): void {
+  if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
+}
+
+function labelsOf(o: JsonObject): Record<string, string> {
+  const labels = meta(o).labels;
+  return isObject(labels) ? (labels as Record<string, string>) : {};
+}
+
+/**
+ * Parses a label selector as the API server does: comma-separated requirements `k=v`, `k==v`, `k!=v`,
+ * `k in (a,b)`, `k notin (a,b)`, `k`, `!k`. 400 on anything else.
+ */
+export function parseLabelSelector(raw: string): LabelRequirement[] {
+  const out: LabelRequirement[] = [];
+  const bad = (): HttpError =>
+    new HttpError(
+      400,
+      'BadRequest',
+      `unable to parse requirement: invalid label selector ${JSON.stringify(raw)}`,
+    );
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of raw) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (depth < 0) throw bad();
+    if (ch === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += ch;
+  }
+  if (depth !== 0) throw bad();
+  parts.push(current);
+  const key =
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+  const value = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+  for (const part of parts.map((p) => p.trim())) {
+    if (part === '') {
+      if (raw.trim() === '') continue;
+      throw bad();
+    }
+    let m: RegExpExecArray | null;
+    if ((m = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(part))) {
+      const values = (m[3] as string).split(',').map((v) => v.trim());
+      if (!key.test(m[1] as string) || values.some((v) => !value.test(v))) throw bad();
+      out.push({ key: m[1] as string, op: m[2] as 'in' | 'notin', values });
+    } else if ((m = /^([^=!\s]+)\s*(==|=|!=)\s*([^=!\s]*)$/.exec(part))) {
+      if (!key.test(m[1] as string) || !value.test(m[3] as string)) throw bad();
+      out.push({ key: m[1] as string, op: m[2] === '!=' ? 'notin' : 'in', values: [m[3] as string] });
+    } else if ((m = /^!\s*(\S+)$/.exec(part))) {
+      if (!key.test(m[1] as string)) throw bad();
+      out.push({ key: m[1] as string, op: 'absent', values: [] });
+    } else if (key.test(part)) {
+      out.push({ key: part, op: 'exists', values: [] });
+    } else throw bad();
+  }
+  return out;
+}
+
+function matchesSelector(o: JsonObject, selector: readonly LabelRequirement[]): boolean {
+  const labels = labelsOf(o);
+  return selector.every((r) => {
+    const v = labels[r.key];
+    switch (r.op) {
+      case 'in':
+        return v !== undefined && r.values.includes(v);
+      case 'notin':
+        return v === undefined || !r.values.includes(v);
+      case 'exists':
+        return v !== undefined;
+      case 'absent':
+        return v === undefined;
+    }
+  });
+}
+
+/** `metadata.name=x` (or `==`) → x; empty → undefined; any other field selector is refused. */
+function parseNameSelector(raw: string): string | undefined {
+  if (raw.trim() === '') return undefined;
+  const m = /^metadata\.name==?(.+)$/.exec(raw.trim());
+  if (!m) {
+    throw new HttpError(400, 'BadRequest', `field label not supported: ${raw.split(/[=!]/)[0] ?? raw}`);
+  }
+  return m[1];
+}
+
+/** The API server's validation of an EndpointSlice, for the fields that carry meaning. */
+function checkEndpointSlice(slice: JsonObject, name: string): void {
+  const invalid = (field: string, value: unknown, why: string): HttpError =>
+    new HttpError(
+      422,
+      'Invalid',
+      `EndpointSlice.discovery.k8s.io "${name}" is invalid: ${field}: Invalid value: ${JSON.stringify(value)}: ${why}`,
+    );
+  if (!DNS_SUBDOMAIN.test(name) || name.length > 253)
+    throw invalid('metadata.name', name, 'must be a DNS subdomain');
+  const labels = meta(slice).labels;
+  if (labels !== undefined) {
+    if (!isObject(labels)) throw new HttpError(400, 'BadRequest', 'metadata.labels must be an object');
+    for (const [k, v] of Object.entries(labels)) {
+      if (typeof v !== 'string' || v.length > 63)
+        throw invalid(`metadata.labels[${k}]`, v, 'must be a label value');
+    }
+  }
+  const type = slice.addressType;
+  if (type !== 'IPv4' && type !== 'IPv6' && type !== 'FQDN') {
+    throw invalid('addressType', type, 'supported values: "FQDN", "IPv4", "IPv6"');
+  }
+  if (!Array.isArray(slice.endpoints)) throw invalid('endpoints', slice.endpoints, 'Required value');
+  if (slice.endpoints.length > 1000)
+    throw invalid('endpoints', slice.endpoints.length, 'must have at most 1000 items');
+  slice.endpoints.forEach((e: unknown, i) => {
+    if (!isObject(e) || !Array.isArray(e.addresses) || e.addresses.length === 0 || e.addresses.length > 100) {
+      throw invalid(
+        `endpoints[${i}].addresses`,
+        isObject(e) ? e.addresses : e,
+        'must have 1 to 100 addresses',
+      );
+    }
+    for (const a of e.addresses) {
+      const ok =
+        typeof a === 'string' &&
+        (type === 'IPv4' ? IPV4.test(a) : type === 'IPv6' ? a.includes(':') : DNS_SUBDOMAIN.test(a));
+      if (!ok) throw invalid(`endpoints[${i}].addresses`, a, `must be a valid ${type} address`);
+    }
+    if (e.conditions !== undefined) {
+      if (!isObject(e.conditions))
+        throw invalid(`endpoints[${i}].conditions`, e.conditions, 'must be an object');
+      for (const [k, v] of Object.entries(e.conditions)) {
+        if (!['ready', 'serving', 'terminating'].includes(k) || (v !== null && typeof v !== 'boolean')) {
+          throw invalid(`endpoints[${i}].conditions.${k}`, v, 'must be a boolean condition');
+        }
+      }
+    }
+  });
+  const ports = slice.ports ?? [];
+  if (!Array.isArray(ports) || ports.length > 100)
+    throw invalid('ports', ports, 'must have at most 100 items');
+  const names = new Set<string>();
+  ports.forEach((p: unknown, i) => {
+    if (!isObject(p)) throw invalid(`ports[${i}]`, p, 'must be an object');
+    const n = p.name ?? '';
+    if (typeof n !== 'string' || (n !== '' && !DNS_LABEL.test(n)))
+      throw invalid(`ports[${i}].name`, n, 'must be a DNS label');
+    if (names.has(n))
+      throw new HttpError(
+        422,
+        'Invalid',
+        `EndpointSlice.discovery.k8s.io "${name}" is invalid: ports[${i}].name: Duplicate value: ${JSON.stringify(n)}`,
+      );
+    names.add(n);
+    if (
+      p.port !== undefined &&
+      p.port !== null &&
+      (!Number.isInteger(p.port) || (p.port as number) < 1 || (p.port as number) > 65535)
+    ) {
+      throw invalid(`ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive');
+    }
+    if (p.protocol !== undefined && !['TCP', 'UDP', 'SCTP'].includes(p.protocol as string)) {
+      throw invalid(`ports[${i}].protocol`, p.protocol, 'supported values: "SCTP", "TCP", "UDP"');
+    }
+  });
 }
 
 function conflict(kind: string, group: string, name: string): HttpError {

@@ -1,6 +1,7 @@
 /**
  * A minimal JSON client for the few Kubernetes API calls the runtime makes (ScaledObject overrides and
- * discovery, Lease leader election, TokenReview and SubjectAccessReview). In a pod it uses the mounted
+ * discovery, Lease leader election, TokenReview and SubjectAccessReview) and the scale-to-zero resolver
+ * makes (EndpointSlice list and watch, its own EndpointSlices). In a pod it uses the mounted
  * ServiceAccount: the API server's address from KUBERNETES_SERVICE_HOST/PORT, the CA from `ca.crt` and
  * the bearer token from `token`, re-read regularly (and at once after a 401) so projected-token rotation
  * works. Errors carry the HTTP status and the `reason` of the API's `Status` object.
@@ -71,6 +72,24 @@ export interface RequestOptions {
 
 /** Query parameters of a list call (`labelSelector`, `fieldSelector`, `limit`, `continue`, …). */
 export type ListQuery = Readonly<Record<string, string | number | undefined>>;
+
+/** One event of a watch stream (`type` as the API server sends it; `object` a `Status` for ERROR). */
+export interface WatchEvent<T = unknown> {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  readonly object: T;
+}
+
+export interface WatchOptions {
+  readonly signal?: AbortSignal;
+  /**
+   * Longest silence (no event, no bookmark) before the stream is treated as dead and the call fails
+   * with reason `Timeout`: a half-open connection must not leave a watcher blind. @default none
+   */
+  readonly idleTimeoutMs?: number;
+}
+
+/** Largest single watch event accepted. */
+const MAX_WATCH_EVENT_BYTES = 16 * 1024 * 1024;
 
 export interface KubeEnvironment {
   /** @default process.env */
@@ -174,9 +193,174 @@ export class KubeClient {
     return this.request<T>('POST', path, body, 'application/json', options);
   }
 
+  /**
+   * Watches a collection: `GET path?watch=1&…` streams one JSON event per line, each handed to
+   * `onEvent` in order. Resolves when the server ends the stream (its `timeoutSeconds`, or a restart);
+   * rejects with a KubeApiError when the call is refused (status and reason of the API's `Status`), the
+   * connection breaks, `idleTimeoutMs` passes in silence (`Timeout`), or `signal` aborts (`Aborted`).
+   * `ERROR` events (e.g. 410 Gone for a too-old resourceVersion) are handed over like any other: the
+   * caller decides to re-list. Watches use their own connection, never the pooled ones.
+   */
+  async watch<T = unknown>(
+    path: string,
+    query: ListQuery,
+    onEvent: (event: WatchEvent<T>) => void,
+    options: WatchOptions = {},
+  ): Promise<void> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
+    params.set('watch', '1');
+    const target = `${path}?${params.toString()}`;
+    const token = await this.token(false);
+    try {
+      await this.stream<T>(target, token, onEvent, options);
+    } catch (e) {
+      if (e instanceof KubeApiError && e.status === 401 && this.options.tokenFile !== undefined) {
+        const fresh = await this.token(true);
+        if (fresh !== token) return this.stream<T>(target, fresh, onEvent, options);
+      }
+      throw e;
+    }
+  }
+
+  /** The bearer token the client presents now (re-read from the token file when due), for other calls made with the same identity. */
+  bearerToken(): Promise<string | undefined> {
+    return this.token(false);
+  }
+
   /** Closes idle keep-alive connections. */
   close(): void {
     this.agent.destroy();
+  }
+
+  private stream<T>(
+    path: string,
+    token: string | undefined,
+    onEvent: (event: WatchEvent<T>) => void,
+    options: WatchOptions,
+  ): Promise<void> {
+    const target = new URL(this.base.pathname.replace(/\/+$/, '') + path, this.base);
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': 'elasticai-runtime',
+    };
+    if (token !== undefined && token !== '') headers.authorization = `Bearer ${token}`;
+    const what = `WATCH ${target.pathname}`;
+    const transport = target.protocol === 'https:' ? https : http;
+    const agentOptions =
+      this.base.protocol === 'https:' && this.options.ca !== undefined ? { ca: this.options.ca } : {};
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let idle: NodeJS.Timeout | undefined;
+      const finish = (err: Error | undefined): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(idle);
+        options.signal?.removeEventListener('abort', onAbort);
+        req.destroy();
+        if (err !== undefined) reject(err);
+        else resolve();
+      };
+      const armIdle = (): void => {
+        if (options.idleTimeoutMs === undefined) return;
+        clearTimeout(idle);
+        idle = setTimeout(
+          () =>
+            finish(new KubeApiError(0, 'Timeout', `${what}: no event within ${options.idleTimeoutMs} ms`)),
+          options.idleTimeoutMs,
+        );
+      };
+      // agent: false — a watch holds its connection for minutes; it must not take a pooled socket.
+      const req = transport.request(
+        target,
+        { method: 'GET', headers, agent: false, ...agentOptions },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => {
+              if (chunks.length < 64) chunks.push(c);
+            });
+            res.on('end', () =>
+              finish(
+                errorFromResponse(status, res.statusMessage, Buffer.concat(chunks).toString('utf8'), what),
+              ),
+            );
+            res.on('error', (e) => finish(new KubeApiError(0, 'Unreachable', `${what}: ${e.message}`)));
+            return;
+          }
+          armIdle();
+          let pending: Buffer[] = [];
+          let pendingBytes = 0;
+          const line = (bytes: Buffer): void => {
+            const text = bytes.toString('utf8').trim();
+            if (text === '') return;
+            let event: WatchEvent<T>;
+            try {
+              event = JSON.parse(text) as WatchEvent<T>;
+            } catch {
+              throw new KubeApiError(status, 'BadResponse', `${what}: an event is not JSON`);
+            }
+            if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
+              throw new KubeApiError(status, 'BadResponse', `${what}: an event has no type`);
+            }
+            onEvent(event);
+          };
+          res.on('data', (chunk: Buffer) => {
+            if (settled) return;
+            armIdle();
+            try {
+              let start = 0;
+              for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+                const piece = chunk.subarray(start, nl);
+                if (pending.length > 0) {
+                  pending.push(piece);
+                  line(Buffer.concat(pending));
+                  pending = [];
+                  pendingBytes = 0;
+                } else {
+                  line(piece);
+                }
+                start = nl + 1;
+              }
+              if (start < chunk.length) {
+                pending.push(chunk.subarray(start));
+                pendingBytes += chunk.length - start;
+                if (pendingBytes > MAX_WATCH_EVENT_BYTES) {
+                  throw new KubeApiError(
+                    0,
+                    'ResponseTooLarge',
+                    `${what}: an event is larger than ${MAX_WATCH_EVENT_BYTES} bytes`,
+                  );
+                }
+              }
+            } catch (e) {
+              finish(e instanceof Error ? e : new Error(String(e)));
+            }
+          });
+          res.on('end', () => {
+            try {
+              if (pending.length > 0) line(Buffer.concat(pending));
+              finish(undefined);
+            } catch (e) {
+              finish(e instanceof Error ? e : new Error(String(e)));
+            }
+          });
+          res.on('error', (e) => finish(new KubeApiError(0, 'Unreachable', `${what}: ${e.message}`)));
+          // 'close' without 'end': the connection broke mid-stream.
+          res.on('close', () => finish(new KubeApiError(0, 'Unreachable', `${what}: the stream was cut`)));
+        },
+      );
+      const onAbort = (): void => finish(new KubeApiError(0, 'Aborted', `${what}: aborted`));
+      // Keep-alive probes notice a peer that vanished without closing (a half-open watch).
+      req.on('socket', (socket) => socket.setKeepAlive(true, 10_000));
+      req.on('error', (e) => finish(new KubeApiError(0, 'Unreachable', `${what}: ${e.message}`)));
+      // Connecting counts as silence too: an unreachable API server must not hang the watcher.
+      armIdle();
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      req.end();
+    });
   }
 
   private async token(forceRead: boolean): Promise<string | undefined> {
