@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/**
+ * Entry point of the scale-to-zero resolver, the second mode of the runtime image
+ * (`node /app/build/resolver/main.js`): reads the configuration from the environment, starts the
+ * resolver, and drains it on SIGTERM or SIGINT. A bad configuration exits with status 2 and one line
+ * naming the variable; no Kubernetes API (outside a pod, no `ELASTICAI_KUBE_API_URL`) also exits 2.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubeClient, SERVICE_ACCOUNT_DIR } from '../service/kube/kube-client.js';
+import { ConfigError, loadResolverConfig, RESOLVER_ENV } from './config.js';
+import { startResolver } from './resolver.js';
+
+function kubeClient(url: string | undefined): KubeClient | undefined {
+  if (url === undefined) return KubeClient.inCluster();
+  const tokenFile = join(SERVICE_ACCOUNT_DIR, 'token');
+  const caFile = join(SERVICE_ACCOUNT_DIR, 'ca.crt');
+  return new KubeClient({
+    url,
+    ...(existsSync(tokenFile) ? { tokenFile } : {}),
+    ...(existsSync(caFile) ? { ca: readFileSync(caFile) } : {}),
+  });
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadResolverConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`elasticai-resolver: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const kube = kubeClient(config.kubeApiUrl);
+  if (!kube) {
+    process.stderr.write(
+      `elasticai-resolver: ${RESOLVER_ENV.kubeApiUrl}: the resolver watches EndpointSlices and needs the Kubernetes API (not in a pod and no URL given)\n`,
+    );
+    process.exit(2);
+  }
+  const resolver = await startResolver(config, { kube });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(
+      `elasticai-resolver: ${signal}: draining (up to ${config.drainDelayMs + config.shutdownGraceMs} ms)\n`,
+    );
+    resolver.shutdown().then(
+      () => {
+        kube.close();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        process.stderr.write(`elasticai-resolver: shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`elasticai-resolver: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
