@@ -151,6 +151,8 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
       ...(overrides ? { overrides } : {}),
       events,
       ...(usage ? { usage } : {}),
+      // The dashboard's live stream (GET /api/v1/stream) listens to the registry's decisions.
+      decisions: registry,
       readiness,
       shutdown: shutdown.signal,
       clock: wallClock,

@@ -3,12 +3,14 @@
  * registry with in-memory sources and small in-memory stores.
  */
 import type { FastifyServerOptions } from 'fastify';
+import type { Decision } from '../../engine/workload-engine.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { RuntimeConfig } from '../config.js';
 import type { EventStore } from '../history/event-store.js';
 import type { RuntimeMetrics } from '../metrics.js';
 import type { RecommenderOptions, UsageSource } from '../recommendations.js';
 import type { WorkloadRegistry } from '../workload-registry.js';
+import type { WorkloadRef } from '../workload-spec.js';
 
 /** A manual override as stored on the ScaledObject (KEDA's `autoscaling.keda.sh/paused-replicas`). */
 export interface OverrideRecord {
@@ -35,6 +37,28 @@ export interface OverrideStore {
   clear(namespace: string, name: string): Promise<void>;
 }
 
+/** Where `GET /api/v1/stream` learns of decisions: the registry's `decision` events. */
+export interface DecisionFeed {
+  on(event: 'decision', listener: (ref: WorkloadRef, decision: Decision) => void): unknown;
+  off(event: 'decision', listener: (ref: WorkloadRef, decision: Decision) => void): unknown;
+}
+
+/** Limits of the live stream (`GET /api/v1/stream`). */
+export interface StreamOptions {
+  /** A comment line every so often, so proxies keep the connection and clients know it is alive. @default 15000 */
+  readonly heartbeatMs?: number;
+  /** A stream ends after this long; the client reconnects, and its credentials are checked again. @default 600000 */
+  readonly maxStreamMs?: number;
+  /** Bytes of events a slow client may have waiting (one per workload, newest wins) before it is cut off. @default 262144 */
+  readonly maxBufferedBytes?: number;
+  /** How long one stream reuses a namespace's permission answer. @default 60000 */
+  readonly permissionTtlMs?: number;
+  /** Streams open at once; more are answered 503 with Retry-After. @default 1000 */
+  readonly maxStreams?: number;
+  /** Reconnection delay the client is told (`retry:`). @default 3000 */
+  readonly retryMs?: number;
+}
+
 /** Whether the runtime should receive traffic (`GET /readyz`). */
 export type Readiness = { readonly ready: true } | { readonly ready: false; readonly reason: string };
 
@@ -54,6 +78,9 @@ export interface ApiServerDeps {
   /** Absent: `GET /api/v1/recommendations` answers 404 (needs a usage source such as Prometheus). */
   readonly usage?: UsageSource;
   readonly recommender?: RecommenderOptions;
+  /** Decision events for the live stream; absent: `GET /api/v1/stream` answers 404. */
+  readonly decisions?: DecisionFeed;
+  readonly stream?: StreamOptions;
   /** Absent: ready as soon as the server runs. */
   readonly readiness?: () => Readiness;
   /** Aborted on SIGTERM: `/readyz` answers 503 from then on, so the Service stops routing here. */

@@ -14,6 +14,7 @@
  * | `DELETE /api/v1/workloads/:namespace/:name/override` | 204 cleared |
  * | `GET /api/v1/recommendations[?namespace=]` | container right-sizing |
  * | `POST /api/v1/events/<stream>` | signed events: 202 |
+ * | `GET /api/v1/stream[?namespace=]` | decisions as server-sent events (routes-stream.ts) |
  *
  * Errors are `{ "error": { "code", "message" } }`: 400 invalid input (the message names the field),
  * 401 no or bad credentials (`WWW-Authenticate: Bearer`; the webhook's: bad or stale signature),
@@ -34,9 +35,17 @@ import type { ApiServerDeps } from './api-deps.js';
 import { ApiError } from './api-error.js';
 import { registerEventRoutes } from './routes-events.js';
 import { registerRecommendationRoutes } from './routes-recommendations.js';
+import { registerStreamRoutes } from './routes-stream.js';
 import { registerWorkloadRoutes } from './routes-workloads.js';
 
-export type { ApiServerDeps, OverrideRecord, OverrideStore, Readiness } from './api-deps.js';
+export type {
+  ApiServerDeps,
+  DecisionFeed,
+  OverrideRecord,
+  OverrideStore,
+  Readiness,
+  StreamOptions,
+} from './api-deps.js';
 
 /** TLS material of an HTTPS server. */
 export interface TlsMaterial {
@@ -182,6 +191,7 @@ export function createApiServer(deps: ApiServerDeps, options: CreateOptions = {}
     registerWorkloadRoutes(scope, deps, access);
     registerRecommendationRoutes(scope, deps, access);
     registerEventRoutes(scope, deps, (request) => rawBodies.get(request));
+    registerStreamRoutes(scope, deps, access);
   });
 
   return app;
