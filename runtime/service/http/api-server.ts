@@ -15,6 +15,7 @@
  * | `GET /api/v1/recommendations[?namespace=]` | container right-sizing |
  * | `POST /api/v1/events/<stream>` | signed events: 202 |
  * | `GET /api/v1/stream[?namespace=]` | decisions as server-sent events (routes-stream.ts) |
+ * | `GET /dashboard/` (`/` redirects) | the dashboard's page, script and stylesheet (routes-dashboard.ts) |
  *
  * Errors are `{ "error": { "code", "message" } }`: 400 invalid input (the message names the field),
  * 401 no or bad credentials (`WWW-Authenticate: Bearer`; the webhook's: bad or stale signature),
@@ -33,6 +34,7 @@ import Fastify from 'fastify';
 import { AccessControl } from './access.js';
 import type { ApiServerDeps } from './api-deps.js';
 import { ApiError } from './api-error.js';
+import { registerDashboardRoutes } from './routes-dashboard.js';
 import { registerEventRoutes } from './routes-events.js';
 import { registerRecommendationRoutes } from './routes-recommendations.js';
 import { registerStreamRoutes } from './routes-stream.js';
@@ -192,6 +194,7 @@ export function createApiServer(deps: ApiServerDeps, options: CreateOptions = {}
     registerRecommendationRoutes(scope, deps, access);
     registerEventRoutes(scope, deps, (request) => rawBodies.get(request));
     registerStreamRoutes(scope, deps, access);
+    registerDashboardRoutes(scope);
   });
 
   return app;
