@@ -82,6 +82,8 @@ export interface ResolverConfig {
   readonly connectTimeoutMs: number;
   /** Kubernetes API base URL; absent: in-cluster. */
   readonly kubeApiUrl?: string;
+  /** Bearer token file for the Kubernetes API. @default the pod's ServiceAccount token */
+  readonly kubeTokenFile?: string;
   /** Send wake-ups here instead of to the routes' runtimes (tests, out-of-cluster use). */
   readonly runtimeUrl?: string;
   /** Bearer token file presented to the runtime. @default the pod's ServiceAccount token */
@@ -106,6 +108,7 @@ export const RESOLVER_ENV = {
   rewakeMs: 'ELASTICAI_RESOLVER_REWAKE_MS',
   connectTimeoutMs: 'ELASTICAI_RESOLVER_CONNECT_TIMEOUT_MS',
   kubeApiUrl: 'ELASTICAI_KUBE_API_URL',
+  kubeTokenFile: 'ELASTICAI_KUBE_TOKEN_FILE',
   runtimeUrl: 'ELASTICAI_RESOLVER_RUNTIME_URL',
   wakeTokenFile: 'ELASTICAI_RESOLVER_WAKE_TOKEN_FILE',
   drainDelayMs: 'ELASTICAI_RESOLVER_DRAIN_DELAY_MS',
@@ -332,6 +335,7 @@ export function loadResolverConfig(env: Env = process.env): ResolverConfig {
   const kubeApiUrl = text(env, E.kubeApiUrl);
   const runtimeUrl = text(env, E.runtimeUrl);
   const wakeTokenFile = text(env, E.wakeTokenFile);
+  const kubeTokenFile = text(env, E.kubeTokenFile);
   const proxyPort = int(env, E.proxyPort, D.proxyPort, 0, 65_535);
   const adminPort = int(env, E.adminPort, D.adminPort, 0, 65_535);
   if (proxyPort !== 0 && proxyPort === adminPort) {
@@ -352,6 +356,7 @@ export function loadResolverConfig(env: Env = process.env): ResolverConfig {
     ...(kubeApiUrl === undefined ? {} : { kubeApiUrl: httpUrl(E.kubeApiUrl, kubeApiUrl) }),
     ...(runtimeUrl === undefined ? {} : { runtimeUrl: httpUrl(E.runtimeUrl, runtimeUrl) }),
     ...(wakeTokenFile === undefined ? {} : { wakeTokenFile }),
+    ...(kubeTokenFile === undefined ? {} : { kubeTokenFile }),
     drainDelayMs: int(env, E.drainDelayMs, D.drainDelayMs, 0, 300_000),
     shutdownGraceMs: int(env, E.shutdownGraceMs, D.shutdownGraceMs, 0, 3_600_000),
   };

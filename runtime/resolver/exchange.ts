@@ -276,6 +276,8 @@ export class H2Pool {
     }
     const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
     const session = http2.connect(`http://${host}:${endpoint.port}`, { settings: { enablePush: false } });
+    // Every stream opened before the connection is up waits on 'connect'.
+    session.setMaxListeners(0);
     const entry = { session, connected: false };
     session.on('connect', () => {
       entry.connected = true;
@@ -355,6 +357,8 @@ export class HttpExchange implements Exchange {
       if (!this.res.writableEnded) this.res.destroy();
       return;
     }
+    // The body is not wanted: discard it, so an HTTP/2 stream can close (HTTP/1.1 does this itself).
+    if (this.h2Down) this.req.resume();
     if (this.h2Down && isGrpc(this.req) && reason === 'unsupported') {
       // A trailers-only gRPC answer, so the client shows the reason instead of a bare HTTP status.
       const stream = (this.res as http2.Http2ServerResponse).stream;

@@ -11,9 +11,9 @@ import { KubeClient, SERVICE_ACCOUNT_DIR } from '../service/kube/kube-client.js'
 import { ConfigError, loadResolverConfig, RESOLVER_ENV } from './config.js';
 import { startResolver } from './resolver.js';
 
-function kubeClient(url: string | undefined): KubeClient | undefined {
+function kubeClient(url: string | undefined, tokenFileOverride: string | undefined): KubeClient | undefined {
   if (url === undefined) return KubeClient.inCluster();
-  const tokenFile = join(SERVICE_ACCOUNT_DIR, 'token');
+  const tokenFile = tokenFileOverride ?? join(SERVICE_ACCOUNT_DIR, 'token');
   const caFile = join(SERVICE_ACCOUNT_DIR, 'ca.crt');
   return new KubeClient({
     url,
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const kube = kubeClient(config.kubeApiUrl);
+  const kube = kubeClient(config.kubeApiUrl, config.kubeTokenFile);
   if (!kube) {
     process.stderr.write(
       `elasticai-resolver: ${RESOLVER_ENV.kubeApiUrl}: the resolver watches EndpointSlices and needs the Kubernetes API (not in a pod and no URL given)\n`,

@@ -52,6 +52,9 @@ export class ProxyServer {
   private readonly h2: http2.Http2Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly sessions = new Set<http2.Http2Session>();
+  /** Requests and tunnels not finished yet (answered in full, or their client gone). */
+  private active = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: ProxyServerOptions) {
     this.h1 = http.createServer({
@@ -94,15 +97,36 @@ export class ProxyServer {
     });
   }
 
-  /** Stops accepting connections (those open keep being served). */
-  stopAccepting(): Promise<void> {
-    return new Promise((resolve) => this.net.close(() => resolve()));
+  /** Stops accepting connections (those open keep being served; `close` would wait for them). */
+  stopAccepting(): void {
+    if (this.net.listening) this.net.close();
   }
 
   /** Closes idle keep-alive connections and asks HTTP/2 clients to go away gracefully. */
   closeIdle(): void {
     this.h1.closeIdleConnections();
     for (const s of this.sessions) s.close();
+  }
+
+  /** Resolves once every request taken so far has been answered in full (or its client left). */
+  idle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private track(done: (finish: () => void) => void): void {
+    this.active++;
+    let finished = false;
+    done(() => {
+      if (finished) return;
+      finished = true;
+      this.active--;
+      if (this.active === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    });
   }
 
   /** Cuts every connection. */
@@ -162,6 +186,7 @@ export class ProxyServer {
   }
 
   private onRequest(req: DownReq, res: DownRes, h2: boolean): void {
+    this.track((finish) => res.once('close', finish));
     const found = this.route(req, res, h2);
     if (!found) return;
     const { route, target } = found;
@@ -195,6 +220,7 @@ export class ProxyServer {
   }
 
   private onUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    this.track((finish) => socket.once('close', finish));
     const found = this.route(req, undefined, false);
     if (!found) {
       const via = req.headers.via;

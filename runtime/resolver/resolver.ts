@@ -153,18 +153,19 @@ export async function startResolver(config: ResolverConfig, deps: ResolverDeps):
     });
   }
 
+  let draining = false;
   const pseudonym = `elasticai-resolver.${config.namespace}`;
   const ctx: ForwardContext = {
     agent: new http.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo', timeout: 1_000 }),
     h2: new H2Pool(),
     connectTimeoutMs: config.connectTimeoutMs,
     via: `1.1 ${pseudonym}`,
-    // While the Service bypasses the resolver, ask clients still connected to it to reconnect.
-    shouldClose: (route) => route.switchService && (targets.get(route.id)?.isReady ?? false),
+    // While the Service bypasses the resolver (or the resolver drains), ask clients still connected to
+    // it to reconnect.
+    shouldClose: (route) => draining || (route.switchService && (targets.get(route.id)?.isReady ?? false)),
   };
   const proxy = new ProxyServer({ table, targets, ctx, metrics, pseudonym, log });
 
-  let draining = false;
   const ready = (): boolean => !draining && [...informers.values()].every((i) => i.synced);
   const admin = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -219,11 +220,17 @@ export async function startResolver(config: ResolverConfig, deps: ResolverDeps):
       });
       // Endpoint removal takes a moment to reach kube-proxy: keep taking requests meanwhile.
       if (config.drainDelayMs > 0) await sleep(config.drainDelayMs);
-      await proxy.stopAccepting().catch(() => undefined);
-      const deadline = sleep(config.shutdownGraceMs).then(() => 'timeout' as const);
-      const idle = Promise.all([...targets.values()].map((t) => t.idle())).then(() => 'idle' as const);
-      proxy.closeIdle();
+      proxy.stopAccepting();
+      let graceTimer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => {
+        graceTimer = setTimeout(() => resolve('timeout'), config.shutdownGraceMs);
+      });
+      const idle = Promise.all([...[...targets.values()].map((t) => t.idle()), proxy.idle()]).then(
+        () => 'idle' as const,
+      );
       const how = await Promise.race([idle, deadline]);
+      clearTimeout(graceTimer);
+      proxy.closeIdle();
       if (how === 'timeout') for (const t of targets.values()) t.close();
       serviceSwitch.close();
       proxy.destroyAll();

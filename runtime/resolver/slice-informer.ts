@@ -255,6 +255,8 @@ export class SliceInformer extends EventEmitter {
           needList = false;
           if (this.relistNow) continue;
         }
+        // stop() may have been called while listing: its abort event is gone by now.
+        if (signal.aborted) break;
         const watchAbort = new AbortController();
         this.watchAbort = watchAbort;
         const onAbort = (): void => watchAbort.abort();

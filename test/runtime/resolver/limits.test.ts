@@ -23,6 +23,7 @@ describe('resolver hold limits', () => {
     const c = (cluster = await FakeCluster.start({
       autoStart: false,
       route: { maxHeld: 5, retryAfterSeconds: 7 },
+      resolver: { shutdownGraceMs: 100 },
     }));
     const waiting = Array.from({ length: 5 }, (_, i) =>
       send(c.resolver.proxyPort, { headers: { 'x-request-id': `w${i}` } }).catch((e: Error) => e),
@@ -40,12 +41,16 @@ describe('resolver hold limits', () => {
     assert.equal(await held(c), 5);
     // AND the held ones are still waiting (not refused)
     assert.equal(c.resolver.targets.get('shop/web')?.heldRequests, 5);
+    // AND when the resolver stops before the target comes up, they are answered 503, not dropped
     await c.resolver.shutdown();
-    await Promise.all(waiting);
+    for (const r of await Promise.all(waiting)) assert.equal((r as { status: number }).status, 503);
   });
 
   it('bounds held requests over all targets too', async () => {
-    const c = (cluster = await FakeCluster.start({ autoStart: false, resolver: { maxHeldTotal: 3 } }));
+    const c = (cluster = await FakeCluster.start({
+      autoStart: false,
+      resolver: { maxHeldTotal: 3, shutdownGraceMs: 100 },
+    }));
     const waiting = Array.from({ length: 3 }, () => send(c.resolver.proxyPort).catch((e: Error) => e));
     await until(() => c.resolver.targets.get('shop/web')?.heldRequests === 3, 5_000, '3 held');
     const refused = await send(c.resolver.proxyPort);

@@ -5,7 +5,8 @@
  * process dies right after. Modes (`MODE`):
  *
  * - `http` (default): HTTP/1.1 echo — the answer carries the request's id, method, path, body length
- *   and SHA-256, and the headers the backend saw. `RESPONSE_DELAY_MS` delays answers; `DIE_AFTER=n`
+ *   and SHA-256, and the headers the backend saw. `RESPONSE_DELAY_MS` delays answers (`/slow/<ms>`
+ *   one answer), `/status/<code>` answers that status, `/trailers` sends a trailer; `DIE_AFTER=n`
  *   exits abruptly when the n-th request has been received (before answering it). A WebSocket upgrade
  *   (RFC 6455 handshake) echoes text frames back.
  * - `grpc`: a gRPC server (`@grpc/grpc-js`, h2c) with one generic unary method `/echo.Echo/Say` that
@@ -129,7 +130,9 @@ function startHttp(): void {
         });
         res.end(body);
       };
-      if (RESPONSE_DELAY_MS > 0) setTimeout(answer, RESPONSE_DELAY_MS);
+      const slow = /^\/slow\/(\d+)/.exec(req.url ?? '');
+      const delay = slow ? Number(slow[1]) : RESPONSE_DELAY_MS;
+      if (delay > 0) setTimeout(answer, delay);
       else answer();
     });
     req.on('aborted', () => emit({ event: 'aborted', id: req.headers['x-request-id'] ?? '' }));

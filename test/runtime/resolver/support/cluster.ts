@@ -16,8 +16,10 @@
  *   ready), and resets the connection when there is none — the path clients really take.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -331,7 +333,10 @@ export class FakeCluster {
 
   /** The resolver's environment for this cluster (for a resolver in another process). */
   resolverEnv(proxyPort: number, adminPort: number): Record<string, string> {
+    const tokenFile = join(mkdtempSync(join(tmpdir(), 'resolver-token-')), 'token');
+    writeFileSync(tokenFile, `${RESOLVER_TOKEN}\n`);
     return {
+      ELASTICAI_KUBE_TOKEN_FILE: tokenFile,
       ELASTICAI_RESOLVER_ROUTES: JSON.stringify([this.routeJson()]),
       ELASTICAI_LISTEN_HOST: '127.0.0.1',
       ELASTICAI_RESOLVER_PROXY_PORT: String(proxyPort),
