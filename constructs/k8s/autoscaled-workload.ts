@@ -17,6 +17,7 @@ import {
   type ScaledResource,
   peakDemandOf,
 } from './scalable-workload.js';
+import type { ScaleToZero, ScaleToZeroRoute, ScaleToZeroTarget } from './scale-to-zero.js';
 import { renderScalingBehavior } from './scaling-behavior.js';
 import { Tenant } from './tenant.js';
 import { PropError, checkDnsLabel, checkImage, checkInteger, checkMinMax } from './validation.js';
@@ -74,6 +75,12 @@ export interface AutoscaledWorkloadProps {
   readonly terminationGracePeriod?: Duration;
   /** Non-root UID the container runs as. @default 65532 */
   readonly runAsUser?: number;
+  /**
+   * Scale to zero behind the scale-to-zero resolver: `ScaleToZero.http({ resolver, hosts })`. Needs a
+   * `port`, KEDA scaling with `replicas.min: 0` and the resolver's runtime's push trigger
+   * (`runtime.trigger({ ..., push: true, minReplicas: 0 })`). @default none
+   */
+  readonly scaleToZero?: ScaleToZero;
 }
 
 /** Rolling-update surge, as a fraction of replicas (`maxSurge: 25%`). */
@@ -97,6 +104,8 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload, 
   readonly placement: Placement;
   /** The ScaledObject when scaled by KEDA. */
   readonly scaledObject?: ScaledObject;
+  /** The resolver route when the workload scales to zero behind the resolver. */
+  readonly scaleToZeroRoute?: ScaleToZeroRoute;
   /**
    * Max replicas plus the rolling update's 25% surge (`maxUnavailable: 0`), for quota checks: a
    * rollout at max scale needs room for the surge pods too.
@@ -130,6 +139,9 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload, 
     this.scaling = props.scaling;
     this.placement = props.placement ?? Placement.onDemandOnly();
     this.selector = { 'app.kubernetes.io/name': this.name };
+    const scaleToZeroTarget = props.scaleToZero ? this.scaleToZeroTarget(props) : undefined;
+    // Checked first: "no HTTP port" says more about scale to zero than a probe's missing port.
+    if (props.scaleToZero && scaleToZeroTarget) props.scaleToZero.check(scaleToZeroTarget);
 
     const peakPods = props.replicas.max + Math.ceil(props.replicas.max * ROLLOUT_SURGE);
     this.peakDemand = peakDemandOf(peakPods, [resourceAmounts('resources', props.resources)]);
@@ -138,11 +150,27 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload, 
     this.createDeployment(props);
     if (props.port !== undefined) this.createService(props.servicePort ?? 80);
     this.createDisruptionBudget(props.maxUnavailable ?? 1);
+    if (props.scaleToZero && scaleToZeroTarget) {
+      this.scaleToZeroRoute = props.scaleToZero.bind(this, scaleToZeroTarget);
+    }
     this.scaledObject = this.createAutoscaler(props);
     this.node.addValidation({
       validate: () =>
         this.placement.validateIn(this, 'placement', `workload "${this.namespace}/${this.name}"`),
     });
+  }
+
+  private scaleToZeroTarget(props: AutoscaledWorkloadProps): ScaleToZeroTarget {
+    const spec = this.scaling.spec;
+    return {
+      name: this.name,
+      namespace: this.namespace,
+      selector: this.selector,
+      port: props.port,
+      replicasMin: props.replicas.min,
+      kedaTriggers: spec.kind === 'keda' ? spec.options.triggers : undefined,
+      tenantNamespace: Tenant.of(this)?.namespace === this.namespace,
+    };
   }
 
   get horizontallyScaledOn(): readonly ScaledResource[] {
@@ -290,7 +318,8 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload, 
         maxReplicas: props.replicas.max,
         idleReplicas: o.idleReplicas,
         pollingInterval: o.pollingInterval,
-        cooldownPeriod: o.cooldownPeriod,
+        // Scale to zero: KEDA's default made explicit, so the idle time before zero is visible.
+        cooldownPeriod: o.cooldownPeriod ?? (props.scaleToZero ? Duration.seconds(300) : undefined),
         triggers: o.triggers,
         fallback: o.fallback,
         pause: o.pause,

@@ -22,6 +22,8 @@ export * from './runtime-alerts.js';
 export * from './runtime-history.js';
 export * from './runtime-trigger.js';
 export * from './scalable-workload.js';
+export * from './scale-to-zero.js';
+export * from './scale-to-zero-resolver.js';
 export * from './scaling-behavior.js';
 export * from './system-namespace.js';
 export * from './tenant.js';
