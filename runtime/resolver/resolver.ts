@@ -156,7 +156,10 @@ export async function startResolver(config: ResolverConfig, deps: ResolverDeps):
   let draining = false;
   const pseudonym = `elasticai-resolver.${config.namespace}`;
   const ctx: ForwardContext = {
-    agent: new http.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo', timeout: 1_000 }),
+    // Per pod: reused connections (closed after 1 s idle, before a pod's own keep-alive timeout can race
+    // a request on them), at most 128 at once so a burst queues here instead of flooding the pod's
+    // accept queue with connects.
+    agent: new http.Agent({ keepAlive: true, maxSockets: 128, scheduling: 'lifo', timeout: 1_000 }),
     h2: new H2Pool(),
     connectTimeoutMs: config.connectTimeoutMs,
     via: `1.1 ${pseudonym}`,

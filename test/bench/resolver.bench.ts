@@ -204,7 +204,7 @@ async function main(): Promise<void> {
     const paths = { direct: backend.port, nginx: nginxPort, resolver: proxyPort } as const;
     const samples: Record<keyof typeof paths, number[]> = { direct: [], nginx: [], resolver: [] };
     let errors = 0;
-    for (const [, port] of Object.entries(paths)) await load(port, RATE, 1); // warm-up (JIT, connections)
+    for (const [, port] of Object.entries(paths)) await load(port, RATE, 3); // warm-up (JIT, connections)
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, port] of Object.entries(paths) as [keyof typeof paths, number][]) {
         const r = await load(port, RATE, SECONDS);
