@@ -56,7 +56,8 @@ export interface ScaleToZeroOptions {
   readonly retryAfter?: Duration;
   /**
    * Namespaces whose pods call the workload (an ingress controller's, other teams'): let into the
-   * resolver, and to the workload's pods directly while it is warm. @default [the workload's namespace]
+   * resolver, and (in a Tenant) to the workload's pods directly while it is warm. Clients in other
+   * default-deny namespaces need their own egress to the resolver. @default [the workload's namespace]
    */
   readonly clientNamespaces?: readonly string[];
   /**
@@ -146,9 +147,10 @@ function seconds(prop: string, duration: Duration, min: number, max: number): nu
  * The workload must be HTTP (a `port`), scaled by KEDA with `replicas.min: 0` and an `external-push`
  * trigger of the resolver's decision runtime with `minReplicas: 0` (`runtime.trigger({ ..., push:
  * true, minReplicas: 0 })`). It gets a Role for the resolver in its namespace (its EndpointSlices, its
- * Service, and `patch` on its ScaledObject — what the runtime checks before it accepts a wake-up) and
- * NetworkPolicies: the resolver and the client namespaces to the pods, and (in a Tenant namespace)
- * the namespace's pods to the resolver.
+ * Service, and `patch` on its ScaledObject — what the runtime checks before it accepts a wake-up) and,
+ * in a Tenant's default-deny namespace, NetworkPolicies: the resolver and the client namespaces to the
+ * pods, and the namespace's pods to the resolver. (Outside a Tenant nothing is denied, and a policy
+ * selecting the pods would isolate them from everything else.)
  */
 export class ScaleToZero {
   /** Scale to zero behind the resolver (see {@link ScaleToZeroOptions}). */
@@ -379,8 +381,11 @@ export class ScaleToZero {
       protocol: 'TCP',
       port: k8s.IntOrString.fromNumber(port),
     });
-    // The workload's pods: from the resolver (releases at zero, the Service switch) and from the clients
-    // directly (the warm path bypasses the resolver).
+    // Outside a Tenant nothing denies traffic to the workload's pods, and a policy selecting them would
+    // start to (Prometheus scrapes, other callers): there the resolver's own policy is all that is needed.
+    if (!target.tenantNamespace) return;
+    // In a Tenant (default-deny): the workload's pods from the resolver (releases at zero) and from the
+    // clients directly (the warm path bypasses the resolver).
     new k8s.KubeNetworkPolicy(scope, 'ScaleToZeroIngress', {
       metadata: {
         name: `${target.name}-scale-to-zero`,
@@ -396,7 +401,7 @@ export class ScaleToZero {
       },
     });
     // A Tenant denies egress by default: its pods calling the workload at zero reach the resolver's pods.
-    if (target.tenantNamespace && clients.includes(target.namespace)) {
+    if (clients.includes(target.namespace)) {
       new k8s.KubeNetworkPolicy(scope, 'ScaleToZeroClientEgress', {
         metadata: {
           name: `${target.name}-clients-to-resolver`,

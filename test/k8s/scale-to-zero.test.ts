@@ -114,7 +114,6 @@ describe('ScaleToZeroResolver and the ScaleToZero workload option', () => {
       'Deployment/elasticai-system/elasticai-resolver',
       'Deployment/shop/web',
       'NetworkPolicy/elasticai-system/elasticai-resolver',
-      'NetworkPolicy/shop/web-scale-to-zero',
       'PodDisruptionBudget/elasticai-system/elasticai-resolver',
       'PodDisruptionBudget/shop/web',
       'Role/elasticai-system/elasticai-resolver',
@@ -327,7 +326,17 @@ describe('ScaleToZeroResolver and the ScaleToZero workload option', () => {
     ]);
     // in a Tenant (default-deny egress) its pods may reach the resolver
     const egress = of(objects, 'NetworkPolicy', 'shop', 'web-clients-to-resolver');
+    assert.deepEqual(egress.spec.podSelector, {});
     assert.deepEqual(egress.spec.egress, [{ to: [resolverPods], ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    // and the tenant's other policies stay as they were, the default-deny included
+    assert.ok(
+      objects.some(
+        (o) =>
+          o.kind === 'NetworkPolicy' &&
+          o.metadata?.namespace === 'shop' &&
+          o.metadata.name === 'default-deny-all',
+      ),
+    );
     // the resolver: clients in on the proxy port, monitoring on the admin port
     const resolverPolicy = of(objects, 'NetworkPolicy', 'elasticai-system', 'elasticai-resolver');
     assert.deepEqual(resolverPolicy.spec.ingress, [
@@ -355,6 +364,15 @@ describe('ScaleToZeroResolver and the ScaleToZero workload option', () => {
       ],
       ports: [{ protocol: 'TCP', port: 8080 }],
     });
+  });
+
+  it('isolates nothing outside a Tenant: no policy selects the workload pods there', () => {
+    const s = setup();
+    new AutoscaledWorkload(s.chart, 'web', workloadProps(s));
+    const policies = synth(s.chart).filter(
+      (o) => o.kind === 'NetworkPolicy' && o.metadata?.namespace === 'shop',
+    );
+    assert.deepEqual(policies, []);
   });
 
   it('adds a ServiceMonitor on the admin port unless told not to', () => {
