@@ -46,7 +46,7 @@ describe('waking a target through the decision runtime', () => {
     await until(() => runtime.wakes.length >= accepted + 3, 3_000, 'repeated wake-ups');
     const later = runtime.wakes.slice(accepted);
     const interval = ((later[2]?.at ?? 0) - (later[1]?.at ?? 0)) as number;
-    assert.ok(interval >= 350 && interval < 1_000, `rewake interval ${interval.toFixed(0)} ms`);
+    assert.ok(interval >= 350 && interval < 2_000, `rewake interval ${interval.toFixed(0)} ms`);
     // still one wake-up episode
     assert.equal(await c.metric('elasticai_resolver_wakeups_total', { target: 'shop/web' }), 1);
     // once the target is ready, the repetition stops
