@@ -393,6 +393,21 @@ export class HttpExchange implements Exchange {
     return this.route.protocol === 'h2c' ? this.toH2(endpoint) : this.toH1(endpoint);
   }
 
+  /**
+   * An HTTP/2 client (gRPC keeps one connection for a long time) is asked to go away once this stream
+   * is done, while the Service bypasses the resolver: it reconnects, and reaches the pods.
+   */
+  private goAwayIfSwitched(): void {
+    if (!this.h2Down || !this.ctx.shouldClose(this.route)) return;
+    const stream = (this.req as http2.Http2ServerRequest).stream;
+    // Taken now: a closed stream no longer knows its session.
+    const session = stream.session;
+    if (!session) return;
+    stream.once('close', () => {
+      if (!session.closed && !session.destroyed) session.close();
+    });
+  }
+
   /** 502 to the client after a failure it cannot be spared (or cut it off if the answer had begun). */
   private badGateway(message: string): void {
     this.reject('backend-error', 502, undefined, message);
@@ -480,6 +495,7 @@ export class HttpExchange implements Exchange {
           // The pod went away mid-answer: the client must not take a truncated body for a whole one.
           if (!answer.complete && !this.res.writableEnded) this.res.destroy();
         });
+        this.goAwayIfSwitched();
         settle('responded');
       });
       upstream.on('error', (error: NodeJS.ErrnoException) => {
@@ -560,6 +576,7 @@ export class HttpExchange implements Exchange {
           if (!down.destroyed && !down.headersSent)
             down.respond({ ...out, ':status': status }, { endStream: true });
           trailersOnly = true;
+          this.goAwayIfSwitched();
           return settle('responded');
         }
         if (!this.h2Down && this.ctx.shouldClose(this.route)) out.connection = 'close';
@@ -568,6 +585,7 @@ export class HttpExchange implements Exchange {
           if (!(this.res as http.ServerResponse).write(chunk)) stream.pause();
         });
         this.res.on('drain', () => stream.resume());
+        this.goAwayIfSwitched();
         settle('responded');
       });
       stream.on('trailers', (trailers) => {

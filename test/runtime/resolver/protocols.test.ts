@@ -232,6 +232,8 @@ describe('gRPC to an HTTP/1.1 target', () => {
     assert.equal(cluster.starts, 0, 'a refused call wakes nothing');
     // a plain HTTP/2 (prior knowledge) request is translated to HTTP/1.1 for the pod
     const session = http2.connect(`http://127.0.0.1:${cluster.resolver.proxyPort}`);
+    let goaway = false;
+    session.on('goaway', () => (goaway = true));
     const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const stream = session.request({ ':path': '/h2', ':authority': HOST, 'x-request-id': 'h2-1' });
       let status = 0;
@@ -242,9 +244,11 @@ describe('gRPC to an HTTP/1.1 target', () => {
       stream.on('error', reject);
       stream.end();
     });
-    session.close();
     assert.equal(reply.status, 200);
     assert.equal(JSON.parse(reply.body).id, 'h2-1');
+    // the target is warm and its Service bypasses the resolver: the HTTP/2 client is asked to reconnect
+    await until(() => goaway, 2_000, 'GOAWAY');
+    session.close();
     await until(() => cluster.deliveries.length === 1, 2_000, 'the delivery');
   });
 });
