@@ -116,6 +116,9 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   registry.on('decision', (ref: WorkloadRef, decision: Decision) =>
     emit('decision', { namespace: ref.namespace, name: ref.name, ...decisionLogFields(decision) }),
   );
+  registry.on('state', (ref: WorkloadRef, state: string, previous: string) =>
+    emit('state', { namespace: ref.namespace, name: ref.name, state, previous }),
+  );
 
   const kube = options.kube === undefined ? KubeClient.fromConfig(config) : (options.kube ?? undefined);
   const authenticator = createAuthenticator(config, kube, {

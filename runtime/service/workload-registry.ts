@@ -199,8 +199,10 @@ function fnv1a(text: string): number {
 }
 
 /**
- * Emits `active` (ref) when a workload turns active, for KEDA's StreamIsActive, and `decision`
- * (ref, Decision) for every decision published (the structured decision log).
+ * Emits `active` (ref) when a workload turns active, for KEDA's StreamIsActive, `decision`
+ * (ref, Decision) for every decision published (the structured decision log), and `state`
+ * (ref, state, previous) when a workload's state changes, e.g. to `stale` while no decision is made
+ * (the dashboard's live view and the log show the degradation when it happens).
  */
 export class WorkloadRegistry extends EventEmitter {
   private readonly workloads = new Map<string, Tracked>();
@@ -621,6 +623,7 @@ export class WorkloadRegistry extends EventEmitter {
       });
       if (w.log.length > this.logSize) w.log.shift();
     }
+    this.emit('state', w.ref, w.state, previous);
   }
 
   private updateHeadroomMetric(): void {

@@ -40,7 +40,9 @@ export interface OverrideStore {
 /** Where `GET /api/v1/stream` learns of decisions: the registry's `decision` events. */
 export interface DecisionFeed {
   on(event: 'decision', listener: (ref: WorkloadRef, decision: Decision) => void): unknown;
+  on(event: 'state', listener: (ref: WorkloadRef) => void): unknown;
   off(event: 'decision', listener: (ref: WorkloadRef, decision: Decision) => void): unknown;
+  off(event: 'state', listener: (ref: WorkloadRef) => void): unknown;
 }
 
 /** Limits of the live stream (`GET /api/v1/stream`). */

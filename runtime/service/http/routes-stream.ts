@@ -11,8 +11,10 @@
  *
  * Events:
  * - `hello` first: `{"heartbeatSeconds", "maxSeconds", "namespace"}`, after `retry:` (reconnect delay);
- * - `decision` per decision the registry publishes, as the list's `WorkloadSummary` (without `override`,
- *   which lives in the Kubernetes API: the client keeps what the list said). Only workloads in namespaces
+ * - `decision` per decision the registry publishes, and per change of a workload's state (`stale`,
+ *   `holding`, back to `fresh`: degradation shows when it happens, not at the next decision), as the
+ *   list's `WorkloadSummary` (without `override`, which lives in the Kubernetes API: the client keeps
+ *   what the list said). Only workloads in namespaces
  *   the caller may `list` are sent; a stream re-asks the authorizer per namespace after `permissionTtlMs`;
  * - a `: ping` comment every `heartbeatMs` when the client is keeping up;
  * - `bye` (`{"reason": "max-age" | "shutdown"}`) before the server ends the stream: after `maxStreamMs`
@@ -166,11 +168,15 @@ class DecisionHub {
   ) {}
 
   subscribe(subscriber: Subscriber): () => void {
-    if (this.subscribers.size === 0) this.feed.on('decision', this.listener);
+    if (this.subscribers.size === 0) {
+      this.feed.on('decision', this.listener);
+      this.feed.on('state', this.listener);
+    }
     this.subscribers.add(subscriber);
     return () => {
       if (this.subscribers.delete(subscriber) && this.subscribers.size === 0) {
         this.feed.off('decision', this.listener);
+        this.feed.off('state', this.listener);
       }
     };
   }

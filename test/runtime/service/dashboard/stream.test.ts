@@ -13,7 +13,14 @@ import type { Action, Caller } from '../../../../runtime/service/auth/authentica
 import { SseConnection, sseFrame } from '../../../../runtime/service/http/routes-stream.js';
 import type { WorkloadSummary } from '../../../../runtime/service/http/workload-view.js';
 import type { DashboardServer, DashboardWorld } from './support.js';
-import { TOKENS, TestAuthenticator, dashboardWorld, getJson, startDashboardServer } from './support.js';
+import {
+  CHECKOUT_QUERY,
+  TOKENS,
+  TestAuthenticator,
+  dashboardWorld,
+  getJson,
+  startDashboardServer,
+} from './support.js';
 
 interface Received {
   readonly status: number;
@@ -137,6 +144,26 @@ describe('GET /api/v1/stream', () => {
     assert.equal(override, null);
     assert.deepEqual(event, listed);
     assert.equal(event?.decidedAt, Math.floor(world.now() / 60_000) * 60);
+  });
+
+  it('pushes a state change when it happens: stale while the source fails, fresh once it heals', async () => {
+    // GIVEN a tenant's stream that has seen checkout fresh
+    const s = await open(TOKENS.tenantA);
+    await until('hello', () => s.events.length >= 1);
+    const checkout = (): WorkloadSummary[] => decisions(s).filter((d) => d.name === 'checkout');
+    // WHEN checkout's Prometheus query fails for a tick (no decision is made then)
+    world.source.failing.add(CHECKOUT_QUERY);
+    try {
+      await world.advance(60);
+      // THEN the stream says so at once: the last good decision, served stale
+      await until('stale', () => checkout().at(-1)?.state === 'stale');
+      assert.match(checkout().at(-1)?.lastError?.message ?? '', /ECONNREFUSED/);
+    } finally {
+      world.source.failing.delete(CHECKOUT_QUERY);
+    }
+    // WHEN it heals, THEN the next tick brings checkout back to fresh
+    await world.advance(60);
+    await until('fresh', () => checkout().at(-1)?.state === 'fresh');
   });
 
   it('refuses like the other GETs: 401 without or with bad credentials, 403 outside the caller’s namespaces, 400 bad queries', async () => {

@@ -27,7 +27,7 @@ export const SEARCH: WorkloadRef = { namespace: 'team-b', name: 'search' };
 export const REPORTS: WorkloadRef = { namespace: 'team-b', name: 'reports' };
 export const HEADROOM: WorkloadRef = { namespace: 'ops', name: 'headroom-general' };
 
-const CHECKOUT_QUERY = 'sum(rate(http_requests_total{service="checkout"}[1m]))*60';
+export const CHECKOUT_QUERY = 'sum(rate(http_requests_total{service="checkout"}[1m]))*60';
 const SEARCH_QUERY = 'sum(rate(elb_requests[5m]))*300';
 const REPORTS_QUERY = 'sum(rate(reports_total[1m]))';
 
