@@ -251,6 +251,11 @@ export class RuntimeAlerts extends Construct {
   readonly groups: readonly AlertRuleGroup[];
   /** The PrometheusRule (undefined unless delivered as `RuntimeAlertsDelivery.prometheusRule()`). */
   readonly prometheusRule: ApiObject | undefined;
+  /**
+   * Where the rules go: the stacks read it to create the Azure Monitor rule groups or the Amazon Managed
+   * Prometheus rule groups namespace that carry them.
+   */
+  readonly delivery: RuntimeAlertsDelivery;
   readonly name: string;
   readonly namespace: string;
 
@@ -301,6 +306,7 @@ export class RuntimeAlerts extends Construct {
     }));
 
     const delivery = props.delivery ?? RuntimeAlertsDelivery.prometheusRule();
+    this.delivery = delivery;
     if (delivery.kind === 'azure-monitor-workspace') this.azureRuleGroups(); // checks the interval now
     this.prometheusRule =
       delivery.kind === 'prometheus-rule' && this.groups.length > 0
