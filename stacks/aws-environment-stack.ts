@@ -3,6 +3,7 @@
  * handling, workload identities, add-ons and the in-cluster objects built by `buildClusterCharts`.
  */
 import { CfnOutput, IgnoreMode, Stack, type StackProps } from 'aws-cdk-lib';
+import * as aps from 'aws-cdk-lib/aws-aps';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import type * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -25,7 +26,7 @@ import { PropError } from '../constructs/k8s/validation.js';
 import { applyAwsNagSuppressions } from './aws-nag-suppressions.js';
 import { kedaAwsAccess } from './aws-keda-access.js';
 import type { ClusterConfig, EnvironmentConfig } from './environment-types.js';
-import { buildClusterCharts } from './synth-environment.js';
+import { buildClusterCharts, runtimeAlertsOf } from './synth-environment.js';
 
 /** Props for an {@link AwsClusterStack}. */
 export interface AwsClusterStackProps extends Omit<StackProps, 'env'> {
@@ -47,7 +48,9 @@ export function awsStackName(cluster: ClusterConfig): string {
  * chart of `buildClusterCharts` applied by the kubectl handler (cluster-autoscaler's ServiceAccount
  * annotated with its IRSA role). A cluster with `gitopsAddons` is delivered by its GitOps engine from
  * `dist/`; the stack then applies only the AWS-specific objects (the termination handler) and outputs
- * the role ARNs the GitOps configuration needs. Both get the termination handler.
+ * the role ARNs the GitOps configuration needs. Both get the termination handler, and where the decision
+ * runtime reads an Amazon Managed Prometheus workspace, its alert rules as a rule groups namespace of
+ * that workspace.
  */
 export class AwsClusterStack extends Stack {
   readonly eks: ElasticEksCluster;
@@ -57,6 +60,11 @@ export class AwsClusterStack extends Stack {
   readonly nodeTerminationHandlerRole: NodeTerminationHandlerRole;
   readonly runtimeRole?: DecisionRuntimeRole;
   readonly addons?: EksHelmAddons;
+  /**
+   * The runtime's alerts in its Amazon Managed Prometheus workspace (where the runtime reads an AMP
+   * workspace, so the runtime's metrics are there).
+   */
+  readonly alertRules?: aps.CfnRuleGroupsNamespace;
   /** Manifests applied by the kubectl handler, by chart id. */
   readonly manifests: ReadonlyMap<string, eks.KubernetesManifest>;
 
@@ -182,6 +190,7 @@ export class AwsClusterStack extends Stack {
     // In-cluster objects, built once by the shared chart builder (one model, three delivery paths).
     const k8sApp = new Cdk8sApp();
     const charts: Chart[] = [];
+    let runtimeAlertsApp: Cdk8sApp = k8sApp;
     if (!cluster.gitopsAddons) {
       this.addons = new EksHelmAddons(this, 'Addons', {
         cluster: this.eks.cluster,
@@ -196,10 +205,24 @@ export class AwsClusterStack extends Stack {
       charts.push(...built);
     } else {
       // GitOps delivers the charts from dist/: the runtime runs the table's registry image there, and its
-      // ServiceAccount already names the role by its fixed ARN (synth-environment.ts).
+      // ServiceAccount already names the role by its fixed ARN (synth-environment.ts). They are built
+      // here (and not applied) only for what the stack adds outside the cluster: the AMP alert rules.
+      runtimeAlertsApp = new Cdk8sApp();
+      buildClusterCharts(runtimeAlertsApp, cluster, environment);
       new CfnOutput(this, 'ClusterAutoscalerRoleArn', { value: this.clusterAutoscalerRole.role.roleArn });
       new CfnOutput(this, 'KedaOperatorRoleArn', { value: this.kedaRole.role.roleArn });
     }
+    const alerts = runtimeAlertsOf(runtimeAlertsApp);
+    if (alerts?.delivery.kind === 'amazon-managed-prometheus') {
+      // checkRuntimeWorkspace: an AMP history has the workspace ARN its role may query, the one read here.
+      const workspace = settings.runtime?.prometheusWorkspaceArn as string;
+      this.alertRules = new aps.CfnRuleGroupsNamespace(this, 'RuntimeAlertRules', {
+        workspace,
+        name: `elasticai-${cluster.name}`,
+        data: alerts.rulesFile(),
+      });
+    }
+
     const awsChart = new Chart(k8sApp, 'aws-node-termination-handler');
     new NodeTerminationHandler(awsChart, 'nth', {
       queueUrl: this.interruption.queue.queueUrl,

@@ -1,10 +1,12 @@
 /**
  * One AKS cluster of the environment table, deployed with Pulumi: resource group, AksCluster (system,
  * regular and spot pools, autoscaler profile, KEDA, VPA, managed Prometheus, control-plane logs),
- * workload identities for KEDA, the decision runtime and the table's workloads, and the in-cluster
- * objects of the same cdk8s charts the GitOps synth writes (`buildClusterCharts` + `synthChart`).
+ * workload identities for KEDA, the decision runtime and the table's workloads, the runtime's alerts as
+ * Azure Monitor Prometheus rule groups of the cluster's workspace, and the in-cluster objects of the same
+ * cdk8s charts the GitOps synth writes (`buildClusterCharts` + `synthChart`).
  */
 import type * as pulumi from '@pulumi/pulumi';
+import { PrometheusRuleGroup } from '@pulumi/azure-native/alertsmanagement/prometheusRuleGroup.js';
 import { ResourceGroup } from '@pulumi/azure-native/resources/resourceGroup.js';
 import { App } from 'cdk8s';
 import { AksCluster } from '../constructs/azure/aks-cluster.js';
@@ -29,7 +31,7 @@ import {
 import type { AzureServiceBusQueueConfig, ClusterConfig, EnvironmentConfig } from './environment-types.js';
 import type { ManifestObject } from './manifests.js';
 import { synthChart } from './manifests.js';
-import { buildClusterCharts } from './synth-environment.js';
+import { buildClusterCharts, runtimeAlertsOf } from './synth-environment.js';
 
 /** Options of {@link deployAzureCluster}. */
 export interface AzureClusterStackOptions {
@@ -50,6 +52,8 @@ export interface AzureClusterOutputs {
   readonly monitorWorkspaceId?: pulumi.Output<string>;
   readonly logAnalyticsWorkspaceId?: pulumi.Output<string>;
   readonly workloadClientIds: Readonly<Record<string, pulumi.Output<string>>>;
+  /** Ids of the runtime's alert rule groups in the Azure Monitor workspace, by group name. */
+  readonly alertRuleGroupIds: Readonly<Record<string, pulumi.Output<string>>>;
 }
 
 /**
@@ -155,10 +159,12 @@ export function deployAzureCluster(
     workloads: workloadSentinels,
     runtime: runtimeSentinel,
   });
-  const charts = buildClusterCharts(new App(), bound, env).map((chart) => ({
+  const app = new App();
+  const charts = buildClusterCharts(app, bound, env).map((chart) => ({
     name: chart.node.id,
     objects: synthChart(chart),
   }));
+  const alerts = runtimeAlertsOf(app);
   checkServiceBusTriggers(
     cluster,
     charts.flatMap((c) => c.objects),
@@ -235,6 +241,30 @@ export function deployAzureCluster(
     ]),
   );
 
+  // The runtime's alerts, evaluated by Azure Monitor on the workspace managed Prometheus writes to and
+  // filtered to this cluster's series (ama-metrics labels them `cluster: <cluster name>`). Without the
+  // managed Prometheus of the stack there is no workspace to evaluate them in.
+  const monitor = aks.managedPrometheus;
+  const ruleGroups = Object.fromEntries(
+    (monitor && alerts?.delivery.kind === 'azure-monitor-workspace' ? alerts.azureRuleGroups() : []).map(
+      (g) => [
+        g.name,
+        new PrometheusRuleGroup(`${name}-${g.name}`, {
+          resourceGroupName: group.name,
+          location: cluster.region,
+          ruleGroupName: `${g.name}-${name}`,
+          description: `ElasticAI decision runtime alerts (${g.name}) of AKS cluster ${name}`,
+          scopes: [(monitor as NonNullable<typeof monitor>).workspace.id],
+          clusterName: aks.managedCluster.name,
+          enabled: true,
+          interval: g.interval,
+          rules: g.rules.map((r) => ({ ...r })),
+          tags,
+        }),
+      ],
+    ),
+  );
+
   if (options.installManifests ?? true) {
     const sentinels = new Map<string, pulumi.Input<string>>([
       [kedaSentinel, keda.clientId],
@@ -275,5 +305,6 @@ export function deployAzureCluster(
     monitorWorkspaceId: aks.managedPrometheus?.workspace.id,
     logAnalyticsWorkspaceId: aks.controlPlaneLogs?.workspace.id,
     workloadClientIds: Object.fromEntries(Object.entries(workloads).map(([k, w]) => [k, w.clientId])),
+    alertRuleGroupIds: Object.fromEntries(Object.entries(ruleGroups).map(([k, g]) => [k, g.id])),
   };
 }

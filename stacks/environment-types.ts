@@ -32,6 +32,32 @@ export interface TriggerAuthenticationConfig extends Omit<TriggerAuthenticationP
  */
 export type ClusterRuntimeConfig = Omit<DecisionRuntimeProps, 'namespace' | 'historyDays' | 'tenants'>;
 
+/**
+ * ElasticAI's alerts (`RuntimeAlerts`) and Grafana dashboard (`GrafanaDashboard`) on a cluster with a
+ * decision runtime. Where they go follows the runtime's metrics pipeline (see `buildClusterCharts`):
+ * a PrometheusRule and a dashboard ConfigMap in the platform namespace beside a Prometheus operator
+ * (the runtime's `monitoring.coreos.com/v1` ServiceMonitor), Azure Monitor rule groups created by the
+ * Pulumi stack on AKS managed Prometheus, an Amazon Managed Prometheus rule groups namespace created by
+ * the CDK stack where the runtime reads an AMP workspace.
+ */
+export interface ClusterObservabilityConfig {
+  /** Write the runtime's alerts. @default true */
+  readonly alerts?: boolean;
+  /**
+   * A dashboard ConfigMap for an in-cluster Grafana's dashboard sidecar (label `grafana_dashboard: "1"`,
+   * platform namespace: the sidecar must search all namespaces, as kube-prometheus-stack's does).
+   * @default true beside a Prometheus operator (kube-prometheus-stack ships Grafana with the sidecar);
+   * false on AMP and Azure Monitor, whose Grafana (Amazon / Azure Managed Grafana) has no sidecar
+   */
+  readonly grafanaDashboard?: boolean;
+  /**
+   * `job` label of the runtime's scrape targets, where no ServiceMonitor of the runtime names it (the
+   * collector feeding an AMP workspace must otherwise name the job `elasticai-runtime` and keep the
+   * pods' `namespace` label, as a ServiceMonitor does). @default the runtime's name
+   */
+  readonly runtimeJob?: string;
+}
+
 /** A team's namespace with its quota, network allows, group and workloads. */
 export interface TenantConfig extends Omit<TenantProps, 'name'> {
   readonly name: string;
@@ -96,6 +122,8 @@ export interface ClusterConfig extends ClusterInfo {
    * @default not deployed
    */
   readonly runtime?: ClusterRuntimeConfig;
+  /** Alerts and dashboard of the runtime (only with `runtime`). @default see ClusterObservabilityConfig */
+  readonly observability?: ClusterObservabilityConfig;
   readonly tenants: readonly TenantConfig[];
   /** AKS-only settings (resource group, spot prices, monitoring, Service Bus access). @default none */
   readonly azure?: AzureClusterSettings;

@@ -1,10 +1,11 @@
 /**
  * Turns the environment table into cdk8s charts: one `platform` chart per cluster (autoscaler,
- * add-ons, headroom, decision runtime) and one chart per tenant. The CDK app, the Pulumi program and
- * the GitOps synth all build their in-cluster objects through {@link buildClusterCharts}: one model,
- * three paths.
+ * add-ons, headroom, decision runtime with its alerts and dashboard) and one chart per tenant. The CDK
+ * app, the Pulumi program and the GitOps synth all build their in-cluster objects through
+ * {@link buildClusterCharts}: one model, three paths.
  */
 import { App } from 'cdk8s';
+import type { IConstruct } from 'constructs';
 import { AutoscaledWorkload } from '../constructs/k8s/autoscaled-workload.js';
 import { ClusterAutoscaler, CloudProvider } from '../constructs/k8s/cluster-autoscaler.js';
 import { ClusterChart } from '../constructs/k8s/cluster-info.js';
@@ -15,6 +16,9 @@ import {
 } from '../constructs/k8s/decision-runtime.js';
 import type { GitOpsAddonsProps } from '../constructs/k8s/gitops-addons.js';
 import { GitOpsAddons, KedaPodIdentity } from '../constructs/k8s/gitops-addons.js';
+import { GrafanaDashboard } from '../constructs/k8s/grafana-dashboard.js';
+import { SpotInterruptionSource } from '../constructs/k8s/observed-metrics.js';
+import { RuntimeAlerts, RuntimeAlertsDelivery } from '../constructs/k8s/runtime-alerts.js';
 import { awsWorkloadRoleArn, IRSA_ROLE_ANNOTATION } from '../constructs/aws/workload-role-names.js';
 import { Headroom } from '../constructs/k8s/headroom.js';
 import { ScaledObject } from '../constructs/k8s/keda/scaled-object.js';
@@ -67,11 +71,9 @@ export function buildClusterCharts(
     new Headroom(platform, 'headroom', { ...cluster.headroom, namespace: ns.name });
   }
   if (cluster.runtime && ns) {
-    new DecisionRuntime(
-      platform,
-      'decision-runtime',
-      runtimeProps(cluster, environment, ns.name, gitopsRoles),
-    );
+    const props = runtimeProps(cluster, environment, ns.name, gitopsRoles);
+    const runtime = new DecisionRuntime(platform, 'decision-runtime', props);
+    addObservability(platform, cluster, runtime, props);
   }
   if (platform.node.children.length > 0) charts.push(platform);
   for (const tenant of cluster.tenants) charts.push(buildTenantChart(app, cluster, tenant));
@@ -112,6 +114,59 @@ function runtimeProps(
       maxReplicas: t.quota?.pods ?? DEFAULT_TENANT_PODS,
     })),
   };
+}
+
+/**
+ * The runtime's alerts and dashboard, delivered where the runtime's metrics are evaluated:
+ *
+ * - **Prometheus operator** (the runtime's `monitoring.coreos.com/v1` ServiceMonitor, dev's in-cluster
+ *   kube-prometheus-stack): a PrometheusRule with the ServiceMonitor's labels (what selects one selects
+ *   the other, e.g. kube-prometheus-stack's `release`), and the dashboard ConfigMap, both in the
+ *   platform namespace.
+ * - **AKS managed Prometheus** (`azmonitoring.coreos.com/v1`): `RuntimeAlertsDelivery.azureMonitorWorkspace()`;
+ *   the Pulumi stack creates the rule groups in the cluster's Azure Monitor workspace.
+ * - **Amazon Managed Prometheus** history without a ServiceMonitor: `amazonManagedPrometheus()`; the
+ *   CDK stack creates the workspace's rule groups namespace.
+ * - Anything else (no ServiceMonitor, another history source): no alerts, since nothing would evaluate them.
+ *
+ * The dashboard only where a Grafana sidecar loads it (see `ClusterObservabilityConfig.grafanaDashboard`).
+ * The spot interruption alert and panel are off: the termination handler runs without its Prometheus
+ * server, so the drain counter they read does not exist.
+ */
+function addObservability(
+  platform: ClusterChart,
+  cluster: ClusterConfig,
+  runtime: DecisionRuntime,
+  props: DecisionRuntimeProps,
+): void {
+  const config = cluster.observability ?? {};
+  const scrape = (props.serviceMonitor ?? RuntimeServiceMonitor.prometheusOperator()).apiVersion;
+  const operator = scrape === 'monitoring.coreos.com/v1';
+  const delivery = operator
+    ? RuntimeAlertsDelivery.prometheusRule({ labels: props.serviceMonitor?.options.labels ?? {} })
+    : scrape === 'azmonitoring.coreos.com/v1'
+      ? RuntimeAlertsDelivery.azureMonitorWorkspace()
+      : scrape === undefined && props.history.kind === 'amazon-managed-prometheus'
+        ? RuntimeAlertsDelivery.amazonManagedPrometheus()
+        : undefined;
+  const observed = {
+    runtime,
+    ...(config.runtimeJob !== undefined ? { runtimeJob: config.runtimeJob } : {}),
+    spotInterruptions: SpotInterruptionSource.none(),
+  };
+  if (delivery && (config.alerts ?? true)) {
+    new RuntimeAlerts(platform, 'runtime-alerts', { ...observed, delivery });
+  }
+  if (config.grafanaDashboard ?? operator) {
+    new GrafanaDashboard(platform, 'grafana-dashboard', { ...observed, namespace: runtime.namespace });
+  }
+}
+
+/** The cluster's runtime alerts, as `buildClusterCharts` built them into `scope`'s app (or none). */
+export function runtimeAlertsOf(scope: IConstruct): RuntimeAlerts | undefined {
+  const found = scope.node.root.node.findAll().filter((c): c is RuntimeAlerts => c instanceof RuntimeAlerts);
+  if (found.length > 1) throw new Error(`expected at most one RuntimeAlerts, found ${found.length}`);
+  return found[0];
 }
 
 /**

@@ -5,12 +5,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
+import { App } from 'cdk8s';
 import { DecisionRuntime } from '../../constructs/k8s/decision-runtime.js';
+import type { AzurePrometheusRuleGroup } from '../../constructs/k8s/runtime-alerts.js';
 import { ENV, loadRuntimeConfig, parseTenants } from '../../runtime/service/config.js';
 import { parseWorkloadSpec, type DemandSpec } from '../../runtime/service/workload-spec.js';
 import { ENVIRONMENTS, RUNTIME_IMAGE } from '../../stacks/environments.js';
 import type { EnvironmentConfig } from '../../stacks/environment-types.js';
-import { synthEnvironment } from '../../stacks/synth-environment.js';
+import { buildClusterCharts, runtimeAlertsOf, synthEnvironment } from '../../stacks/synth-environment.js';
+import { PROMETHEUS_RULE } from '../k8s/prometheus-rule-schema.js';
+import { checkRules, checkRulesFile, grafanaToPromQL } from '../k8s/promtool.js';
 import type { Json } from '../support/chart.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { type KubeObject, validateAll } from '../support/validate.js';
@@ -63,14 +67,54 @@ const serviceMonitorValid = new Ajv({ allErrors: true, strict: false }).compile(
   },
 });
 
-/** Schema errors of every object: the shared harness, and ServiceMonitors by hand. */
+/** Kinds without a CRD in ../shared/crds, checked by hand (closed schemas). */
+const BY_HAND = new Set(['ServiceMonitor', 'PrometheusRule']);
+
+/** Schema errors of every object: the shared harness, ServiceMonitors and PrometheusRules by hand. */
 async function validateEverything(objects: readonly KubeObject[]): Promise<string[]> {
-  const errors = await validateAll(objects.filter((o) => o.kind !== 'ServiceMonitor'));
+  const errors = await validateAll(objects.filter((o) => !BY_HAND.has(o.kind)));
   for (const o of objects.filter((m) => m.kind === 'ServiceMonitor')) {
     if (!serviceMonitorValid(o))
       errors.push(`ServiceMonitor ${o.metadata?.name}: ${JSON.stringify(serviceMonitorValid.errors)}`);
   }
+  for (const o of objects.filter((m) => m.kind === 'PrometheusRule')) {
+    if (!PROMETHEUS_RULE(o))
+      errors.push(`PrometheusRule ${o.metadata?.name}: ${JSON.stringify(PROMETHEUS_RULE.errors)}`);
+  }
   return errors;
+}
+
+/** Every cluster of every environment. */
+const CLUSTERS = ENVIRONMENTS.flatMap((env) => env.clusters.map((cluster) => ({ env, cluster })));
+
+/** The cluster's charts built in a fresh app, with the runtime alerts they carry (if any). */
+function buildCluster(env: EnvironmentConfig, cluster: EnvironmentConfig['clusters'][number]) {
+  const app = new App();
+  buildClusterCharts(app, cluster, env);
+  return { app, alerts: runtimeAlertsOf(app) };
+}
+
+/** An ISO 8601 duration of Azure's rule groups (`PT1H30M`) as a Prometheus duration (`1h30m`). */
+function isoToProm(iso: string): string {
+  const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(iso);
+  assert.ok(m, `not an ISO 8601 time duration: ${iso}`);
+  const out = `${m[1] ? `${m[1]}h` : ''}${m[2] ? `${m[2]}m` : ''}${m[3] ? `${m[3]}s` : ''}`;
+  return out === '' ? '0s' : out;
+}
+
+/** Azure Monitor rule groups as a Prometheus rules file's groups, the rules exactly as Azure gets them. */
+function azureAsPrometheus(groups: readonly AzurePrometheusRuleGroup[]): unknown[] {
+  return groups.map((g) => ({
+    name: g.name,
+    interval: isoToProm(g.interval),
+    rules: g.rules.map((r) => ({
+      alert: r.alert,
+      expr: r.expression,
+      for: isoToProm(r.for),
+      labels: r.labels,
+      annotations: r.annotations,
+    })),
+  }));
 }
 
 const envNamed = (name: string) => ENVIRONMENTS.find((e) => e.name === name) as EnvironmentConfig;
@@ -99,6 +143,11 @@ describe('environment table', () => {
       assert.ok(
         objects.some((o) => o.kind === 'ServiceMonitor'),
         'the ServiceMonitor check is not vacuous',
+      );
+      // Only where a Prometheus operator runs (dev): the PrometheusRule check is not vacuous there.
+      assert.equal(
+        objects.some((o) => o.kind === 'PrometheusRule'),
+        env.clusters.some((c) => c.name === 'dev-use1'),
       );
     });
 
@@ -337,5 +386,102 @@ describe('environment table', () => {
         assert.equal(cluster.verticalPodAutoscaler ?? false, expected, `${env.name}/${cluster.name}`);
       }
     }
+  });
+});
+
+describe('observability of the environments: runtime alerts and the Grafana dashboard', () => {
+  it('delivers the alerts where each cluster evaluates the runtime metrics, the dashboard only beside a Grafana sidecar', () => {
+    const seen = Object.fromEntries(
+      CLUSTERS.map(({ env, cluster }) => {
+        const { alerts } = buildCluster(env, cluster);
+        const objects = objectsOf(env, cluster.name, 'platform')
+          .filter((o) => o.kind === 'PrometheusRule' || o.kind === 'ConfigMap')
+          .map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`);
+        return [cluster.name, { delivery: alerts?.delivery.kind, objects }];
+      }),
+    );
+    assert.deepEqual(seen, {
+      // kube-prometheus-stack in the cluster: a PrometheusRule and the sidecar's dashboard ConfigMap.
+      'dev-use1': {
+        delivery: 'prometheus-rule',
+        objects: [
+          'PrometheusRule/elasticai-system/elasticai-runtime-alerts',
+          'ConfigMap/elasticai-system/elasticai-dashboard',
+        ],
+      },
+      // AMP: the CDK stack's rule groups namespace; Azure Monitor: the Pulumi stack's rule groups.
+      'staging-use1': { delivery: 'amazon-managed-prometheus', objects: [] },
+      'staging-weu': { delivery: 'azure-monitor-workspace', objects: [] },
+      'prod-use1': { delivery: 'amazon-managed-prometheus', objects: [] },
+      'prod-weu': { delivery: 'azure-monitor-workspace', objects: [] },
+    });
+  });
+
+  it('labels the PrometheusRule like the ServiceMonitor a Prometheus already selects, next to the runtime', () => {
+    const platform = objectsOf(envNamed('dev'), 'dev-use1', 'platform');
+    const rule = platform.find((o) => o.kind === 'PrometheusRule');
+    const monitor = platform.find(
+      (o) => o.kind === 'ServiceMonitor' && o.metadata.name === 'elasticai-runtime',
+    );
+    const extra = (labels: Record<string, string>) =>
+      Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith('app.kubernetes.io/')));
+    assert.deepEqual(extra(rule.metadata.labels), extra(monitor.metadata.labels));
+    assert.equal(rule.metadata.namespace, monitor.metadata.namespace);
+  });
+
+  it('every alert rule of every environment passes `promtool check rules`, as its delivery carries it', async () => {
+    let checked = 0;
+    for (const { env, cluster } of CLUSTERS) {
+      const { alerts } = buildCluster(env, cluster);
+      assert.ok(alerts, `${cluster.name}: no alerts`);
+      // GIVEN the rules as each delivery hands them over
+      let result;
+      if (alerts.delivery.kind === 'prometheus-rule') {
+        const rule = objectsOf(env, cluster.name, 'platform').find((o) => o.kind === 'PrometheusRule');
+        result = await checkRules(rule.spec.groups);
+      } else if (alerts.delivery.kind === 'amazon-managed-prometheus') {
+        result = await checkRulesFile(alerts.rulesFile());
+      } else {
+        result = await checkRules(azureAsPrometheus(alerts.azureRuleGroups()));
+      }
+      // THEN promtool accepts every rule
+      assert.equal(result.code, 0, `${cluster.name}: ${result.output}`);
+      assert.match(result.output, new RegExp(`SUCCESS: ${alerts.rules.length} rules found`), cluster.name);
+      checked += alerts.rules.length;
+    }
+    assert.ok(checked >= 5 * CLUSTERS.length, `only ${checked} rules checked`);
+  });
+
+  it("scopes the alerts to the runtime's scrape job, leaves out the spot alert nothing feeds, keeps the autoscaler's on EKS", () => {
+    for (const { env, cluster } of CLUSTERS) {
+      const { alerts } = buildCluster(env, cluster);
+      const exprs = alerts?.rules.map((r) => r.expr) ?? [];
+      const down = alerts?.rules.find((r) => r.alert === 'ElasticAIRuntimeDown');
+      assert.equal(down?.expr, 'absent(up{job="elasticai-runtime",namespace="elasticai-system"} == 1)');
+      // The termination handler runs without its Prometheus server: no drain counter to alert on.
+      assert.ok(!exprs.some((e) => e.includes('actions_total')), cluster.name);
+      // cluster-autoscaler's alerts where it runs in the cluster (EKS), not under AKS's managed one.
+      assert.equal(
+        alerts?.rules.some((r) => r.alert === 'ElasticAIUnschedulablePods'),
+        cluster.cloud === 'aws',
+        cluster.name,
+      );
+    }
+  });
+
+  it("builds a dashboard whose every query promtool parses, in the sidecar's folder", async () => {
+    const cm = objectsOf(envNamed('dev'), 'dev-use1', 'platform').find((o) => o.kind === 'ConfigMap');
+    assert.equal(cm.metadata.labels.grafana_dashboard, '1');
+    assert.equal(cm.metadata.annotations.grafana_folder, 'ElasticAI');
+    const model = JSON.parse(cm.data['elasticai-runtime.json']);
+    const exprs = (model.panels as Json[])
+      .filter((p) => p.type !== 'row')
+      .flatMap((p) => (p.targets as Json[]).map((t) => grafanaToPromQL(t.expr as string)));
+    assert.ok(exprs.length > 10);
+    assert.ok(!exprs.some((e) => e.includes('actions_total')), 'no spot panel without its counter');
+    const result = await checkRules([
+      { name: 'dashboard', rules: exprs.map((expr, i) => ({ record: `elasticai_dashboard:q${i}`, expr })) },
+    ]);
+    assert.equal(result.code, 0, result.output);
   });
 });
