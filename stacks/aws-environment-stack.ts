@@ -22,6 +22,7 @@ import { SpotInterruptionQueue } from '../constructs/aws/spot-interruption-queue
 import { awsWorkloadRoleName } from '../constructs/aws/workload-role-names.js';
 import { ClusterAutoscaler } from '../constructs/k8s/cluster-autoscaler.js';
 import { DecisionRuntime } from '../constructs/k8s/decision-runtime.js';
+import { ScaleToZeroResolver } from '../constructs/k8s/scale-to-zero-resolver.js';
 import { PropError } from '../constructs/k8s/validation.js';
 import { applyAwsNagSuppressions } from './aws-nag-suppressions.js';
 import { kedaAwsAccess } from './aws-keda-access.js';
@@ -201,6 +202,7 @@ export class AwsClusterStack extends Stack {
       annotateClusterAutoscaler(built, this.clusterAutoscalerRole.serviceAccountAnnotations);
       if (cluster.runtime && this.runtimeRole) {
         bindDecisionRuntime(built, this.runtimeRole.serviceAccountAnnotations, runtimeImageUri);
+        if (runtimeImageUri !== undefined) bindResolverImage(built, runtimeImageUri);
       }
       charts.push(...built);
     } else {
@@ -266,6 +268,19 @@ function annotateClusterAutoscaler(charts: readonly Chart[], annotations: Record
   if (found.length !== 1)
     throw new Error(`expected one cluster-autoscaler ServiceAccount, found ${found.length}`);
   for (const [key, value] of Object.entries(annotations)) found[0]?.metadata.addAnnotation(key, value);
+}
+
+/**
+ * Runs the scale-to-zero resolvers on the image the stack builds: the resolver is the runtime image's
+ * second entry point, so both always ship together.
+ */
+function bindResolverImage(charts: readonly Chart[], imageUri: string): void {
+  for (const chart of charts) {
+    for (const resolver of chart.node.findAll()) {
+      if (!(resolver instanceof ScaleToZeroResolver)) continue;
+      resolver.deployment.addJsonPatch(JsonPatch.replace('/spec/template/spec/containers/0/image', imageUri));
+    }
+  }
 }
 
 /**

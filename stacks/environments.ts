@@ -21,6 +21,8 @@ import { KubernetesVersion } from '../constructs/k8s/kubernetes-version.js';
 import { Metric, MetricTarget } from '../constructs/k8s/metric.js';
 import { Placement } from '../constructs/k8s/placement.js';
 import { RuntimeHistory } from '../constructs/k8s/runtime-history.js';
+import { ScaleToZero } from '../constructs/k8s/scale-to-zero.js';
+import { ScaleToZeroResolver } from '../constructs/k8s/scale-to-zero-resolver.js';
 import { ScalingPolicy } from '../constructs/k8s/scaling-behavior.js';
 import { TenantEgress, TenantIngress, TenantPort } from '../constructs/k8s/tenant.js';
 import { WorkloadIdentity } from '../constructs/k8s/workload-identity.js';
@@ -60,6 +62,13 @@ const RUNTIME_DIR = (() => {
  */
 const RUNTIME = DecisionRuntime.reference();
 
+/**
+ * The scale-to-zero resolver (default name, in the platform namespace beside the runtime it wakes
+ * workloads through): the platform chart deploys it on every cluster where a workload of the table
+ * uses it.
+ */
+const RESOLVER = ScaleToZeroResolver.reference({ runtime: RUNTIME });
+
 /** Messages one order worker is given (the queue trigger's target, and the formula's divisor). */
 const ORDERS_PER_WORKER = 20;
 
@@ -75,6 +84,8 @@ interface Sizing {
   readonly checkout: { readonly min: number; readonly max: number };
   /** Max replicas of the order worker (it scales to zero when the queue is empty). */
   readonly workerMax: number;
+  /** Max replicas of the back-office reports UI (at zero while nobody uses it). */
+  readonly reportsMax: number;
   /** Tenant CPU quota in cores. */
   readonly quotaCores: number;
 }
@@ -167,7 +178,9 @@ function queueTrigger(cloud: Cloud, env: string, region: string): Trigger {
 }
 
 /**
- * The `shop` tenant: storefront (HPA), checkout API (KEDA, Prometheus + business-hours cron), order worker.
+ * The `shop` tenant: storefront (HPA), checkout API (KEDA, Prometheus + business-hours cron), order
+ * worker (queue + runtime forecast, down to zero) and the back-office reports UI (scale to zero behind
+ * the resolver).
  */
 function shopTenant(
   env: string,
@@ -188,7 +201,8 @@ function shopTenant(
         limits: Size.gibibytes(sizing.quotaCores * 2),
       },
       // Every workload at max replicas plus the 25% rollout surge, and room for ad-hoc pods.
-      pods: Math.ceil((sizing.web.max + sizing.checkout.max + sizing.workerMax) * 1.25) + 20,
+      pods:
+        Math.ceil((sizing.web.max + sizing.checkout.max + sizing.workerMax + sizing.reportsMax) * 1.25) + 20,
     },
     ingress: [TenantIngress.fromNamespace('ingress', [TenantPort.tcp(8080)])],
     // Cloud APIs (SQS / Service Bus, STS / Entra ID token exchange) over HTTPS; never the private ranges.
@@ -289,6 +303,41 @@ function shopTenant(
           cooldownPeriod: Duration.minutes(5),
         }),
       },
+      {
+        // The back-office reports UI: staff open it a few times a day, so it sits at zero. The first
+        // request wakes it through the resolver (held, not refused, for up to 30 s), the runtime's
+        // forecast wakes it ahead of the usual morning use, and 15 idle minutes put it back to zero.
+        name: 'reports',
+        image: 'ghcr.io/elasticai/examples/reports:1.4.0',
+        port: 8080,
+        resources: { cpu: { request: Cpu.millis(250) }, memory: { request: Size.mebibytes(512) } },
+        replicas: { min: 0, max: sizing.reportsMax },
+        placement: Placement.spotPreferred(),
+        // A fast readiness probe is a fast cold start: the resolver releases on the first ready pod.
+        readiness: HealthCheck.httpGet('/ready', { period: Duration.seconds(1) }),
+        liveness: HealthCheck.httpGet('/live'),
+        scaling: WorkloadScaling.keda({
+          triggers: [
+            RUNTIME.trigger({
+              name: 'predicted',
+              query: 'sum(rate(http_requests_total{namespace="shop",service="reports"}[2m])) * 60',
+              capacityPerReplica: 300,
+              leadTime: Duration.minutes(1),
+              minReplicas: 0,
+              maxReplicas: sizing.reportsMax,
+              tenant: 'shop',
+              push: true,
+            }),
+          ],
+          cooldownPeriod: Duration.minutes(15),
+        }),
+        scaleToZero: ScaleToZero.http({
+          resolver: RESOLVER,
+          hosts: [`reports.${env}.shop.example.com`],
+          // The ingress controller (the tenant's only way in) and the shop's own services.
+          clientNamespaces: ['ingress', 'shop'],
+        }),
+      },
     ],
   };
 }
@@ -307,6 +356,7 @@ const DEV_SIZING: Sizing = {
   web: { min: 1, max: 4 },
   checkout: { min: 1, max: 4 },
   workerMax: 5,
+  reportsMax: 2,
   quotaCores: 8,
 };
 const STAGING_SIZING: Sizing = {
@@ -315,6 +365,7 @@ const STAGING_SIZING: Sizing = {
   web: { min: 2, max: 12 },
   checkout: { min: 2, max: 10 },
   workerMax: 20,
+  reportsMax: 3,
   quotaCores: 32,
 };
 const PROD_SIZING: Sizing = {
@@ -323,6 +374,7 @@ const PROD_SIZING: Sizing = {
   web: { min: 4, max: 80 },
   checkout: { min: 4, max: 60 },
   workerMax: 100,
+  reportsMax: 6,
   quotaCores: 256,
 };
 

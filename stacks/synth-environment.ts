@@ -1,8 +1,8 @@
 /**
  * Turns the environment table into cdk8s charts: one `platform` chart per cluster (autoscaler,
- * add-ons, headroom, decision runtime with its alerts and dashboard) and one chart per tenant. The CDK
- * app, the Pulumi program and the GitOps synth all build their in-cluster objects through
- * {@link buildClusterCharts}: one model, three paths.
+ * add-ons, headroom, decision runtime with its alerts and dashboard, scale-to-zero resolver) and one
+ * chart per tenant. The CDK app, the Pulumi program and the GitOps synth all build their in-cluster
+ * objects through {@link buildClusterCharts}: one model, three paths.
  */
 import { App } from 'cdk8s';
 import type { IConstruct } from 'constructs';
@@ -19,6 +19,11 @@ import { GitOpsAddons, KedaPodIdentity } from '../constructs/k8s/gitops-addons.j
 import { GrafanaDashboard } from '../constructs/k8s/grafana-dashboard.js';
 import { SpotInterruptionSource } from '../constructs/k8s/observed-metrics.js';
 import { RuntimeAlerts, RuntimeAlertsDelivery } from '../constructs/k8s/runtime-alerts.js';
+import type { IScaleToZeroResolver } from '../constructs/k8s/scale-to-zero.js';
+import {
+  ScaleToZeroResolver,
+  type ScaleToZeroResolverProps,
+} from '../constructs/k8s/scale-to-zero-resolver.js';
 import { awsWorkloadRoleArn, IRSA_ROLE_ANNOTATION } from '../constructs/aws/workload-role-names.js';
 import { Headroom } from '../constructs/k8s/headroom.js';
 import { ScaledObject } from '../constructs/k8s/keda/scaled-object.js';
@@ -74,6 +79,16 @@ export function buildClusterCharts(
     const props = runtimeProps(cluster, environment, ns.name, gitopsRoles);
     const runtime = new DecisionRuntime(platform, 'decision-runtime', props);
     addObservability(platform, cluster, runtime, props);
+    for (const resolver of scaleToZeroResolvers(cluster)) {
+      // A resolver elsewhere is left to the app that deploys it (ScaleToZero refuses a missing one at synth).
+      if (resolver.namespace !== ns.name) continue;
+      new ScaleToZeroResolver(platform, `scale-to-zero-resolver-${resolver.name}`, {
+        ...resolverProps(props),
+        name: resolver.name,
+        namespace: ns.name,
+        runtime,
+      });
+    }
   }
   if (platform.node.children.length > 0) charts.push(platform);
   for (const tenant of cluster.tenants) charts.push(buildTenantChart(app, cluster, tenant));
@@ -167,6 +182,44 @@ export function runtimeAlertsOf(scope: IConstruct): RuntimeAlerts | undefined {
   const found = scope.node.root.node.findAll().filter((c): c is RuntimeAlerts => c instanceof RuntimeAlerts);
   if (found.length > 1) throw new Error(`expected at most one RuntimeAlerts, found ${found.length}`);
   return found[0];
+}
+
+/** The scale-to-zero resolvers the cluster's workloads use, once each. */
+function scaleToZeroResolvers(cluster: ClusterConfig): IScaleToZeroResolver[] {
+  const resolvers = new Map<string, IScaleToZeroResolver>();
+  for (const tenant of cluster.tenants) {
+    for (const workload of tenant.workloads) {
+      const r = workload.scaleToZero?.resolver;
+      if (r) resolvers.set(`${r.namespace}/${r.name}`, r);
+    }
+  }
+  return [...resolvers.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * The resolver runs the runtime's image (its second entry point) and is scraped like the runtime:
+ * the same ServiceMonitor flavour and labels, from the namespaces allowed into the runtime's HTTP port.
+ */
+function resolverProps(
+  runtime: DecisionRuntimeProps,
+): Pick<ScaleToZeroResolverProps, 'image' | 'serviceMonitor' | 'monitoringNamespaces' | 'kubernetesApi'> {
+  const monitor = runtime.serviceMonitor ?? RuntimeServiceMonitor.prometheusOperator();
+  const options = {
+    ...(monitor.options.interval ? { interval: monitor.options.interval } : {}),
+    ...(monitor.options.labels ? { labels: monitor.options.labels } : {}),
+  };
+  const scrapers = (runtime.httpIngressNamespaces ?? ['monitoring']).filter((n) => n !== runtime.namespace);
+  return {
+    image: runtime.image,
+    serviceMonitor:
+      monitor.apiVersion === undefined
+        ? RuntimeServiceMonitor.none()
+        : monitor.apiVersion === 'azmonitoring.coreos.com/v1'
+          ? RuntimeServiceMonitor.azureManagedPrometheus(options)
+          : RuntimeServiceMonitor.prometheusOperator(options),
+    ...(scrapers.length > 0 ? { monitoringNamespaces: scrapers } : {}),
+    ...(runtime.kubernetesApi ? { kubernetesApi: runtime.kubernetesApi } : {}),
+  };
 }
 
 /**

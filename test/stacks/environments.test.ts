@@ -327,23 +327,27 @@ describe('environment table', () => {
     }
   });
 
-  it('writes a ServiceMonitor only where something reads it: the Prometheus operator (dev), AKS managed Prometheus', () => {
+  it('writes ServiceMonitors (runtime, resolver) only where something reads them: the Prometheus operator (dev), AKS managed Prometheus', () => {
     const monitors = Object.fromEntries(
       ENVIRONMENTS.flatMap((env) =>
         env.clusters.map((c) => [
           c.name,
           objectsOf(env, c.name, 'platform')
             .filter((o) => o.kind === 'ServiceMonitor')
-            .map((o) => o.apiVersion),
+            .map((o) => `${o.metadata.name} ${o.apiVersion}`),
         ]),
       ),
     );
+    const both = (apiVersion: string) => [
+      `elasticai-runtime ${apiVersion}`,
+      `elasticai-resolver ${apiVersion}`,
+    ];
     assert.deepEqual(monitors, {
-      'dev-use1': ['monitoring.coreos.com/v1'],
+      'dev-use1': both('monitoring.coreos.com/v1'),
       'staging-use1': [],
-      'staging-weu': ['azmonitoring.coreos.com/v1'],
+      'staging-weu': both('azmonitoring.coreos.com/v1'),
       'prod-use1': [],
-      'prod-weu': ['azmonitoring.coreos.com/v1'],
+      'prod-weu': both('azmonitoring.coreos.com/v1'),
     });
   });
 

@@ -107,8 +107,9 @@ describe('policy over all synthesized output', () => {
   });
 
   it('only pods that call the API server mount a ServiceAccount token, and each one is bound to a role', () => {
-    // The platform pieces that talk to the API server; every other pod runs without a token.
-    const callers = new Set(['cluster-autoscaler', 'elasticai-runtime']);
+    // The platform pieces that talk to the API server (the scale-to-zero resolver watches EndpointSlices
+    // and presents its token to the runtime); every other pod runs without a token.
+    const callers = new Set(['cluster-autoscaler', 'elasticai-runtime', 'elasticai-resolver']);
     const failures: string[] = [];
     const tokenPods = PODS.filter(({ spec }) => spec.automountServiceAccountToken === true);
     assert.ok(tokenPods.length > 0, 'no pod mounts a token: the check is vacuous');
