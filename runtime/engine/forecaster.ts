@@ -18,6 +18,7 @@ import {
   SeasonalPeak,
 } from './models.js';
 import { ResidualWindow } from './quantile.js';
+import { StateArena } from './state-arena.js';
 
 /** What the back-test compares: the peak over the lead time (scaling) or the whole path (accuracy). */
 export type BacktestTarget = 'lead-peak' | 'path';
@@ -106,33 +107,52 @@ export const MAX_SEASON_POINTS = 10_080;
 const WARMUP_LOG_MARGIN = Math.log(1.3);
 const MIN_RESIDUALS = 30;
 
+/** A model of the default ensemble, built only when kept (so only kept models take state). */
+interface ModelFactory {
+  readonly name: string;
+  make(arena: StateArena): ForecastModel;
+}
+
+// Smoothing parameters, shared by every engine (models only read them).
+const DAMPED_TREND = Object.freeze({ alpha: 0.5, beta: 0.1, phi: 0.9 });
+const SMOOTHED_LEVEL = Object.freeze({ alpha: 0.15, beta: 0, phi: 1 });
+const HOLT_WINTERS = Object.freeze({ alpha: 0.3, beta: 0.02, gamma: 0.2, phi: 0.9 });
+
 function defaultModels(
   intervalSeconds: number,
   target: BacktestTarget,
-  families?: readonly ModelFamily[],
+  families: readonly ModelFamily[] | undefined,
+  arena: StateArena,
 ): ForecastModel[] {
-  const all = allModels(intervalSeconds, target);
-  if (families === undefined) return all;
+  const all = modelFactories(intervalSeconds, target);
+  if (families === undefined) return all.map((m) => m.make(arena));
   const kept = all.filter((m) => families.some((f) => m.name === f || m.name.startsWith(`${f}-`)));
   // Seasonal families need a day of points per season; a short interval list may leave none.
-  return kept.length > 0 ? kept : all.filter((m) => m.name === 'smoothed-level');
+  const chosen = kept.length > 0 ? kept : all.filter((m) => m.name === 'smoothed-level');
+  return chosen.map((m) => m.make(arena));
 }
 
-function allModels(intervalSeconds: number, target: BacktestTarget): ForecastModel[] {
+function modelFactories(intervalSeconds: number, target: BacktestTarget): ModelFactory[] {
   const { daily, weekly } = seasonalPeriods(intervalSeconds, MAX_SEASON_POINTS);
-  const models: ForecastModel[] = [
-    new DampedTrend('damped-trend', { alpha: 0.5, beta: 0.1, phi: 0.9 }),
-    new DampedTrend('smoothed-level', { alpha: 0.15, beta: 0, phi: 1 }),
-    new RecentPeak('recent-peak-5m', Math.max(2, Math.round(300 / intervalSeconds))),
+  const recent = Math.max(2, Math.round(300 / intervalSeconds));
+  const models: ModelFactory[] = [
+    { name: 'damped-trend', make: () => new DampedTrend('damped-trend', DAMPED_TREND) },
+    { name: 'smoothed-level', make: () => new DampedTrend('smoothed-level', SMOOTHED_LEVEL) },
+    { name: 'recent-peak-5m', make: () => new RecentPeak('recent-peak-5m', recent) },
   ];
   if (daily !== undefined) {
-    models.push(new SeasonalNaive('seasonal-naive-daily', daily));
-    models.push(
-      new HoltWinters('holt-winters-daily', daily, { alpha: 0.3, beta: 0.02, gamma: 0.2, phi: 0.9 }),
-    );
     // ±30 minutes around the same time yesterday (at least ±1 point).
+    const jitter = Math.max(1, Math.round(1800 / intervalSeconds));
     models.push(
-      new SeasonalPeak('seasonal-peak-daily', daily, Math.max(1, Math.round(1800 / intervalSeconds))),
+      { name: 'seasonal-naive-daily', make: () => new SeasonalNaive('seasonal-naive-daily', daily) },
+      {
+        name: 'holt-winters-daily',
+        make: (arena) => new HoltWinters('holt-winters-daily', daily, HOLT_WINTERS, arena),
+      },
+      {
+        name: 'seasonal-peak-daily',
+        make: () => new SeasonalPeak('seasonal-peak-daily', daily, jitter),
+      },
     );
   }
   if (weekly !== undefined) {
@@ -142,11 +162,13 @@ function allModels(intervalSeconds: number, target: BacktestTarget): ForecastMod
     // history, which then holds the week (and the daily model can fall back through it over gaps).
     const block = weeklyBlockPoints(intervalSeconds, weekly);
     const aggregate = target === 'lead-peak' ? 'max' : 'mean';
-    models.push(
-      block === 1
-        ? new SeasonalNaive('seasonal-naive-weekly', weekly)
-        : new BlockSeasonalNaive('seasonal-naive-weekly', weekly, block, aggregate),
-    );
+    models.push({
+      name: 'seasonal-naive-weekly',
+      make: (arena) =>
+        block === 1
+          ? new SeasonalNaive('seasonal-naive-weekly', weekly)
+          : new BlockSeasonalNaive('seasonal-naive-weekly', weekly, block, aggregate, arena),
+    });
   }
   return models;
 }
@@ -191,7 +213,11 @@ export class Forecaster {
   private step = 0;
   private lastValue = Number.NaN;
 
-  constructor(options: ForecasterOptions, models?: ForecastModel[]) {
+  constructor(
+    options: ForecasterOptions,
+    models?: ForecastModel[],
+    arena: StateArena = StateArena.standalone,
+  ) {
     this.lead = options.leadSteps;
     this.horizon = Math.max(options.horizonSteps, options.leadSteps);
     this.target = options.backtest ?? 'lead-peak';
@@ -199,24 +225,24 @@ export class Forecaster {
     this.quantileLevel = options.upperQuantile ?? 0.95;
     this.maxLogMargin = Math.log(options.maxMargin ?? 1.5);
     this.decay = 0.5 ** (1 / (options.lossHalfLife ?? 288));
-    this.models = models ?? defaultModels(options.intervalSeconds, this.target, options.modelFamilies);
+    this.models = models ?? defaultModels(options.intervalSeconds, this.target, options.modelFamilies, arena);
     // As deep as the deepest lag a model reads (below 5 minutes, a day and the seasonal peak's ±30 min:
     // the weekly model keeps its own ring), at least the lead and 64, plus the lead again and one.
     let depth = 0;
     for (const model of this.models) depth = Math.max(depth, model.depth);
-    this.history = new History(Math.max(depth, this.lead, 64) + this.lead + 1);
+    this.history = new History(Math.max(depth, this.lead, 64) + this.lead + 1, arena);
     const n = this.models.length;
     const slots = this.lead + 1;
-    this.pastPaths = new Float64Array(n * slots * this.lead);
-    this.pastValid = new Uint8Array(n * slots);
-    this.pastPeaks = new Float64Array(slots).fill(Number.NaN);
-    this.losses = new Float64Array(n);
-    this.lossWeights = new Float64Array(n);
-    this.weights = new Float64Array(n);
-    this.residuals = new ResidualWindow(options.residualWindow ?? 512);
-    this.scratch = new Float64Array(this.horizon);
-    this.combined = new Float64Array(this.horizon);
-    this.ready = new Uint8Array(n);
+    this.pastPaths = arena.float64(n * slots * this.lead);
+    this.pastValid = arena.uint8(n * slots);
+    this.pastPeaks = arena.float64(slots).fill(Number.NaN);
+    this.losses = arena.float64(n);
+    this.lossWeights = arena.float64(n);
+    this.weights = arena.float64(n);
+    this.residuals = new ResidualWindow(options.residualWindow ?? 512, arena);
+    this.scratch = arena.float64(this.horizon);
+    this.combined = arena.float64(this.horizon);
+    this.ready = arena.uint8(n);
   }
 
   /** Bytes of state held for this series. */

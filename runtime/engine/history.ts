@@ -5,15 +5,20 @@
  * forecaster sizes it by the deepest lag its models read; the weekly model below 5 minutes keeps its
  * own coarse ring instead.
  */
+import { StateArena } from './state-arena.js';
+
 export class History {
   private readonly values: Float32Array;
   private next = 0;
   private stored = 0;
   private pushed = 0;
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    arena: StateArena = StateArena.standalone,
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`History capacity ${capacity}`);
-    this.values = new Float32Array(capacity).fill(Number.NaN);
+    this.values = arena.float32(capacity).fill(Number.NaN);
   }
 
   /** Number of values pushed so far, capped at capacity. */

@@ -3,6 +3,7 @@
  * point, no refit over the whole history) and causal: it only ever sees values already observed.
  */
 import type { History } from './history.js';
+import { StateArena } from './state-arena.js';
 
 export interface ForecastModel {
   /** Stable name shown in explanations, e.g. `holt-winters-daily`. */
@@ -96,13 +97,14 @@ export class BlockSeasonalNaive implements ForecastModel {
     private readonly period: number,
     private readonly blockPoints: number,
     private readonly aggregate: BlockAggregate = 'mean',
+    arena: StateArena = StateArena.standalone,
   ) {
     if (!Number.isInteger(blockPoints) || blockPoints < 1 || period % blockPoints !== 0 || period < 1) {
       throw new RangeError(
         `BlockSeasonalNaive: period ${period} is not a whole number of ${blockPoints}-point blocks`,
       );
     }
-    this.blocks = new Float32Array(period / blockPoints).fill(Number.NaN);
+    this.blocks = arena.float32(period / blockPoints).fill(Number.NaN);
   }
 
   get bytes(): number {
@@ -238,8 +240,9 @@ export class HoltWinters implements ForecastModel {
     readonly name: string,
     private readonly period: number,
     private readonly params: SeasonalSmoothingParameters,
+    arena: StateArena = StateArena.standalone,
   ) {
-    this.season = new Float32Array(period);
+    this.season = arena.float32(period);
   }
 
   get bytes(): number {

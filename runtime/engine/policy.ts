@@ -14,6 +14,7 @@
 import type { Assessment } from './anomaly.js';
 import { isBrokenSignal } from './anomaly.js';
 import type { Forecast } from './forecaster.js';
+import { StateArena } from './state-arena.js';
 
 export type DecisionRule =
   | 'override'
@@ -71,8 +72,11 @@ export class PredictivePolicy {
   private filled = 0;
   private last: number;
 
-  constructor(private readonly settings: PolicySettings) {
-    this.window = new Int32Array(Math.max(1, settings.stabilizationSteps));
+  constructor(
+    private readonly settings: PolicySettings,
+    arena: StateArena = StateArena.standalone,
+  ) {
+    this.window = arena.int32(Math.max(1, settings.stabilizationSteps));
     this.last = settings.minReplicas;
   }
 

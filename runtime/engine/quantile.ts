@@ -2,6 +2,8 @@
  * Scratch copy for quickselect, shared by every window: it is only used within one `quantile` call,
  * which never yields, so one array serves all engines in the process. Grown to the largest capacity.
  */
+import { StateArena } from './state-arena.js';
+
 let scratch = new Float64Array(512);
 
 /**
@@ -15,8 +17,11 @@ export class ResidualWindow {
   private next = 0;
   private stored = 0;
 
-  constructor(readonly capacity: number) {
-    this.values = new Float32Array(capacity);
+  constructor(
+    readonly capacity: number,
+    arena: StateArena = StateArena.standalone,
+  ) {
+    this.values = arena.float32(capacity);
     if (scratch.length < capacity) scratch = new Float64Array(capacity);
   }
 

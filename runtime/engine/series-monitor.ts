@@ -8,6 +8,7 @@ import { AnomalyDetector, isBrokenSignal } from './anomaly.js';
 import type { ForecasterOptions } from './forecaster.js';
 import { Forecaster } from './forecaster.js';
 import { EngineSettingsError } from './settings.js';
+import { StateArena } from './state-arena.js';
 
 export type SeriesMonitorOptions = Partial<ForecasterOptions> &
   Pick<ForecasterOptions, 'intervalSeconds'> & {
@@ -30,7 +31,7 @@ export class SeriesMonitor {
   private previousUsable = Number.NaN;
   private lastUsable = Number.NaN;
 
-  constructor(options: SeriesMonitorOptions) {
+  constructor(options: SeriesMonitorOptions, arena: StateArena = StateArena.standalone) {
     if (!(options.intervalSeconds > 0) || !Number.isFinite(options.intervalSeconds)) {
       throw new EngineSettingsError(
         'intervalSeconds',
@@ -39,7 +40,7 @@ export class SeriesMonitor {
       );
     }
     this.intervalSeconds = options.intervalSeconds;
-    this.forecaster = new Forecaster({ leadSteps: 1, horizonSteps: 1, ...options });
+    this.forecaster = new Forecaster({ leadSteps: 1, horizonSteps: 1, ...options }, undefined, arena);
     this.detector = new AnomalyDetector({ kind: options.kind ?? 'demand' });
   }
 

@@ -8,6 +8,7 @@ import type { ModelScore } from './forecaster.js';
 import type { DecisionRule } from './policy.js';
 import { PredictivePolicy } from './policy.js';
 import { SeriesMonitor } from './series-monitor.js';
+import { StateArena } from './state-arena.js';
 import type { EngineSettings, ResolvedEngineSettings } from './settings.js';
 import { EngineSettingsError, leadStepsOf, resolveEngineSettings } from './settings.js';
 
@@ -58,7 +59,7 @@ export class WorkloadEngine {
     const s = this.settings;
     const lead = leadStepsOf(s);
     const horizon = Math.max(lead, Math.ceil(s.nodeProvisioningSeconds / s.intervalSeconds) + lead);
-    this.monitor = new SeriesMonitor({
+    const monitorOptions = {
       intervalSeconds: s.intervalSeconds,
       leadSteps: lead,
       horizonSteps: horizon,
@@ -66,14 +67,21 @@ export class WorkloadEngine {
       maxMargin: s.maxForecastMargin,
       underForecastPenalty: s.underForecastPenalty,
       ...(s.modelFamilies.length > 0 ? { modelFamilies: s.modelFamilies } : {}),
-    });
-    this.policy = new PredictivePolicy({
+    };
+    const policySettings = {
       capacityPerReplica: s.capacityPerReplica,
       targetUtilization: s.targetUtilization,
       minReplicas: s.minReplicas,
       maxReplicas: s.maxReplicas,
       stabilizationSteps: Math.max(1, Math.round(s.scaleDownStabilizationSeconds / s.intervalSeconds)),
-    });
+    };
+    // Every typed array of the engine in one buffer (see StateArena).
+    const parts = StateArena.build((arena) => ({
+      monitor: new SeriesMonitor(monitorOptions, arena),
+      policy: new PredictivePolicy(policySettings, arena),
+    }));
+    this.monitor = parts.monitor;
+    this.policy = parts.policy;
   }
 
   /** Bytes of state held for this workload. */
