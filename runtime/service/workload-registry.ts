@@ -94,13 +94,13 @@ export class NotReadyError extends Error {
   }
 }
 
-/** A fixed ring of Float32 chart values. */
+/** A fixed ring of Float32 chart values (a view: a workload's three rings share one buffer). */
 class Ring {
-  private readonly data: Float32Array;
   private start = 0;
   length = 0;
-  constructor(readonly capacity: number) {
-    this.data = new Float32Array(capacity);
+  readonly capacity: number;
+  constructor(private readonly data: Float32Array) {
+    this.capacity = data.length;
   }
   push(value: number): void {
     if (this.length < this.capacity) {
@@ -157,10 +157,11 @@ class DemandWorkload {
     chartPoints: number,
   ) {
     this.key = specKey(spec);
+    const buffer = new ArrayBuffer(3 * 4 * chartPoints);
     this.chart = {
-      forecast: new Ring(chartPoints),
-      upper: new Ring(chartPoints),
-      replicas: new Ring(chartPoints),
+      forecast: new Ring(new Float32Array(buffer, 0, chartPoints)),
+      upper: new Ring(new Float32Array(buffer, 4 * chartPoints, chartPoints)),
+      replicas: new Ring(new Float32Array(buffer, 8 * chartPoints, chartPoints)),
     };
   }
 
@@ -188,6 +189,12 @@ export const MAX_HISTORY_POINTS = 20_160;
 /** Most points between two refits (a day at 1 minute). */
 export const MAX_EPOCH_POINTS = 1_440;
 
+/**
+ * Milliseconds of registry work (backfills, ticks) between two turns of the event loop, shared by all
+ * jobs: a gRPC answer waits at most about this long behind them.
+ */
+const SLICE_MS = 1;
+
 /** 32-bit FNV-1a: a stable, platform-independent hash of a workload's name. */
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
@@ -213,6 +220,9 @@ export class WorkloadRegistry extends EventEmitter {
   private readonly queue: (() => Promise<void>)[] = [];
   private running = 0;
   private readonly concurrency: number;
+  /** End of the current slice of work (performance.now()), and the wait for the next one. */
+  private sliceEnd = 0;
+  private nextSlice: Promise<void> | undefined;
 
   constructor(private readonly options: RegistryOptions) {
     super();
@@ -234,7 +244,8 @@ export class WorkloadRegistry extends EventEmitter {
    */
   register(ref: WorkloadRef, spec: WorkloadSpec): Promise<void> {
     const existing = this.workloads.get(id(ref));
-    const key = specKey(spec);
+    // The scaler passes the same spec object on every call: no need to serialise it again.
+    const key = existing?.spec === spec ? existing.key : specKey(spec);
     if (existing && existing.key === key) {
       return existing instanceof DemandWorkload ? (existing.busy ?? Promise.resolve()) : Promise.resolve();
     }
@@ -250,6 +261,17 @@ export class WorkloadRegistry extends EventEmitter {
     this.workloads.set(id(ref), workload);
     this.options.metrics?.workloads.set(this.workloads.size);
     return this.refresh(workload);
+  }
+
+  /**
+   * The first backfill of `ref` while it runs (no decision yet, the source not failing); undefined
+   * otherwise. The scaler waits on it, bounded, rather than answer UNAVAILABLE to a call that came
+   * just after KEDA's GetMetricSpec registered the workload.
+   */
+  firstBackfill(ref: WorkloadRef): Promise<void> | undefined {
+    const w = this.workloads.get(id(ref));
+    if (!(w instanceof DemandWorkload) || w.served || w.failingSince !== undefined) return undefined;
+    return w.busy;
   }
 
   /** Stops tracking (the ScaledObject is gone). */
@@ -434,7 +456,7 @@ export class WorkloadRegistry extends EventEmitter {
       const start = (): void => {
         this.running++;
         // Yield to I/O first: a tick over thousands of workloads must not hold gRPC answers back.
-        new Promise<void>((next) => setImmediate(next))
+        this.pause()
           .then(job)
           .catch(() => undefined)
           .finally(() => {
@@ -446,6 +468,24 @@ export class WorkloadRegistry extends EventEmitter {
       if (this.running < this.concurrency) start();
       else this.queue.push(async () => start());
     });
+  }
+
+  /**
+   * Resolves once the current slice has time left, after letting the event loop turn (I/O, so gRPC
+   * calls, goes first) when it has none. One wait is shared by every job, so however many jobs are
+   * running, the loop does at most about SLICE_MS of their work per turn.
+   */
+  private async pause(): Promise<void> {
+    while (performance.now() >= this.sliceEnd) {
+      this.nextSlice ??= new Promise<void>((resolve) =>
+        setImmediate(() => {
+          this.nextSlice = undefined;
+          this.sliceEnd = performance.now() + SLICE_MS;
+          resolve();
+        }),
+      );
+      await this.nextSlice;
+    }
   }
 
   private async catchUp(w: DemandWorkload): Promise<void> {
@@ -499,6 +539,12 @@ export class WorkloadRegistry extends EventEmitter {
     for (let i = 0; i < series.timestamps.length; i++) {
       const t = series.timestamps[i] as number;
       if (t <= run.fedThrough || t > end) continue;
+      if (performance.now() >= this.sliceEnd) {
+        // A long backfill (a refit replays up to 14 days) goes in slices; the engine sees the same
+        // points in the same order, so its decisions do not change.
+        await this.pause();
+        if (this.workloads.get(id(w.ref)) !== w) return; // replaced or removed meanwhile
+      }
       const v = series.values[i] as number;
       run.engine.observe(t, v);
       run.fedThrough = t;
