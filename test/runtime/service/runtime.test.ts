@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadRuntimeConfig } from '../../../runtime/service/config.js';
@@ -255,14 +255,17 @@ describe('container entry point', () => {
     { timeout: 20_000 },
     async () => {
       // GIVEN the runtime process, with a slow Prometheus so the first GetMetrics waits on its backfill
+      // (one day of history: a single 400 ms query, well inside the 1.5 s the first answer may wait,
+      // even on a loaded machine)
       const prometheus = await startFakePrometheus(dailyDemand);
-      prometheus.delayMs = 600;
+      prometheus.delayMs = 400;
       const grpcPort = await freePort();
       const httpPort = await freePort();
       const child = spawn(process.execPath, [join(REPO_ROOT, 'build', 'runtime', 'service', 'main.js')], {
         env: {
           ...process.env,
           ELASTICAI_PROMETHEUS_URL: prometheus.url,
+          ELASTICAI_HISTORY_DAYS: '1',
           ELASTICAI_LISTEN_HOST: '127.0.0.1',
           ELASTICAI_GRPC_PORT: String(grpcPort),
           ELASTICAI_HTTP_PORT: String(httpPort),
@@ -273,33 +276,40 @@ describe('container entry point', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
       const keda = new KedaClient(`127.0.0.1:${grpcPort}`);
-      const ref = {
-        namespace: 'shop',
-        name: 'drain',
-        scalerMetadata: { query: 'demand', capacityPerReplica: '40' },
-      };
-      // (and a client that opened an HTTP connection and never sent a request)
-      const silent = connect(httpPort, '127.0.0.1');
-      silent.on('error', () => undefined);
-      await new Promise<void>((resolve) => silent.once('connect', () => resolve()));
-      // WHEN SIGTERM arrives while the call waits
-      const inFlight = keda.getMetrics(ref);
-      await sleep(200);
-      const terminatedAt = Date.now();
-      child.kill('SIGTERM');
-      // THEN the call completes with a value and the process exits cleanly
-      const response = await inFlight;
-      assert.ok((response.metricValues[0]?.metricValueFloat ?? 0) > 0);
-      assert.equal(await exited, 0);
-      assert.ok(
-        Date.now() - terminatedAt < 4000,
-        'the silent connection did not hold shutdown past the grace period',
-      );
-      silent.destroy();
-      keda.close();
-      await prometheus.close();
+      let silent: Socket | undefined;
+      // Whatever fails, nothing of this test may keep the test process alive.
+      try {
+        await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+        // (and a client that opened an HTTP connection and never sent a request)
+        const connection = connect(httpPort, '127.0.0.1');
+        silent = connection;
+        connection.on('error', () => undefined);
+        await new Promise<void>((resolve) => connection.once('connect', () => resolve()));
+        const ref = {
+          namespace: 'shop',
+          name: 'drain',
+          scalerMetadata: { query: 'demand', capacityPerReplica: '40' },
+        };
+        // WHEN SIGTERM arrives while the call waits
+        const inFlight = keda.getMetrics(ref);
+        await sleep(200);
+        const terminatedAt = Date.now();
+        child.kill('SIGTERM');
+        // THEN the call completes with a value and the process exits cleanly
+        const response = await inFlight;
+        assert.ok((response.metricValues[0]?.metricValueFloat ?? 0) > 0);
+        assert.equal(await exited, 0);
+        assert.ok(
+          Date.now() - terminatedAt < 4000,
+          'the silent connection did not hold shutdown past the grace period',
+        );
+      } finally {
+        child.kill('SIGKILL');
+        silent?.destroy();
+        keda.close();
+        await prometheus.close();
+      }
     },
   );
 });
