@@ -324,9 +324,17 @@ export class WorkloadRegistry extends EventEmitter {
 
   /** Brings every demand workload up to date (called on a timer; safe to call concurrently). */
   async tick(): Promise<void> {
-    const work: Promise<void>[] = [];
-    for (const w of this.workloads.values()) if (w instanceof DemandWorkload) work.push(this.refresh(w));
-    await Promise.all(work);
+    // A few workers walk the workloads: a tick over 10,000 of them neither builds 10,000 promises at
+    // once nor queues more than the concurrency limit lets run.
+    const workloads = [...this.workloads.values()];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < workloads.length) {
+        const w = workloads[next++];
+        if (w instanceof DemandWorkload) await this.refresh(w);
+      }
+    };
+    await Promise.all(Array.from({ length: this.concurrency }, worker));
     this.updateHeadroomMetric();
   }
 
@@ -672,10 +680,15 @@ export class WorkloadRegistry extends EventEmitter {
     this.emit('state', w.ref, w.state, previous);
   }
 
+  /** Every pool's headroom (what headroomFor gives), in one pass over the workloads. */
   private updateHeadroomMetric(): void {
-    const pools = new Set<string>();
-    for (const w of this.workloads.values()) if (w.spec.nodePool) pools.add(w.spec.nodePool);
-    for (const pool of pools)
-      this.options.metrics?.headroomPods.set({ node_pool: pool }, this.headroomFor(pool));
+    const pods = new Map<string, number>();
+    for (const w of this.workloads.values()) {
+      const pool = w.spec.nodePool;
+      if (!pool) continue;
+      const served = w instanceof DemandWorkload && w.served ? w.served.headroomPods : 0;
+      pods.set(pool, (pods.get(pool) ?? 0) + served);
+    }
+    for (const [pool, count] of pods) this.options.metrics?.headroomPods.set({ node_pool: pool }, count);
   }
 }

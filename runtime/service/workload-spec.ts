@@ -243,9 +243,17 @@ function checkTenant(
   return tenant;
 }
 
+/** Keys already computed, per spec object (specs are never mutated; the scaler reuses its own). */
+const keys = new WeakMap<WorkloadSpec, string>();
+
 /** Stable identity of a spec: a workload whose metadata changes gets a fresh engine. */
 export function specKey(spec: WorkloadSpec): string {
-  return JSON.stringify(spec, Object.keys(flatten(spec)).sort());
+  let key = keys.get(spec);
+  if (key === undefined) {
+    key = JSON.stringify(spec, Object.keys(flatten(spec)).sort());
+    keys.set(spec, key);
+  }
+  return key;
 }
 
 function flatten(value: unknown, out: Record<string, true> = {}): Record<string, true> {
