@@ -60,6 +60,11 @@ export class StateArena {
   private take(length: number, size: number): number {
     const at = Math.ceil(this.offset / size) * size;
     this.offset = at + length * size;
+    if (this.buffer && this.offset > this.buffer.byteLength) {
+      throw new Error(
+        `StateArena: the second construction asks for more than the ${this.buffer.byteLength} bytes measured`,
+      );
+    }
     return at;
   }
 }
