@@ -1,23 +1,29 @@
 /**
  * The runtime side of the scaler benchmark, in its own process so its RSS is the runtime's alone:
  * a registry with N demand workloads fed from an in-memory daily pattern (each workload its own phase
- * and scale), and the gRPC scaler on a free loopback port. Prints one JSON line when ready, then serves
+ * and scale), its metrics, ticks every 5 s, and the gRPC scaler on a free loopback port. Prints one JSON line when ready, then serves
  * until killed. Usage: node scaler-target.js N
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startScalerServer } from '../../../runtime/service/grpc/scaler-server.js';
 import { RuntimeMetrics } from '../../../runtime/service/metrics.js';
 import { WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
 import { parseWorkloadSpec } from '../../../runtime/service/workload-spec.js';
 import { MemorySource, dailyDemand } from '../../support/memory-source.js';
+import { scaledObjectRef } from './scaler-load.js';
 
 const count = Number(process.argv[2] ?? 1000);
 const source = new MemorySource((t, query) => {
   const k = Number(/app-(\d+)/.exec(query)?.[1] ?? 0);
   return dailyDemand(t + (k % 1440) * 60) * (1 + (k % 17) / 10);
 });
+// The runtime's metrics, as it keeps them: per-workload gauges published with every decision.
+const metrics = new RuntimeMetrics();
 // Rings are allocated up front, so a few hours of backfill give the steady-state memory of any history.
 const registry = new WorkloadRegistry({
+  metrics,
   sources: { prometheus: source },
   historySeconds: 7200,
   settleSeconds: 30,
@@ -27,25 +33,22 @@ const registry = new WorkloadRegistry({
   staleAfterSeconds: 300,
 });
 
-function workloadMetadata(k: number): Record<string, string> {
-  return {
-    scalerAddress: 'elasticai-runtime.elasticai-system.svc.cluster.local:9090',
-    query: `sum(rate(http_requests_total{app="app-${k}"}[1m]))`,
-    capacityPerReplica: String(20 + (k % 30)),
-    leadSeconds: '120',
-    nodePool: `pool-${k % 4}`,
-  };
-}
-
 const started = performance.now();
 for (let k = 0; k < count; k++) {
-  const ref = { namespace: `team-${k % 50}`, name: `app-${k}` };
-  await registry.register(ref, parseWorkloadSpec(ref, workloadMetadata(k)));
+  const { namespace, name, scalerMetadata } = scaledObjectRef(k);
+  const ref = { namespace, name };
+  await registry.register(ref, parseWorkloadSpec(ref, scalerMetadata));
 }
 const backfillMs = performance.now() - started;
-const metrics = new RuntimeMetrics({ defaultMetrics: false });
 const server = await startScalerServer({ registry, metrics, host: '127.0.0.1', port: 0 });
-setInterval(() => void registry.tick(), 60_000).unref();
+// Ticks as the runtime ticks (every 5 s, never two at once): each minute a settled point reaches every
+// engine, and the workloads whose epoch turns rebuild their next engine from a backfill.
+let ticking = false;
+setInterval(() => {
+  if (ticking) return;
+  ticking = true;
+  void registry.tick().finally(() => (ticking = false));
+}, 5_000).unref();
 process.stdout.write(`${JSON.stringify({ port: server.port, backfillMs, points: source.queries.length })}\n`);
 // On SIGUSR2: the server-side latency histogram of the measured calls (one JSON line), then reset.
 process.on('SIGUSR2', () => {
@@ -57,8 +60,29 @@ process.on('SIGUSR2', () => {
 });
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
+// SCALER_PROFILE_DIR: a CPU profile and a sampling heap profile of the measured part only.
+const profileDir = process.env.SCALER_PROFILE_DIR;
+const session = profileDir ? new Session() : undefined;
+session?.connect();
 process.on('SIGUSR1', () => {
   metrics.grpcLatency.reset();
   loopDelay.reset();
+  if (session) {
+    void session.post('Profiler.enable').then(() => session.post('Profiler.start'));
+    void session.post('HeapProfiler.startSampling', {
+      samplingInterval: 16384,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
+});
+process.on('SIGUSR2', () => {
+  if (!session || !profileDir) return;
+  void (async () => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(`${profileDir}/scaler-${count}.cpuprofile`, JSON.stringify(profile));
+    const heap = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(`${profileDir}/scaler-${count}.heapprofile`, JSON.stringify(heap.profile));
+  })();
 });
 process.on('SIGTERM', () => void server.close(1000).then(() => process.exit(0)));
