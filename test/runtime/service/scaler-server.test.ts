@@ -22,6 +22,13 @@ const ref = (name: string, meta: Record<string, string> = {}): Ref => ({
   },
 });
 
+/** Waits (up to 5 s) for the registry's first decision on shop/`name`. */
+async function untilDecided(registry: WorkloadRegistry, name: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (registry.status({ namespace: 'shop', name })?.decision === undefined && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 describe('KEDA external scaler over gRPC', () => {
   const clock = { now: T0 };
   const source = new MemorySource(dailyDemand);
@@ -63,6 +70,9 @@ describe('KEDA external scaler over gRPC', () => {
   });
 
   it('answers GetMetrics with exactly one value: the registry decision, as float and rounded up', async () => {
+    // (GetMetricSpec registered checkout; its backfill may outlast the first answer's 500 ms wait on a
+    // loaded machine, and that wait is not what this test is about)
+    await untilDecided(registry, 'checkout');
     const response = await client.getMetrics(ref('checkout'), 's0-elasticai-replicas');
     const served = registry.value({ namespace: 'shop', name: 'checkout' }).value;
     assert.equal(response.metricValues.length, 1);
