@@ -76,7 +76,11 @@ describe('resolver cold start with a real backend process', () => {
     const sum = Number(
       /elasticai_resolver_cold_start_seconds_sum\{target="shop\/web"\} (\S+)/.exec(text)?.[1],
     );
-    assert.ok(sum >= 1 && sum <= 5, `cold start ${sum} s`);
+    // (the test's own measure: first request sent → endpoint marked ready, at least the backend's 1 s
+    // start; the resolver's clock starts a little later and stops when the watch shows the endpoint)
+    const measured = ((cluster.readyAt[0] ?? Infinity) - sentAt) / 1000;
+    assert.ok(measured >= 1, `measured cold start ${measured} s`);
+    assert.ok(sum >= measured - 0.25 && sum <= measured + 1, `cold start ${sum} s, measured ${measured} s`);
   });
 
   it('passes requests straight through while the target is ready, without holding or waking', async () => {
