@@ -13,6 +13,8 @@ export * from './health-check.js';
 export * from './keda/index.js';
 export * from './kubernetes-version.js';
 export * from './metric.js';
+export * from './metrics-monitor.js';
+export * from './metrics-scraping.js';
 export * from './observed-metrics.js';
 export * from './placement.js';
 export * from './pod-security.js';
