@@ -13,7 +13,7 @@ import { SERVICE_IPV4_CIDR, type ElasticEksCluster } from './elastic-eks-cluster
 import { checkEqualInstanceSizes } from './instance-sizes.js';
 import { NodeLaunchTemplate } from './node-launch-template.js';
 import { nodeadmUserData } from './nodeadm-user-data.js';
-import { NTH_MANAGED_TAG } from './node-termination-handler-role.js';
+import { NTH_MANAGED_TAG } from './node-termination-handler.js';
 import type { SpotInterruptionQueue } from './spot-interruption-queue.js';
 
 /** An inclusive range of an instance attribute. */

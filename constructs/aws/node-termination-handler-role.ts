@@ -3,9 +3,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { autoScalingGroupArnPattern } from './cluster-autoscaler-role.js';
 import { IrsaRole } from './irsa-role.js';
-
-/** Tag NTH checks before it acts on an instance (its `managedTag` default). */
-export const NTH_MANAGED_TAG = 'aws-node-termination-handler/managed';
+import { NTH_MANAGED_TAG } from './node-termination-handler.js';
 
 /** Props for a {@link NodeTerminationHandlerRole}. */
 export interface NodeTerminationHandlerRoleProps {

@@ -1,11 +1,18 @@
 import { Cpu, k8s } from 'cdk8s-plus-28';
 import { Size } from 'cdk8s';
 import { Construct } from 'constructs';
+import { MetricsMonitor, MetricsTarget } from '../k8s/metrics-monitor.js';
+import { MetricsScraping, scraperIngress } from '../k8s/metrics-scraping.js';
 import { Placement } from '../k8s/placement.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../k8s/pod-security.js';
 import { renderResources } from '../k8s/resources.js';
 import { checkDnsLabel, checkImage, checkInteger, PropError } from '../k8s/validation.js';
-import { NTH_MANAGED_TAG } from './node-termination-handler-role.js';
+
+// This file stays free of aws-cdk-lib: the manifest synth (and the Pulumi program) build NTH's
+// PodMonitor through `NodeTerminationHandler.podMonitor` without loading it.
+
+/** Tag NTH checks before it acts on an instance (its `managedTag` default). */
+export const NTH_MANAGED_TAG = 'aws-node-termination-handler/managed';
 
 /**
  * AWS Node Termination Handler release deployed by default: v1.25.2 (aws/aws-node-termination-handler
@@ -16,6 +23,15 @@ export const NTH_IMAGE = 'public.ecr.aws/aws-ec2/aws-node-termination-handler:v1
 const NAME = 'aws-node-termination-handler';
 /** Probe server port (the chart's `probes.httpGet.port`). */
 const PROBE_PORT = 8080;
+/**
+ * Port of NTH's Prometheus server (`PROMETHEUS_SERVER_PORT`, the chart's `prometheusServerPort`
+ * default), serving `/metrics`.
+ */
+export const NTH_METRICS_PORT = 9092;
+/** Name of the metrics container port (the upstream chart's). */
+const METRICS_PORT_NAME = 'http-metrics';
+/** Labels of NTH's pods that its Deployment, PDB, NetworkPolicy and PodMonitor select. */
+const SELECTOR = { 'app.kubernetes.io/name': NAME };
 /** UID/GID the upstream chart runs the handler as. */
 const RUN_AS = 1000;
 
@@ -37,6 +53,21 @@ export interface NodeTerminationHandlerProps {
   readonly podTerminationGracePeriodSeconds?: number;
   /** Seconds the handler waits for a node drain before giving up. @default 120 */
   readonly nodeTerminationGracePeriodSeconds?: number;
+  /**
+   * Who scrapes the handler's Prometheus server (port 9092: `actions_total`, the drain counter of the
+   * spot alert and panel). Any choice but `none()` turns the server on; the NetworkPolicy lets only the
+   * scraper's namespaces reach it. With a monitor flavour a PodMonitor is written too.
+   * @default MetricsScraping.collector(): server on, the `monitoring` namespace let in, no PodMonitor
+   */
+  readonly monitoring?: MetricsScraping;
+}
+
+/** Options of {@link NodeTerminationHandler.podMonitor}. */
+export interface NodeTerminationHandlerPodMonitorOptions {
+  /** Who scrapes (its flavour decides the PodMonitor's apiVersion; none for `collector()`/`none()`). */
+  readonly scraping: MetricsScraping;
+  /** Namespace of the handler. @default 'kube-system' */
+  readonly namespace?: string;
 }
 
 /**
@@ -45,11 +76,34 @@ export interface NodeTerminationHandlerProps {
  * cordons and drains the node an event names, then completes the ASG lifecycle action. It only acts
  * on instances tagged `aws-node-termination-handler/managed` (the self-managed mixed groups; EKS
  * managed node groups drain their own nodes). Restricted pod security, on-demand system nodes, two
- * replicas with a PDB.
+ * replicas with a PDB, and a NetworkPolicy: nothing may connect to the pods but the scraper's
+ * namespaces, on the Prometheus server's port (and the kubelet's probes from the node).
  */
 export class NodeTerminationHandler extends Construct {
+  /**
+   * A PodMonitor for the handler's Prometheus server, on its own: for a chart applied apart from the
+   * handler (GitOps), where the monitor CRD exists, while the handler's stack applies it without one
+   * (`monitoring: scraping.withoutMonitors()`). Job `aws-node-termination-handler`.
+   */
+  static podMonitor(
+    scope: Construct,
+    id: string,
+    options: NodeTerminationHandlerPodMonitorOptions,
+  ): MetricsMonitor {
+    return new MetricsMonitor(scope, id, {
+      name: NAME,
+      namespace: options.namespace ?? 'kube-system',
+      scraping: options.scraping,
+      target: MetricsTarget.podPort(SELECTOR, METRICS_PORT_NAME),
+      jobLabel: 'app.kubernetes.io/name',
+      prop: 'scraping',
+    });
+  }
+
   readonly namespace: string;
   readonly serviceAccountName = NAME;
+  /** Who scrapes the handler (`MetricsScraping.none()`: its Prometheus server is off). */
+  readonly monitoring: MetricsScraping;
 
   constructor(scope: Construct, id: string, props: NodeTerminationHandlerProps) {
     super(scope, id);
@@ -64,9 +118,11 @@ export class NodeTerminationHandler extends Construct {
     const nodeGrace = props.nodeTerminationGracePeriodSeconds ?? 120;
     checkInteger('nodeTerminationGracePeriodSeconds', nodeGrace, 1);
     if (props.queueUrl.length === 0) throw new PropError('queueUrl', props.queueUrl, 'must not be empty');
+    this.monitoring = props.monitoring ?? MetricsScraping.collector();
+    const metrics = this.monitoring.enabled;
 
     const labels = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/part-of': 'elasticai' };
-    const selector = { 'app.kubernetes.io/name': NAME };
+    const selector = { ...SELECTOR };
     const meta = (namespaced: boolean): k8s.ObjectMeta => ({
       name: NAME,
       labels,
@@ -108,7 +164,8 @@ export class NodeTerminationHandler extends Construct {
       PROBES_SERVER_ENDPOINT: '/healthz',
       JSON_LOGGING: 'true',
       LOG_LEVEL: 'info',
-      ENABLE_PROMETHEUS_SERVER: 'false',
+      ENABLE_PROMETHEUS_SERVER: String(metrics),
+      ...(metrics ? { PROMETHEUS_SERVER_PORT: String(NTH_METRICS_PORT) } : {}),
       EMIT_KUBERNETES_EVENTS: 'false',
     };
     const fieldEnv = (name: string, fieldPath: string): k8s.EnvVar => ({
@@ -159,7 +216,12 @@ export class NodeTerminationHandler extends Construct {
                     .sort(([a], [b]) => a.localeCompare(b))
                     .map(([name, value]) => ({ name, value })),
                 ],
-                ports: [{ name: 'liveness-probe', containerPort: PROBE_PORT, protocol: 'TCP' }],
+                ports: [
+                  { name: 'liveness-probe', containerPort: PROBE_PORT, protocol: 'TCP' },
+                  ...(metrics
+                    ? [{ name: METRICS_PORT_NAME, containerPort: NTH_METRICS_PORT, protocol: 'TCP' }]
+                    : []),
+                ],
                 livenessProbe: probe,
                 readinessProbe: probe,
                 resources: renderResources('resources', {
@@ -177,5 +239,22 @@ export class NodeTerminationHandler extends Construct {
       metadata: meta(true),
       spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
     });
+
+    // Queue mode takes no connections: only the scraper, on the metrics port. Kubelet probes come from
+    // the node, which the common CNIs (VPC CNI, Calico, Cilium) always let in.
+    new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+      metadata: meta(true),
+      spec: {
+        podSelector: { matchLabels: selector },
+        policyTypes: ['Ingress'],
+        ingress: scraperIngress(this.monitoring, 'monitoring', NTH_METRICS_PORT),
+      },
+    });
+    if (this.monitoring.apiVersion !== undefined) {
+      NodeTerminationHandler.podMonitor(this, 'PodMonitor', {
+        scraping: this.monitoring,
+        namespace: this.namespace,
+      });
+    }
   }
 }

@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Testing } from 'cdk8s';
-import { NodeTerminationHandler, NTH_IMAGE } from '../../constructs/aws/node-termination-handler.js';
+import {
+  NodeTerminationHandler,
+  NTH_IMAGE,
+  NTH_METRICS_PORT,
+  type NodeTerminationHandlerProps,
+} from '../../constructs/aws/node-termination-handler.js';
+import { MetricsScraping } from '../../constructs/k8s/metrics-scraping.js';
 import { only, synth, type Json } from '../support/chart.js';
-import { validateAll } from '../support/validate.js';
+import { validateAll, type KubeObject } from '../support/validate.js';
+import { MONITOR_KINDS, monitorErrors } from '../k8s/monitor-schema.js';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/nth';
 const ROLE = 'arn:aws:iam::123456789012:role/nth';
@@ -21,6 +28,22 @@ const pod: Json = deployment.spec.template.spec;
 const container: Json = pod.containers[0];
 const env = Object.fromEntries(container.env.map((e: Json) => [e.name, e.value ?? e.valueFrom]));
 
+/** The handler synthesized with other props. */
+function nthObjects(props: Partial<NodeTerminationHandlerProps>): KubeObject[] {
+  const c = Testing.chart();
+  new NodeTerminationHandler(c, 'nth', {
+    queueUrl: QUEUE_URL,
+    region: 'us-east-1',
+    serviceAccountAnnotations: {},
+    ...props,
+  });
+  return synth(c);
+}
+const containerOf = (objects: KubeObject[]): Json =>
+  (only(objects, 'Deployment') as Json).spec.template.spec.containers[0];
+const envOf = (objects: KubeObject[]): Record<string, string> =>
+  Object.fromEntries(containerOf(objects).env.map((e: Json) => [e.name, e.value]));
+
 describe('NodeTerminationHandler', () => {
   it('renders schema-valid objects', async () => {
     assert.deepEqual(await validateAll(objects), []);
@@ -28,6 +51,7 @@ describe('NodeTerminationHandler', () => {
       'ClusterRole',
       'ClusterRoleBinding',
       'Deployment',
+      'NetworkPolicy',
       'PodDisruptionBudget',
       'ServiceAccount',
     ]);
@@ -92,5 +116,79 @@ describe('NodeTerminationHandler', () => {
       () => new NodeTerminationHandler(c, 'b', { ...base, replicas: 0 }),
       /replicas: must be between 1 and 10 \(got 0\)/,
     );
+  });
+
+  describe('metrics', () => {
+    it('serves its Prometheus metrics on 9092 by default, reachable only from the monitoring namespace', () => {
+      // GIVEN the defaults (MetricsScraping.collector())
+      // THEN the server is on, on the named port the PodMonitor scrapes
+      assert.equal(env.ENABLE_PROMETHEUS_SERVER, 'true');
+      assert.equal(env.PROMETHEUS_SERVER_PORT, String(NTH_METRICS_PORT));
+      assert.equal(NTH_METRICS_PORT, 9092);
+      assert.deepEqual(
+        container.ports.find((p: Json) => p.name === 'http-metrics'),
+        { name: 'http-metrics', containerPort: 9092, protocol: 'TCP' },
+      );
+      // AND the NetworkPolicy on its pods admits `monitoring` on 9092, and nothing else
+      const policy = (only(objects, 'NetworkPolicy', 'aws-node-termination-handler') as Json).spec;
+      assert.deepEqual(policy.podSelector.matchLabels, deployment.spec.selector.matchLabels);
+      assert.deepEqual(policy.policyTypes, ['Ingress']);
+      assert.deepEqual(policy.ingress, [
+        {
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+          ports: [{ protocol: 'TCP', port: 9092 }],
+        },
+      ]);
+      // AND no PodMonitor, whose CRD a fresh cluster may not have yet
+      assert.equal(objects.filter((o) => MONITOR_KINDS.has(o.kind)).length, 0);
+    });
+
+    it('writes a PodMonitor on `http-metrics` for a Prometheus operator, the same as podMonitor() writes alone', () => {
+      // GIVEN a Prometheus operator in `observability`
+      const scraping = MetricsScraping.prometheusOperator({ namespaces: ['observability'] });
+      // WHEN
+      const withHandler = nthObjects({ monitoring: scraping });
+      const alone = Testing.chart();
+      NodeTerminationHandler.podMonitor(alone, 'monitor', { scraping });
+      // THEN one schema-valid PodMonitor selecting the handler's pods on its metrics port
+      const monitor = only(withHandler, 'PodMonitor', 'aws-node-termination-handler') as Json;
+      assert.equal(monitor.metadata.namespace, 'kube-system');
+      assert.deepEqual(
+        monitor.spec.selector.matchLabels,
+        (only(withHandler, 'Deployment') as Json).spec.selector.matchLabels,
+      );
+      assert.equal(monitor.spec.jobLabel, 'app.kubernetes.io/name');
+      assert.deepEqual(monitor.spec.podMetricsEndpoints, [
+        { port: 'http-metrics', path: '/metrics', interval: '30s', scheme: 'http' },
+      ]);
+      assert.deepEqual(only(synth(alone), 'PodMonitor'), monitor);
+      assert.deepEqual(monitorErrors(withHandler), []);
+      const policy = (only(withHandler, 'NetworkPolicy') as Json).spec;
+      assert.equal(
+        policy.ingress[0].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'],
+        'observability',
+      );
+    });
+
+    it('keeps the server off and lets nobody in with MetricsScraping.none()', async () => {
+      // GIVEN / WHEN
+      const off = nthObjects({ monitoring: MetricsScraping.none() });
+      // THEN
+      assert.equal(envOf(off).ENABLE_PROMETHEUS_SERVER, 'false');
+      assert.equal(envOf(off).PROMETHEUS_SERVER_PORT, undefined);
+      assert.deepEqual(
+        containerOf(off).ports.map((p: Json) => p.name),
+        ['liveness-probe'],
+      );
+      assert.deepEqual((only(off, 'NetworkPolicy') as Json).spec.ingress ?? [], []);
+      assert.deepEqual(await validateAll(off), []);
+    });
+
+    it('refuses a scraper namespace that is not a DNS label, naming monitoring', () => {
+      assert.throws(
+        () => nthObjects({ monitoring: MetricsScraping.collector({ namespaces: ['Monitoring'] }) }),
+        /^PropError: monitoring\.namespaces\[0\]: must be a lowercase RFC 1123 label .*\(got "Monitoring"\)$/,
+      );
+    });
   });
 });
