@@ -1,6 +1,8 @@
-import { Size, SizeRoundingBehavior } from 'cdk8s';
+import { ApiObject, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu, k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { MetricsMonitor, MetricsTarget } from './metrics-monitor.js';
+import { MetricsScraping, namespacePeer, tcpPort } from './metrics-scraping.js';
 import { cpuMillis } from './resources.js';
 import { isQuotaConsumer } from './scalable-workload.js';
 import { PropError, checkDnsLabel, checkDnsSubdomain, checkInteger, checkNonEmpty } from './validation.js';
@@ -160,6 +162,24 @@ export interface TenantContainerLimits {
   readonly max?: TenantContainerResources;
 }
 
+/** Scraping of a tenant's pods: who may reach their metrics ports, and how it finds them. */
+export interface TenantMonitoring {
+  /**
+   * Who scrapes: its namespaces are let into the tenant's pods on `ports`, and nowhere else. With a
+   * monitor flavour (`prometheusOperator()`, `azureManagedPrometheus()`) a PodMonitor `tenant-workloads`
+   * scrapes `/metrics` on the `http` port of every pod of the tenant's AutoscaledWorkloads, job and
+   * `service` label the workload's name (as a ServiceMonitor would name them). Pods, not Services: a
+   * Service of a workload at zero reaches the scale-to-zero resolver, and a scrape there would wake it.
+   * @default MetricsScraping.collector(): the `monitoring` namespace, no PodMonitor
+   */
+  readonly scraping?: MetricsScraping;
+  /**
+   * The metrics ports of the tenant's pods that the scraper may reach (TCP). Required and non-empty: a
+   * tenant opens no port it was not told, and never all of them.
+   */
+  readonly ports: readonly TenantPort[];
+}
+
 /** Egress to the Kubernetes API server, for tenants whose pods call it (operators, controllers). */
 export interface TenantKubernetesApiAccess {
   /**
@@ -193,6 +213,11 @@ export interface TenantProps {
   /** Allow egress to the Kubernetes API server. @default no API access */
   readonly kubernetesApi?: TenantKubernetesApiAccess;
   /**
+   * Let a metrics scraper in on the declared metrics ports (and write its PodMonitor where it reads
+   * one). @default none: nothing outside the namespace may scrape the tenant's pods
+   */
+  readonly monitoring?: TenantMonitoring;
+  /**
    * Let the developer role read Secrets. Note that anyone who may edit Deployments can still mount a
    * Secret into a pod; this only stops reading values through the API. @default false
    */
@@ -202,6 +227,23 @@ export interface TenantProps {
 }
 
 const READ = ['get', 'list', 'watch'];
+
+/** Name of the PodMonitor of a tenant's workloads. */
+const TENANT_POD_MONITOR = 'tenant-workloads';
+/** Label of the pods of the package's workloads (AutoscaledWorkload). */
+const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+
+/** The part of a synthesized Deployment the scraped-port check reads. */
+interface PodTemplateOwnerSpec {
+  readonly template?: {
+    readonly metadata?: { readonly labels?: Readonly<Record<string, string>> };
+    readonly spec?: {
+      readonly containers?: readonly {
+        readonly ports?: readonly { readonly name?: string; readonly containerPort: number }[];
+      }[];
+    };
+  };
+}
 const WRITE = ['create', 'update', 'patch', 'delete'];
 
 /**
@@ -269,7 +311,78 @@ export class Tenant extends Construct {
     this.node.addValidation({ validate: () => this.checkPeakDemand(quota.compute, limits.max) });
 
     this.addNetworkPolicies(props);
+    if (props.monitoring) this.addMonitoring(props.monitoring);
     this.addRbac(props.allowSecretsRead ?? false);
+  }
+
+  /** Who may scrape the tenant's pods (its namespaces, on the declared ports), and its PodMonitor. */
+  private addMonitoring(monitoring: TenantMonitoring): void {
+    const scraping = monitoring.scraping ?? MetricsScraping.collector();
+    if (!scraping.enabled) {
+      throw new PropError(
+        'monitoring.scraping',
+        'none',
+        'must name a scraper (leave monitoring out to let none in)',
+      );
+    }
+    checkNonEmpty('monitoring.ports', monitoring.ports);
+    const ports = monitoring.ports.map((p, i) => {
+      if (p.protocol !== 'TCP') {
+        throw new PropError(`monitoring.ports[${i}]`, `${p.protocol}/${p.port}`, 'must be a TCP port');
+      }
+      p._render(`monitoring.ports[${i}]`);
+      return p.port;
+    });
+    scraping.check('monitoring.scraping');
+    new k8s.KubeNetworkPolicy(this, 'allow-monitoring', {
+      metadata: this.meta('allow-monitoring'),
+      spec: {
+        podSelector: {},
+        policyTypes: ['Ingress'],
+        // The scraper's namespaces, on exactly the declared ports.
+        ingress: [
+          {
+            from: [...new Set(scraping.namespaces)].map(namespacePeer),
+            ports: [...new Set(ports)].map(tcpPort),
+          },
+        ],
+      },
+    });
+    if (scraping.apiVersion === undefined) return;
+    new MetricsMonitor(this, 'pod-monitor', {
+      name: TENANT_POD_MONITOR,
+      namespace: this.namespace,
+      scraping,
+      target: MetricsTarget.podPort({ [MANAGED_BY_LABEL]: 'elasticai' }, 'http'),
+      jobLabel: 'app.kubernetes.io/name',
+      relabelings: [
+        { sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], targetLabel: 'service' },
+      ],
+      prop: 'monitoring.scraping',
+    });
+    this.node.addValidation({ validate: () => this.checkScrapedPorts(new Set(ports)) });
+  }
+
+  /**
+   * The PodMonitor scrapes the `http` port of the tenant's workloads: each must be a declared port, or
+   * the NetworkPolicy would silently drop every scrape.
+   */
+  private checkScrapedPorts(declared: ReadonlySet<number>): string[] {
+    const errors: string[] = [];
+    for (const o of this.node.findAll()) {
+      if (!(o instanceof ApiObject) || o.kind !== 'Deployment') continue;
+      const spec = (o.toJson() as { spec?: PodTemplateOwnerSpec }).spec?.template;
+      if (spec?.metadata?.labels?.[MANAGED_BY_LABEL] !== 'elasticai') continue;
+      for (const c of spec.spec?.containers ?? []) {
+        const http = (c.ports ?? []).find((p) => p.name === 'http');
+        if (http && !declared.has(http.containerPort)) {
+          errors.push(
+            `monitoring.ports: the PodMonitor ${TENANT_POD_MONITOR} scrapes port "http" (${http.containerPort}) of Deployment ${this.namespace}/${o.name}, which is not declared (add TenantPort.tcp(${http.containerPort}))`,
+          );
+        }
+      }
+    }
+    return errors;
   }
 
   /**
