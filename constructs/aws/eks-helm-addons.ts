@@ -1,6 +1,7 @@
 import type * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { ADDON_CHARTS, type KedaChartValues, type MetricsServerChartValues } from '../k8s/gitops-addons.js';
+import { KEDA_CHART_METRICS_VALUES } from '../k8s/keda/keda-operator-metrics.js';
 import { checkInteger } from '../k8s/validation.js';
 
 /** Props for {@link EksHelmAddons}. */
@@ -20,8 +21,8 @@ const CRITICAL_ADDONS_TOLERATION = [{ key: 'CriticalAddonsOnly', operator: 'Exis
 /**
  * KEDA and metrics-server installed through the cluster's Helm support (the kubectl handler), pinned
  * to the same chart releases as the GitOps path (`ADDON_CHARTS`: KEDA 2.20.2, metrics-server 3.13.1).
- * KEDA's operator ServiceAccount gets the IRSA role. Both tolerate `CriticalAddonsOnly` so they may
- * run on the system pool.
+ * KEDA's operator ServiceAccount gets the IRSA role, and its metrics are exposed on its Service. Both
+ * tolerate `CriticalAddonsOnly` so they may run on the system pool.
  */
 export class EksHelmAddons extends Construct {
   readonly keda: eks.HelmChart;
@@ -39,6 +40,9 @@ export class EksHelmAddons extends Construct {
       ...(props.kedaRoleArn
         ? { podIdentity: { aws: { irsa: { enabled: true, roleArn: props.kedaRoleArn } } } }
         : {}),
+      // The operator's metrics on its Service; who may reach them is the platform chart's
+      // KedaOperatorMetrics NetworkPolicy.
+      ...KEDA_CHART_METRICS_VALUES,
     };
     this.keda = props.cluster.addHelmChart('Keda', {
       chart: ADDON_CHARTS.keda.chart,

@@ -9,6 +9,8 @@ import {
 } from './autoscaler-profile.js';
 import { ClusterChart, type Cloud } from './cluster-info.js';
 import type { KubernetesVersion } from './kubernetes-version.js';
+import { MetricsMonitor, MetricsTarget } from './metrics-monitor.js';
+import { MetricsScraping, scraperIngress } from './metrics-scraping.js';
 import { Placement } from './placement.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security.js';
 import { renderResources, type ContainerResources } from './resources.js';
@@ -100,6 +102,14 @@ export interface ClusterAutoscalerProps {
    * @default false
    */
   readonly capacityBuffers?: boolean;
+  /**
+   * Who scrapes the autoscaler's `/metrics` (port 8085: `cluster_autoscaler_failed_scale_ups_total`,
+   * `cluster_autoscaler_unschedulable_pods_count`, read by `RuntimeAlerts` and the dashboard). A
+   * NetworkPolicy lets only the scraper's namespaces reach the port (`none()`: nobody); with a monitor
+   * flavour a PodMonitor (job `cluster-autoscaler`) is written too.
+   * @default MetricsScraping.collector(): the `monitoring` namespace let in, no PodMonitor
+   */
+  readonly monitoring?: MetricsScraping;
 }
 
 /** Name of every object the construct emits (and of the leader-election Lease). */
@@ -256,8 +266,9 @@ function namespaceRules(usesPriority: boolean): k8s.PolicyRule[] {
 /**
  * cluster-autoscaler for a self-managed node-group autoscaler (EKS): ServiceAccount, least-privilege
  * RBAC equal to upstream's, the Deployment (image minor pinned to the cluster's, flags from the typed
- * {@link AutoscalerProfile}), a PodDisruptionBudget and, when the priority expander is used, its
- * ConfigMap.
+ * {@link AutoscalerProfile}), a PodDisruptionBudget, a NetworkPolicy that lets only the metrics scraper
+ * in (on the metrics port; kubelet probes come from the node), a PodMonitor where a Prometheus operator
+ * scrapes it and, when the priority expander is used, its ConfigMap.
  */
 export class ClusterAutoscaler extends Construct {
   /** Name of the ServiceAccount (for IRSA trust policies: `system:serviceaccount:<ns>:<name>`). */
@@ -272,6 +283,8 @@ export class ClusterAutoscaler extends Construct {
   readonly profile: AutoscalerProfile;
   /** Whether the CapacityBuffer controller and buffer pod injection are on. */
   readonly capacityBuffers: boolean;
+  /** Who scrapes the autoscaler's metrics. */
+  readonly monitoring: MetricsScraping;
 
   constructor(scope: Construct, id: string, props: ClusterAutoscalerProps) {
     super(scope, id);
@@ -457,6 +470,25 @@ export class ClusterAutoscaler extends Construct {
     new k8s.KubePodDisruptionBudget(this, 'PodDisruptionBudget', {
       metadata: meta(true),
       spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
+    });
+
+    // The autoscaler takes no connections but the scraper's (its probes come from the node).
+    this.monitoring = props.monitoring ?? MetricsScraping.collector();
+    new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+      metadata: meta(true),
+      spec: {
+        podSelector: { matchLabels: selector },
+        policyTypes: ['Ingress'],
+        ingress: scraperIngress(this.monitoring, 'monitoring', CLUSTER_AUTOSCALER_PORT),
+      },
+    });
+    new MetricsMonitor(this, 'PodMonitor', {
+      name: NAME,
+      namespace: this.namespace,
+      scraping: this.monitoring,
+      target: MetricsTarget.podPort(selector, 'http'),
+      jobLabel: 'app.kubernetes.io/name',
+      prop: 'monitoring',
     });
   }
 }

@@ -1,5 +1,12 @@
 import { ApiObject, Duration } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import {
+  KEDA_CHART_METRICS_VALUES,
+  KedaInstallation,
+  KedaOperatorMetrics,
+} from './keda/keda-operator-metrics.js';
+import { MetricsScraping } from './metrics-scraping.js';
 import { PropError, checkDnsLabel, checkDnsSubdomain, checkInteger } from './validation.js';
 
 /** One pinned Helm chart: where it lives and which release of it is installed. */
@@ -135,6 +142,16 @@ export interface KedaAddonOptions {
   readonly podIdentity?: KedaPodIdentity;
   /** Extra annotations on the operator's ServiceAccount. @default {} */
   readonly serviceAccountAnnotations?: Readonly<Record<string, string>>;
+  /**
+   * Who scrapes the operator's metrics (port 8080: `keda_scaler_detail_errors_total`,
+   * `keda_scaled_object_errors_total`, `keda_scaler_metrics_value`, which the runtime's alerts read).
+   * Unless `none()`: the chart exposes them on the `keda-operator` Service, a NetworkPolicy lets only the
+   * scraper's namespaces (and KEDA's own, for the metrics apiserver's gRPC) reach the operator, and the
+   * KEDA namespace is written as an object so GitOps can apply that policy before Helm creates it. With a
+   * monitor flavour a ServiceMonitor is written too. `none()` leaves the chart's defaults alone.
+   * @default MetricsScraping.collector(): the `monitoring` namespace let in, no ServiceMonitor
+   */
+  readonly monitoring?: MetricsScraping;
 }
 
 /** metrics-server add-on options. */
@@ -198,6 +215,8 @@ export interface KedaChartValues {
     };
   };
   readonly serviceAccount?: { readonly operator: { readonly annotations: Record<string, string> } };
+  /** The operator's metrics on its Service (`KEDA_CHART_METRICS_VALUES`). */
+  readonly prometheus?: { readonly operator: { readonly enabled: true } };
 }
 
 /** Values passed to the metrics-server chart. */
@@ -272,6 +291,23 @@ export class GitOpsAddons extends Construct {
     for (const addon of addons) {
       if (engine.kind === 'flux') this.renderFlux(engine, addon);
       else this.renderArgoCd(engine, addon);
+    }
+
+    const keda = addons.find((a) => a.id === 'keda');
+    const monitoring = props.keda?.monitoring ?? MetricsScraping.collector();
+    if (keda && monitoring.enabled) {
+      // The policy lives in KEDA's namespace, which Helm creates only when it installs the release: as an
+      // object here, GitOps applies it first (Flux refuses a whole apply naming a missing namespace).
+      if (keda.createNamespace) {
+        new k8s.KubeNamespace(this, 'keda-namespace', {
+          metadata: { name: keda.namespace, labels: { 'app.kubernetes.io/managed-by': 'elasticai' } },
+        });
+      }
+      new KedaOperatorMetrics(this, 'keda-metrics', {
+        installation: KedaInstallation.helmChart(keda.namespace),
+        monitoring,
+        prop: 'keda.monitoring',
+      });
     }
   }
 
@@ -431,6 +467,7 @@ function resolveKeda(options: KedaAddonOptions): ResolvedAddon | undefined {
     ...(Object.keys(annotations).length > 0
       ? { serviceAccount: { operator: { annotations: { ...annotations } } } }
       : {}),
+    ...((options.monitoring ?? MetricsScraping.collector()).enabled ? KEDA_CHART_METRICS_VALUES : {}),
   };
   return { ...release, values, serverSideApply: true };
 }

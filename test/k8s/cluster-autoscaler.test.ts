@@ -10,9 +10,11 @@ import {
   type ClusterAutoscalerProps,
 } from '../../constructs/k8s/cluster-autoscaler.js';
 import { KubernetesVersion } from '../../constructs/k8s/kubernetes-version.js';
+import { MetricsScraping } from '../../constructs/k8s/metrics-scraping.js';
 import { PropError } from '../../constructs/k8s/validation.js';
 import { only, synth, testChart, testCluster, type Json } from '../support/chart.js';
 import { validateAll, type KubeObject } from '../support/validate.js';
+import { MONITOR_KINDS, monitorErrors } from './monitor-schema.js';
 
 interface Rule {
   apiGroups: string[];
@@ -63,6 +65,7 @@ describe('ClusterAutoscaler', () => {
       'ClusterRole/cluster-autoscaler',
       'ClusterRoleBinding/cluster-autoscaler',
       'Deployment/cluster-autoscaler',
+      'NetworkPolicy/cluster-autoscaler',
       'PodDisruptionBudget/cluster-autoscaler',
       'Role/cluster-autoscaler',
       'RoleBinding/cluster-autoscaler',
@@ -644,6 +647,100 @@ describe('ClusterAutoscaler', () => {
         () => synthAutoscaler({ profile: { expander: Expander.priority({ 10: [] }) } }),
         'profile.expander.priorities[10]',
         '[]',
+      );
+    });
+  });
+
+  describe('metrics', () => {
+    const ingressOf = (objects: KubeObject[]): Json => (only(objects, 'NetworkPolicy') as Json).spec;
+    const fromNamespaces = (rule: Json): string[] =>
+      rule.from.map((p: Json) => p.namespaceSelector.matchLabels['kubernetes.io/metadata.name']);
+
+    it('lets only the monitoring namespace reach port 8085 by default, and writes no PodMonitor', () => {
+      // GIVEN / WHEN the defaults (MetricsScraping.collector())
+      const { objects, autoscaler } = synthAutoscaler();
+      // THEN one ingress rule: from `monitoring`, on the metrics port, on the autoscaler's pods only
+      const policy = ingressOf(objects);
+      assert.deepEqual(policy.podSelector.matchLabels, { 'app.kubernetes.io/name': 'cluster-autoscaler' });
+      assert.deepEqual(policy.policyTypes, ['Ingress']);
+      assert.equal(policy.ingress.length, 1);
+      assert.deepEqual(fromNamespaces(policy.ingress[0]), ['monitoring']);
+      assert.deepEqual(policy.ingress[0].ports, [{ protocol: 'TCP', port: 8085 }]);
+      assert.equal(autoscaler.monitoring.kind, 'collector');
+      assert.equal(objects.filter((o) => MONITOR_KINDS.has(o.kind)).length, 0);
+    });
+
+    it('writes a schema-valid PodMonitor on the `http` port for a Prometheus operator, labelled for its selector', async () => {
+      // GIVEN a kube-prometheus-stack whose Prometheus selects `release: kps`, scraping every 15 s
+      const monitoring = MetricsScraping.prometheusOperator({
+        labels: { release: 'kps' },
+        interval: Duration.seconds(15),
+        namespaces: ['observability'],
+      });
+      // WHEN
+      const { objects } = synthAutoscaler({ monitoring });
+      // THEN the PodMonitor scrapes /metrics on the container port the Deployment names `http` (8085)
+      const monitor = only(objects, 'PodMonitor', 'cluster-autoscaler') as Json;
+      assert.equal(monitor.apiVersion, 'monitoring.coreos.com/v1');
+      assert.equal(monitor.metadata.namespace, 'kube-system');
+      assert.equal(monitor.metadata.labels.release, 'kps');
+      assert.deepEqual(
+        monitor.spec.selector.matchLabels,
+        (only(objects, 'Deployment') as Json).spec.selector.matchLabels,
+      );
+      assert.deepEqual(monitor.spec.namespaceSelector, { matchNames: ['kube-system'] });
+      assert.equal(monitor.spec.jobLabel, 'app.kubernetes.io/name');
+      assert.deepEqual(monitor.spec.podMetricsEndpoints, [
+        { port: 'http', path: '/metrics', interval: '15s', scheme: 'http' },
+      ]);
+      const port = (container(objects).ports as Json[]).find((p) => p.name === 'http');
+      assert.equal(port.containerPort, 8085);
+      // AND the scraper's own namespace is the one let in
+      assert.deepEqual(fromNamespaces(ingressOf(objects).ingress[0]), ['observability']);
+      assert.deepEqual(monitorErrors(objects), []);
+      assert.deepEqual(await validateAll(objects.filter((o) => !MONITOR_KINDS.has(o.kind))), []);
+    });
+
+    it('writes the AKS managed Prometheus flavour with its label limits, and lets kube-system in', () => {
+      // GIVEN / WHEN
+      const { objects } = synthAutoscaler({ monitoring: MetricsScraping.azureManagedPrometheus() });
+      // THEN
+      const monitor = only(objects, 'PodMonitor') as Json;
+      assert.equal(monitor.apiVersion, 'azmonitoring.coreos.com/v1');
+      assert.equal(monitor.spec.labelLimit, 63);
+      assert.deepEqual(fromNamespaces(ingressOf(objects).ingress[0]), ['kube-system']);
+      assert.deepEqual(monitorErrors(objects), []);
+    });
+
+    it('lets nobody in with MetricsScraping.none() (probes come from the node)', () => {
+      // GIVEN / WHEN
+      const { objects } = synthAutoscaler({ monitoring: MetricsScraping.none() });
+      // THEN the policy still selects the pods, with no ingress rule: all connections refused
+      const policy = ingressOf(objects);
+      assert.deepEqual(policy.policyTypes, ['Ingress']);
+      assert.deepEqual(policy.ingress ?? [], []);
+      assert.equal(objects.filter((o) => MONITOR_KINDS.has(o.kind)).length, 0);
+    });
+
+    it('refuses a scraper namespace that is not a DNS label, or none, naming the prop', () => {
+      // GIVEN / WHEN / THEN
+      assertPropError(
+        () => synthAutoscaler({ monitoring: MetricsScraping.collector({ namespaces: ['Monitoring'] }) }),
+        'monitoring.namespaces[0]',
+        '"Monitoring"',
+      );
+      assertPropError(
+        () => synthAutoscaler({ monitoring: MetricsScraping.collector({ namespaces: [] }) }),
+        'monitoring.namespaces',
+        '[]',
+      );
+      assertPropError(
+        () =>
+          synthAutoscaler({
+            monitoring: MetricsScraping.prometheusOperator({ interval: Duration.millis(1500) }),
+          }),
+        'monitoring.interval',
+        '1.5',
       );
     });
   });

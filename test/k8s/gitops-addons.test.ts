@@ -8,8 +8,13 @@ import {
   KedaPodIdentity,
   type GitOpsAddonsProps,
 } from '../../constructs/k8s/gitops-addons.js';
-import { only, synth, testChart } from '../support/chart.js';
+import { MetricsScraping } from '../../constructs/k8s/metrics-scraping.js';
+import { only, synth, testChart, type Json } from '../support/chart.js';
 import { validateAll, type KubeObject } from '../support/validate.js';
+import { MONITOR_KINDS, monitorErrors } from './monitor-schema.js';
+
+/** KEDA's chart values that put the operator's metrics port on its Service. */
+const METRICS_ON = { prometheus: { operator: { enabled: true } } };
 
 function addonObjects(props: GitOpsAddonsProps): KubeObject[] {
   const chart = testChart();
@@ -62,7 +67,7 @@ describe('GitOpsAddons', () => {
   });
 
   describe('with Flux', () => {
-    it('emits schema-valid HelmRepository and HelmRelease objects in flux-system', async () => {
+    it("emits schema-valid HelmRepository and HelmRelease objects in flux-system, and KEDA's metrics policy", async () => {
       // GIVEN / WHEN
       const objects = addonObjects({ engine: GitOpsEngine.flux() });
       // THEN
@@ -72,8 +77,10 @@ describe('GitOpsAddons', () => {
         [
           'helm.toolkit.fluxcd.io/v2 HelmRelease flux-system/keda',
           'helm.toolkit.fluxcd.io/v2 HelmRelease flux-system/metrics-server',
+          'networking.k8s.io/v1 NetworkPolicy keda/elasticai-keda-operator',
           'source.toolkit.fluxcd.io/v1 HelmRepository flux-system/kedacore',
           'source.toolkit.fluxcd.io/v1 HelmRepository flux-system/metrics-server',
+          'v1 Namespace undefined/keda',
         ],
       );
     });
@@ -106,7 +113,7 @@ describe('GitOpsAddons', () => {
       assert.equal(spec.install.createNamespace, true);
       assert.equal(spec.install.crds, 'Create');
       assert.equal(spec.upgrade.crds, 'CreateReplace');
-      assert.deepEqual(spec.values, { operator: { replicaCount: 2 } });
+      assert.deepEqual(spec.values, { operator: { replicaCount: 2 }, ...METRICS_ON });
     });
 
     it('installs metrics-server 3.13.1 into kube-system with 2 replicas and a PDB', () => {
@@ -140,7 +147,10 @@ describe('GitOpsAddons', () => {
       // THEN
       assert.deepEqual(await validateAll(objects), []);
       assert.deepEqual(
-        objects.map((o) => `${o.apiVersion} ${o.kind} ${o.metadata?.namespace}/${o.metadata?.name}`).sort(),
+        objects
+          .filter((o) => o.kind === 'Application')
+          .map((o) => `${o.apiVersion} ${o.kind} ${o.metadata?.namespace}/${o.metadata?.name}`)
+          .sort(),
         [
           'argoproj.io/v1alpha1 Application argocd/keda',
           'argoproj.io/v1alpha1 Application argocd/metrics-server',
@@ -158,7 +168,7 @@ describe('GitOpsAddons', () => {
         repoURL: 'https://kedacore.github.io/charts',
         chart: 'keda',
         targetRevision: '2.20.2',
-        helm: { releaseName: 'keda', valuesObject: { operator: { replicaCount: 2 } } },
+        helm: { releaseName: 'keda', valuesObject: { operator: { replicaCount: 2 }, ...METRICS_ON } },
       });
       assert.deepEqual(spec.destination, { server: 'https://kubernetes.default.svc', namespace: 'keda' });
       assert.deepEqual(spec.syncPolicy.automated, { prune: true, selfHeal: true });
@@ -193,7 +203,7 @@ describe('GitOpsAddons', () => {
     // THEN
     assert.deepEqual(flux.map((o) => o.metadata?.name).sort(), ['metrics-server', 'metrics-server']);
     assert.deepEqual(
-      argo.map((o) => o.metadata?.name),
+      argo.filter((o) => o.kind === 'Application').map((o) => o.metadata?.name),
       ['keda'],
     );
   });
@@ -217,6 +227,7 @@ describe('GitOpsAddons', () => {
         aws: { irsa: { enabled: true, roleArn: 'arn:aws:iam::123456789012:role/keda-operator' } },
       },
       serviceAccount: { operator: { annotations: { 'example.com/owner': 'platform' } } },
+      ...METRICS_ON,
     });
     assert.deepEqual((only(objects, 'HelmRelease', 'metrics-server').spec as HelmReleaseSpec).values, {
       replicas: 1,
@@ -319,7 +330,7 @@ describe('GitOpsAddons', () => {
       });
       assert.equal(construct.installsVerticalPodAutoscaler, false);
       assert.deepEqual(
-        objects.map((o) => o.metadata?.name),
+        objects.filter((o) => o.kind === 'Application').map((o) => o.metadata?.name),
         ['keda', 'metrics-server'],
       );
     });
@@ -466,6 +477,109 @@ describe('GitOpsAddons', () => {
         (e: Error) =>
           e.message ===
           'verticalPodAutoscaler.namespace: must be a lowercase RFC 1123 label (a-z, 0-9, "-", at most 63 characters) (got "Kube_System")',
+      );
+    });
+  });
+
+  describe("KEDA operator's metrics", () => {
+    const policyOf = (objects: KubeObject[]): Json =>
+      (only(objects, 'NetworkPolicy', 'elasticai-keda-operator') as Json).spec;
+    const namespacesOf = (rule: Json): string[] =>
+      rule.from.map((p: Json) => p.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] ?? '<own>');
+
+    it("lets only the monitoring namespace reach the operator's metrics, and KEDA's own pods its gRPC port", () => {
+      // GIVEN / WHEN the defaults (MetricsScraping.collector())
+      const objects = addonObjects({ engine: GitOpsEngine.flux() });
+      // THEN the policy selects the chart's operator pods only
+      const policy = policyOf(objects);
+      assert.equal(only(objects, 'NetworkPolicy').metadata?.namespace, 'keda');
+      assert.deepEqual(policy.podSelector, { matchLabels: { app: 'keda-operator' } });
+      assert.deepEqual(policy.policyTypes, ['Ingress']);
+      // AND admits the metrics apiserver (its own namespace) on 9666, the scraper on 8080, nothing else
+      assert.deepEqual(
+        policy.ingress.map((r: Json) => [
+          namespacesOf(r),
+          r.ports.map((p: Json) => `${p.protocol}/${p.port}`),
+        ]),
+        [
+          [['<own>'], ['TCP/9666']],
+          [['monitoring'], ['TCP/8080']],
+        ],
+      );
+      assert.deepEqual(policy.ingress[0].from, [{ podSelector: {} }]);
+      // AND no ServiceMonitor: a collector configured elsewhere needs none
+      assert.equal(objects.filter((o) => MONITOR_KINDS.has(o.kind)).length, 0);
+    });
+
+    it("writes KEDA's namespace, so Flux can apply the policy before Helm creates it", () => {
+      // GIVEN / WHEN
+      const objects = addonObjects({ engine: GitOpsEngine.flux() });
+      // THEN the namespace exists as an object, and the release still creates it when missing
+      assert.deepEqual(only(objects, 'Namespace').metadata, {
+        name: 'keda',
+        labels: { 'app.kubernetes.io/managed-by': 'elasticai' },
+      });
+      assert.equal(
+        (only(objects, 'HelmRelease', 'keda').spec as HelmReleaseSpec).install.createNamespace,
+        true,
+      );
+      // AND a KEDA in kube-system gets no Namespace object
+      const inKubeSystem = addonObjects({ engine: GitOpsEngine.flux(), keda: { namespace: 'kube-system' } });
+      assert.equal(inKubeSystem.filter((o) => o.kind === 'Namespace').length, 0);
+      assert.equal(only(inKubeSystem, 'NetworkPolicy').metadata?.namespace, 'kube-system');
+    });
+
+    it("scrapes the operator's Service port `metrics` with a schema-valid ServiceMonitor beside a Prometheus operator", async () => {
+      // GIVEN a kube-prometheus-stack selecting `release: kps`
+      const monitoring = MetricsScraping.prometheusOperator({ labels: { release: 'kps' } });
+      // WHEN
+      const objects = addonObjects({ engine: GitOpsEngine.argoCd(), keda: { monitoring } });
+      // THEN the ServiceMonitor selects the chart's keda-operator Service, on the port its values add
+      const monitor = only(objects, 'ServiceMonitor') as Json;
+      assert.equal(monitor.apiVersion, 'monitoring.coreos.com/v1');
+      assert.equal(monitor.metadata.namespace, 'keda');
+      assert.equal(monitor.metadata.labels.release, 'kps');
+      assert.deepEqual(monitor.spec.selector, { matchLabels: { 'app.kubernetes.io/name': 'keda-operator' } });
+      assert.deepEqual(monitor.spec.endpoints, [
+        { port: 'metrics', path: '/metrics', interval: '30s', scheme: 'http' },
+      ]);
+      const values = (only(objects, 'Application', 'keda').spec as ApplicationSpec).source.helm
+        .valuesObject as Json;
+      assert.deepEqual(values.prometheus, METRICS_ON.prometheus);
+      assert.deepEqual(monitorErrors(objects), []);
+      assert.deepEqual(await validateAll(objects.filter((o) => !MONITOR_KINDS.has(o.kind))), []);
+    });
+
+    it('leaves the chart alone with MetricsScraping.none(), and writes nothing when KEDA is off', () => {
+      // GIVEN / WHEN
+      const none = addonObjects({
+        engine: GitOpsEngine.flux(),
+        keda: { monitoring: MetricsScraping.none() },
+      });
+      const off = addonObjects({
+        engine: GitOpsEngine.flux(),
+        keda: { enabled: false, monitoring: MetricsScraping.prometheusOperator() },
+      });
+      // THEN
+      assert.deepEqual((only(none, 'HelmRelease', 'keda').spec as HelmReleaseSpec).values, {
+        operator: { replicaCount: 2 },
+      });
+      for (const objects of [none, off]) {
+        assert.deepEqual(
+          objects.filter((o) => ['NetworkPolicy', 'Namespace', 'ServiceMonitor'].includes(o.kind)),
+          [],
+        );
+      }
+    });
+
+    it('refuses a scraper namespace that is not a DNS label, naming keda.monitoring', () => {
+      assert.throws(
+        () =>
+          addonObjects({
+            engine: GitOpsEngine.flux(),
+            keda: { monitoring: MetricsScraping.collector({ namespaces: ['kube system'] }) },
+          }),
+        /^PropError: keda\.monitoring\.namespaces\[0\]: must be a lowercase RFC 1123 label .* \(got "kube system"\)$/,
       );
     });
   });
