@@ -27,7 +27,7 @@ import { PropError } from '../constructs/k8s/validation.js';
 import { applyAwsNagSuppressions } from './aws-nag-suppressions.js';
 import { kedaAwsAccess } from './aws-keda-access.js';
 import type { ClusterConfig, EnvironmentConfig } from './environment-types.js';
-import { buildClusterCharts, runtimeAlertsOf } from './synth-environment.js';
+import { buildClusterCharts, clusterScraping, runtimeAlertsOf } from './synth-environment.js';
 
 /** Props for an {@link AwsClusterStack}. */
 export interface AwsClusterStackProps extends Omit<StackProps, 'env'> {
@@ -230,6 +230,10 @@ export class AwsClusterStack extends Stack {
       queueUrl: this.interruption.queue.queueUrl,
       region: cluster.region,
       serviceAccountAnnotations: this.nodeTerminationHandlerRole.serviceAccountAnnotations,
+      // Its Prometheus server on, and only the cluster's scraper let in. The PodMonitor, where the
+      // cluster has a Prometheus operator, is in the platform chart (buildClusterCharts): applied here
+      // it could precede the operator's CRD on a new cluster and fail the deploy.
+      monitoring: clusterScraping(cluster).withoutMonitors(),
     });
     charts.push(awsChart);
 

@@ -5,6 +5,7 @@ import type { DecisionRuntimeProps } from '../constructs/k8s/decision-runtime.js
 import type { HeadroomProps } from '../constructs/k8s/headroom.js';
 import type { GitOpsAddonsProps } from '../constructs/k8s/gitops-addons.js';
 import type { TriggerAuthenticationProps } from '../constructs/k8s/keda/trigger-authentication.js';
+import type { MetricsScraping } from '../constructs/k8s/metrics-scraping.js';
 import type { TenantProps } from '../constructs/k8s/tenant.js';
 import type { VerticalPodAutoscalerProps } from '../constructs/k8s/vertical-pod-autoscaler.js';
 
@@ -56,6 +57,16 @@ export interface ClusterObservabilityConfig {
    * pods' `namespace` label, as a ServiceMonitor does). @default the runtime's name
    */
   readonly runtimeJob?: string;
+  /**
+   * Who scrapes the cluster's other metrics, on every cluster (with or without a runtime):
+   * cluster-autoscaler, the KEDA operator, AWS Node Termination Handler, and the tenants' declared
+   * metrics ports (`TenantProps.monitoring`). Their NetworkPolicies let in only its namespaces.
+   * @default the runtime's pipeline (`clusterScraping`): `prometheusOperator()` beside a Prometheus
+   * operator (the runtime's `monitoring.coreos.com/v1` ServiceMonitor: its labels and interval, the
+   * namespaces let into the runtime's HTTP port), `azureManagedPrometheus()` on AKS with managed
+   * Prometheus, else `collector()` from the `monitoring` namespace (Amazon Managed Prometheus' agent)
+   */
+  readonly scraping?: MetricsScraping;
 }
 
 /** A team's namespace with its quota, network allows, group and workloads. */
@@ -122,7 +133,10 @@ export interface ClusterConfig extends ClusterInfo {
    * @default not deployed
    */
   readonly runtime?: ClusterRuntimeConfig;
-  /** Alerts and dashboard of the runtime (only with `runtime`). @default see ClusterObservabilityConfig */
+  /**
+   * Alerts and dashboard of the runtime (only with `runtime`), and who scrapes the cluster's platform
+   * components and tenants (every cluster). @default see ClusterObservabilityConfig
+   */
   readonly observability?: ClusterObservabilityConfig;
   readonly tenants: readonly TenantConfig[];
   /** AKS-only settings (resource group, spot prices, monitoring, Service Bus access). @default none */

@@ -205,6 +205,9 @@ function shopTenant(
         Math.ceil((sizing.web.max + sizing.checkout.max + sizing.workerMax + sizing.reportsMax) * 1.25) + 20,
     },
     ingress: [TenantIngress.fromNamespace('ingress', [TenantPort.tcp(8080)])],
+    // The workloads serve /metrics on their HTTP port (checkout's trigger and the runtime's history read
+    // them): the cluster's scraper is let in on that port only.
+    monitoring: { ports: [TenantPort.tcp(8080)] },
     // Cloud APIs (SQS / Service Bus, STS / Entra ID token exchange) over HTTPS; never the private ranges.
     egress: [
       TenantEgress.toCidr(

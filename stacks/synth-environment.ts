@@ -17,13 +17,16 @@ import {
 import type { GitOpsAddonsProps } from '../constructs/k8s/gitops-addons.js';
 import { GitOpsAddons, KedaPodIdentity } from '../constructs/k8s/gitops-addons.js';
 import { GrafanaDashboard } from '../constructs/k8s/grafana-dashboard.js';
-import { SpotInterruptionSource } from '../constructs/k8s/observed-metrics.js';
+import { KedaInstallation, KedaOperatorMetrics } from '../constructs/k8s/keda/keda-operator-metrics.js';
+import { MONITORING_NAMESPACE, MetricsScraping } from '../constructs/k8s/metrics-scraping.js';
+import { SpotInterruptionSource, defaultSpotInterruptions } from '../constructs/k8s/observed-metrics.js';
 import { RuntimeAlerts, RuntimeAlertsDelivery } from '../constructs/k8s/runtime-alerts.js';
 import type { IScaleToZeroResolver } from '../constructs/k8s/scale-to-zero.js';
 import {
   ScaleToZeroResolver,
   type ScaleToZeroResolverProps,
 } from '../constructs/k8s/scale-to-zero-resolver.js';
+import { NodeTerminationHandler } from '../constructs/aws/node-termination-handler.js';
 import { awsWorkloadRoleArn, IRSA_ROLE_ANNOTATION } from '../constructs/aws/workload-role-names.js';
 import { Headroom } from '../constructs/k8s/headroom.js';
 import { ScaledObject } from '../constructs/k8s/keda/scaled-object.js';
@@ -53,6 +56,7 @@ export function buildClusterCharts(
 ): ClusterChart[] {
   const charts: ClusterChart[] = [];
   const platform = new ClusterChart(app, 'platform', { cluster });
+  const scraping = clusterScraping(cluster);
   // AKS runs its own managed cluster autoscaler (tuned through autoScalerProfile by the Pulumi stack).
   const gitopsRoles = gitopsAwsRoles(cluster);
   if (cluster.cloud === 'aws') {
@@ -60,13 +64,27 @@ export function buildClusterCharts(
       clusterName: cluster.name,
       cloudProvider: CloudProvider.aws({ region: cluster.region }),
       profile: cluster.autoscalerProfile,
+      monitoring: scraping,
       ...(gitopsRoles
         ? { serviceAccountAnnotations: { [IRSA_ROLE_ANNOTATION]: gitopsRoles.clusterAutoscaler } }
         : {}),
     });
   }
-  if (cluster.gitopsAddons)
-    new GitOpsAddons(platform, 'addons', withKedaRole(cluster.gitopsAddons, gitopsRoles));
+  if (cluster.gitopsAddons) {
+    new GitOpsAddons(
+      platform,
+      'addons',
+      withKedaMonitoring(withKedaRole(cluster.gitopsAddons, gitopsRoles), scraping),
+    );
+  } else {
+    addKedaMetrics(platform, cluster, scraping);
+  }
+  if (cluster.cloud === 'aws' && scraping.apiVersion !== undefined) {
+    // The CDK stack runs the termination handler on every EKS cluster, with its metrics on and the
+    // scraper let in, but applies no PodMonitor (its CRD may not exist yet when the stack applies): the
+    // monitor goes with the charts the Prometheus operator's cluster applies.
+    NodeTerminationHandler.podMonitor(platform, 'node-termination-handler-metrics', { scraping });
+  }
   // One system namespace for every platform piece that needs it.
   const ns =
     cluster.headroom || cluster.runtime
@@ -78,7 +96,7 @@ export function buildClusterCharts(
   if (cluster.runtime && ns) {
     const props = runtimeProps(cluster, environment, ns.name, gitopsRoles);
     const runtime = new DecisionRuntime(platform, 'decision-runtime', props);
-    addObservability(platform, cluster, runtime, props);
+    addObservability(platform, cluster, runtime, props, scraping);
     for (const resolver of scaleToZeroResolvers(cluster)) {
       // A resolver elsewhere is left to the app that deploys it (ScaleToZero refuses a missing one at synth).
       if (resolver.namespace !== ns.name) continue;
@@ -91,9 +109,76 @@ export function buildClusterCharts(
     }
   }
   if (platform.node.children.length > 0) charts.push(platform);
-  for (const tenant of cluster.tenants) charts.push(buildTenantChart(app, cluster, tenant));
+  for (const tenant of cluster.tenants) charts.push(buildTenantChart(app, cluster, tenant, scraping));
   checkRuntimeTriggers(app, cluster);
   return charts;
+}
+
+/**
+ * Who scrapes the cluster's platform components and tenants (`ClusterObservabilityConfig.scraping`),
+ * following the runtime's own pipeline when not told:
+ *
+ * - the runtime's `monitoring.coreos.com/v1` ServiceMonitor (dev's kube-prometheus-stack): the Prometheus
+ *   operator, with the ServiceMonitor's labels and interval, from the namespaces let into the runtime's
+ *   HTTP port (other than its own);
+ * - AKS with managed Prometheus (the runtime's `azmonitoring.coreos.com/v1` flavour): its `ama-metrics`
+ *   pods in `kube-system`;
+ * - otherwise (Amazon Managed Prometheus, no runtime): a collector configured elsewhere in `monitoring`,
+ *   with no monitor objects, since no operator's CRD is known to exist.
+ *
+ * The CDK stack reads it too, for the termination handler it applies.
+ */
+export function clusterScraping(cluster: ClusterConfig): MetricsScraping {
+  const configured = cluster.observability?.scraping;
+  if (configured) return configured;
+  const azure = cluster.cloud === 'azure';
+  const monitor =
+    cluster.runtime?.serviceMonitor ??
+    (azure ? RuntimeServiceMonitor.azureManagedPrometheus() : RuntimeServiceMonitor.prometheusOperator());
+  const managedPrometheus = azure && (cluster.azure?.managedPrometheus ?? true);
+  const scrapers = (
+    cluster.runtime?.httpIngressNamespaces ?? (azure ? ['kube-system'] : [MONITORING_NAMESPACE])
+  ).filter((n) => n !== PLATFORM_NAMESPACE);
+  const namespaces = scrapers.length > 0 ? scrapers : [MONITORING_NAMESPACE];
+  const options = {
+    ...(monitor.options.interval ? { interval: monitor.options.interval } : {}),
+    ...(monitor.options.labels ? { labels: monitor.options.labels } : {}),
+  };
+  if (cluster.runtime && monitor.apiVersion === 'monitoring.coreos.com/v1') {
+    return MetricsScraping.prometheusOperator({ ...options, namespaces });
+  }
+  if (managedPrometheus && monitor.apiVersion === 'azmonitoring.coreos.com/v1') {
+    return MetricsScraping.azureManagedPrometheus(options);
+  }
+  return MetricsScraping.collector({ namespaces });
+}
+
+/**
+ * The KEDA operator's metrics where the stacks install KEDA (no GitOps add-ons): the EKS Helm chart
+ * (`EksHelmAddons`, release namespace `keda`) gets its NetworkPolicy and, beside an operator, its
+ * ServiceMonitor; AKS's add-on a PodMonitor where managed Prometheus reads one.
+ */
+function addKedaMetrics(platform: ClusterChart, cluster: ClusterConfig, scraping: MetricsScraping): void {
+  if (!scraping.enabled) return;
+  if (cluster.cloud === 'aws') {
+    new KedaOperatorMetrics(platform, 'keda-metrics', {
+      installation: KedaInstallation.helmChart('keda'),
+      monitoring: scraping,
+      prop: `${cluster.name}.observability.scraping`,
+    });
+  } else if (scraping.apiVersion !== undefined) {
+    new KedaOperatorMetrics(platform, 'keda-metrics', {
+      installation: KedaInstallation.aksAddOn(),
+      monitoring: scraping,
+      prop: `${cluster.name}.observability.scraping`,
+    });
+  }
+}
+
+/** The GitOps KEDA add-on scraped by the cluster's scraper, unless the table says otherwise. */
+function withKedaMonitoring(addons: GitOpsAddonsProps, scraping: MetricsScraping): GitOpsAddonsProps {
+  if (addons.keda?.monitoring || addons.keda?.enabled === false) return addons;
+  return { ...addons, keda: { ...addons.keda, monitoring: scraping } };
 }
 
 /**
@@ -145,14 +230,16 @@ function runtimeProps(
  * - Anything else (no ServiceMonitor, another history source): no alerts, since nothing would evaluate them.
  *
  * The dashboard only where a Grafana sidecar loads it (see `ClusterObservabilityConfig.grafanaDashboard`).
- * The spot interruption alert and panel are off: the termination handler runs without its Prometheus
- * server, so the drain counter they read does not exist.
+ * The spot interruption alert and panel, and the cluster-autoscaler alerts, only where something scrapes
+ * those components (`clusterScraping`): the termination handler's drain counter (EKS with spot pools)
+ * and the autoscaler's metrics.
  */
 function addObservability(
   platform: ClusterChart,
   cluster: ClusterConfig,
   runtime: DecisionRuntime,
   props: DecisionRuntimeProps,
+  scraping: MetricsScraping,
 ): void {
   const config = cluster.observability ?? {};
   const scrape = (props.serviceMonitor ?? RuntimeServiceMonitor.prometheusOperator()).apiVersion;
@@ -164,10 +251,13 @@ function addObservability(
       : scrape === undefined && props.history.kind === 'amazon-managed-prometheus'
         ? RuntimeAlertsDelivery.amazonManagedPrometheus()
         : undefined;
+  const scraped = cluster.cloud === 'aws' && scraping.enabled;
   const observed = {
     runtime,
     ...(config.runtimeJob !== undefined ? { runtimeJob: config.runtimeJob } : {}),
-    spotInterruptions: SpotInterruptionSource.none(),
+    // The stack's termination handler serves its drain counter wherever something scrapes it.
+    spotInterruptions: scraped ? defaultSpotInterruptions(platform) : SpotInterruptionSource.none(),
+    clusterAutoscaler: scraped,
   };
   if (delivery && (config.alerts ?? true)) {
     new RuntimeAlerts(platform, 'runtime-alerts', { ...observed, delivery });
@@ -279,10 +369,23 @@ function withKedaRole(addons: GitOpsAddonsProps, roles: { keda: string } | undef
   return { ...addons, keda: { ...addons.keda, podIdentity: KedaPodIdentity.awsIrsa(roles.keda) } };
 }
 
-function buildTenantChart(app: App, cluster: ClusterConfig, config: TenantConfig): ClusterChart {
+function buildTenantChart(
+  app: App,
+  cluster: ClusterConfig,
+  config: TenantConfig,
+  scraping: MetricsScraping,
+): ClusterChart {
   const chart = new ClusterChart(app, `tenant-${config.name}`, { cluster });
-  const { workloads, triggerAuthentications, ...tenantProps } = config;
-  const tenant = new Tenant(chart, config.name, tenantProps);
+  const { workloads, triggerAuthentications, monitoring, ...tenantProps } = config;
+  // The tenant's declared metrics ports, scraped by the cluster's scraper unless the table names one
+  // (and opened to nobody where the cluster has none).
+  const tenantScraping = monitoring?.scraping ?? scraping;
+  const tenant = new Tenant(chart, config.name, {
+    ...tenantProps,
+    ...(monitoring && (monitoring.scraping !== undefined || scraping.enabled)
+      ? { monitoring: { ...monitoring, scraping: tenantScraping } }
+      : {}),
+  });
   for (const auth of triggerAuthentications ?? []) {
     new TriggerAuthentication(tenant, `auth-${auth.name}`, { ...auth, namespace: tenant.namespace });
   }

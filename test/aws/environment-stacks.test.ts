@@ -142,6 +142,43 @@ describe('CDK app: one stack per EKS cluster', () => {
     }
   });
 
+  it("runs the termination handler's metrics server on every EKS cluster, open only to the scraper, and applies no monitor", () => {
+    for (const { cluster } of eksClusters) {
+      // GIVEN the objects the stack applies with kubectl
+      const texts = manifests(template(cluster.name));
+      const nth = texts.filter((m) => m.includes('ENABLE_SQS_TERMINATION_DRAINING'));
+      assert.equal(nth.length, 1, cluster.name);
+      const handler = nth[0] as string;
+      // THEN its Prometheus server is on at 9092 (the spot alert's drain counter)
+      assert.match(handler, /\\"name\\":\\"ENABLE_PROMETHEUS_SERVER\\",\\"value\\":\\"true\\"/);
+      assert.match(handler, /\\"name\\":\\"PROMETHEUS_SERVER_PORT\\",\\"value\\":\\"9092\\"/);
+      // AND its NetworkPolicy lets the `monitoring` namespace in on 9092 and nothing else
+      assert.match(
+        handler,
+        /\\"kind\\":\\"NetworkPolicy\\".*\\"kubernetes\.io\/metadata\.name\\":\\"monitoring\\".*\\"port\\":9092/,
+      );
+      // AND no ServiceMonitor or PodMonitor is applied by the stack (a CRD missing on a new cluster
+      // would fail the deploy): dev's come from dist/, AMP's agent reads none
+      for (const m of texts) assert.doesNotMatch(m, /\\"kind\\":\\"(Service|Pod)Monitor\\"/, cluster.name);
+    }
+  });
+
+  it("exposes KEDA's operator metrics on its Service where the stack installs the chart", () => {
+    const t = template('prod-use1');
+    const keda = Object.values(t.findResources('Custom::AWSCDK-EKS-HelmChart')).find(
+      (r: Json) => r.Properties.Chart === 'keda',
+    ) as Json;
+    // (the values are a Fn::Join around the IRSA role's ARN: read as text)
+    assert.ok(
+      JSON.stringify(keda.Properties.Values).includes(
+        '\\"prometheus\\":{\\"operator\\":{\\"enabled\\":true}}',
+      ),
+      JSON.stringify(keda.Properties.Values),
+    );
+    // AND the platform chart applied after it holds the operator's NetworkPolicy in `keda`
+    assert.ok(manifests(t).some((m) => m.includes('elasticai-keda-operator')));
+  });
+
   it("creates every cluster's decision-runtime role under the name its manifests use, reading only its workspace", () => {
     for (const { env: e, cluster } of eksClusters) {
       // GIVEN the stack's runtime role

@@ -4,79 +4,35 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Ajv } from 'ajv';
-import { App } from 'cdk8s';
-import { DecisionRuntime } from '../../constructs/k8s/decision-runtime.js';
+import { App, Chart } from 'cdk8s';
+import { NodeTerminationHandler } from '../../constructs/aws/node-termination-handler.js';
+import { DecisionRuntime, RuntimeServiceMonitor } from '../../constructs/k8s/decision-runtime.js';
+import { MetricsScraping } from '../../constructs/k8s/metrics-scraping.js';
 import type { AzurePrometheusRuleGroup } from '../../constructs/k8s/runtime-alerts.js';
 import { ENV, loadRuntimeConfig, parseTenants } from '../../runtime/service/config.js';
 import { parseWorkloadSpec, type DemandSpec } from '../../runtime/service/workload-spec.js';
 import { ENVIRONMENTS, RUNTIME_IMAGE } from '../../stacks/environments.js';
 import type { EnvironmentConfig } from '../../stacks/environment-types.js';
-import { buildClusterCharts, runtimeAlertsOf, synthEnvironment } from '../../stacks/synth-environment.js';
+import {
+  buildClusterCharts,
+  clusterScraping,
+  runtimeAlertsOf,
+  synthEnvironment,
+} from '../../stacks/synth-environment.js';
+import { MONITOR_KINDS, monitorErrors } from '../k8s/monitor-schema.js';
 import { PROMETHEUS_RULE } from '../k8s/prometheus-rule-schema.js';
 import { checkRules, checkRulesFile, grafanaToPromQL } from '../k8s/promtool.js';
 import type { Json } from '../support/chart.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { type KubeObject, validateAll } from '../support/validate.js';
 
-/**
- * ServiceMonitors (prometheus-operator's `monitoring.coreos.com/v1`, AKS managed Prometheus'
- * `azmonitoring.coreos.com/v1`) have no CRD in ../shared/crds: their shape is checked by hand, closed,
- * with the field types of the operator's CRD.
- */
-const serviceMonitorValid = new Ajv({ allErrors: true, strict: false }).compile({
-  type: 'object',
-  required: ['apiVersion', 'kind', 'metadata', 'spec'],
-  additionalProperties: false,
-  properties: {
-    apiVersion: { enum: ['monitoring.coreos.com/v1', 'azmonitoring.coreos.com/v1'] },
-    kind: { const: 'ServiceMonitor' },
-    metadata: { type: 'object', required: ['name', 'namespace'] },
-    spec: {
-      type: 'object',
-      required: ['selector', 'endpoints'],
-      additionalProperties: false,
-      properties: {
-        selector: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { matchLabels: { type: 'object', additionalProperties: { type: 'string' } } },
-        },
-        namespaceSelector: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { matchNames: { type: 'array', items: { type: 'string' } } },
-        },
-        endpoints: {
-          type: 'array',
-          minItems: 1,
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['port'],
-            properties: {
-              port: { type: 'string' },
-              path: { type: 'string', pattern: '^/' },
-              interval: { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$' },
-              scheme: { enum: ['http', 'https'] },
-            },
-          },
-        },
-      },
-    },
-  },
-});
-
 /** Kinds without a CRD in ../shared/crds, checked by hand (closed schemas). */
-const BY_HAND = new Set(['ServiceMonitor', 'PrometheusRule']);
+const BY_HAND = new Set([...MONITOR_KINDS, 'PrometheusRule']);
 
-/** Schema errors of every object: the shared harness, ServiceMonitors and PrometheusRules by hand. */
+/** Schema errors of every object: the shared harness, monitors and PrometheusRules by hand. */
 async function validateEverything(objects: readonly KubeObject[]): Promise<string[]> {
   const errors = await validateAll(objects.filter((o) => !BY_HAND.has(o.kind)));
-  for (const o of objects.filter((m) => m.kind === 'ServiceMonitor')) {
-    if (!serviceMonitorValid(o))
-      errors.push(`ServiceMonitor ${o.metadata?.name}: ${JSON.stringify(serviceMonitorValid.errors)}`);
-  }
+  errors.push(...monitorErrors(objects));
   for (const o of objects.filter((m) => m.kind === 'PrometheusRule')) {
     if (!PROMETHEUS_RULE(o))
       errors.push(`PrometheusRule ${o.metadata?.name}: ${JSON.stringify(PROMETHEUS_RULE.errors)}`);
@@ -143,6 +99,12 @@ describe('environment table', () => {
       assert.ok(
         objects.some((o) => o.kind === 'ServiceMonitor'),
         'the ServiceMonitor check is not vacuous',
+      );
+      // PodMonitors (cluster-autoscaler, NTH, KEDA's AKS add-on, tenants) wherever a ServiceMonitor is read.
+      assert.equal(
+        objects.some((o) => o.kind === 'PodMonitor'),
+        env.clusters.some((c) => c.name === 'dev-use1' || c.cloud === 'azure'),
+        'the PodMonitor check is not vacuous',
       );
       // Only where a Prometheus operator runs (dev): the PrometheusRule check is not vacuous there.
       assert.equal(
@@ -327,27 +289,44 @@ describe('environment table', () => {
     }
   });
 
-  it('writes ServiceMonitors (runtime, resolver) only where something reads them: the Prometheus operator (dev), AKS managed Prometheus', () => {
+  it('writes monitors only where something reads them: the Prometheus operator (dev), AKS managed Prometheus', () => {
+    // GIVEN every ServiceMonitor and PodMonitor of every cluster (platform and tenant charts)
     const monitors = Object.fromEntries(
       ENVIRONMENTS.flatMap((env) =>
         env.clusters.map((c) => [
           c.name,
-          objectsOf(env, c.name, 'platform')
-            .filter((o) => o.kind === 'ServiceMonitor')
-            .map((o) => `${o.metadata.name} ${o.apiVersion}`),
+          synthEnvironment(env)
+            .filter((f) => f.path.startsWith(`${c.name}/`))
+            .flatMap((f) => f.objects as Json[])
+            .filter((o) => MONITOR_KINDS.has(o.kind))
+            .map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name} ${o.apiVersion}`)
+            .sort(),
         ]),
       ),
     );
-    const both = (apiVersion: string) => [
-      `elasticai-runtime ${apiVersion}`,
-      `elasticai-resolver ${apiVersion}`,
+    // THEN dev's operator gets every component; AKS the runtime, resolver, KEDA add-on and tenant; AMP
+    // clusters none (their collector reads no CRD, and a monitor without its CRD would fail the apply)
+    const operator = 'monitoring.coreos.com/v1';
+    const azure = 'azmonitoring.coreos.com/v1';
+    const aks = [
+      `PodMonitor kube-system/elasticai-keda-operator ${azure}`,
+      `PodMonitor shop/tenant-workloads ${azure}`,
+      `ServiceMonitor elasticai-system/elasticai-resolver ${azure}`,
+      `ServiceMonitor elasticai-system/elasticai-runtime ${azure}`,
     ];
     assert.deepEqual(monitors, {
-      'dev-use1': both('monitoring.coreos.com/v1'),
+      'dev-use1': [
+        `PodMonitor kube-system/aws-node-termination-handler ${operator}`,
+        `PodMonitor kube-system/cluster-autoscaler ${operator}`,
+        `PodMonitor shop/tenant-workloads ${operator}`,
+        `ServiceMonitor elasticai-system/elasticai-resolver ${operator}`,
+        `ServiceMonitor elasticai-system/elasticai-runtime ${operator}`,
+        `ServiceMonitor keda/elasticai-keda-operator ${operator}`,
+      ],
       'staging-use1': [],
-      'staging-weu': both('azmonitoring.coreos.com/v1'),
+      'staging-weu': aks,
       'prod-use1': [],
-      'prod-weu': both('azmonitoring.coreos.com/v1'),
+      'prod-weu': aks,
     });
   });
 
@@ -456,14 +435,26 @@ describe('observability of the environments: runtime alerts and the Grafana dash
     assert.ok(checked >= 5 * CLUSTERS.length, `only ${checked} rules checked`);
   });
 
-  it("scopes the alerts to the runtime's scrape job, leaves out the spot alert nothing feeds, keeps the autoscaler's on EKS", () => {
+  it("scopes the alerts to the runtime's scrape job, alerts on spot drains and the autoscaler where EKS scrapes them", () => {
     for (const { env, cluster } of CLUSTERS) {
       const { alerts } = buildCluster(env, cluster);
       const exprs = alerts?.rules.map((r) => r.expr) ?? [];
       const down = alerts?.rules.find((r) => r.alert === 'ElasticAIRuntimeDown');
       assert.equal(down?.expr, 'absent(up{job="elasticai-runtime",namespace="elasticai-system"} == 1)');
-      // The termination handler runs without its Prometheus server: no drain counter to alert on.
-      assert.ok(!exprs.some((e) => e.includes('actions_total')), cluster.name);
+      // The termination handler (EKS, whose every cluster has spot pools) serves its drain counter to the
+      // cluster's scraper; AKS exposes no spot-eviction metric.
+      const spot = alerts?.rules.find((r) => r.alert === 'ElasticAISpotInterruptionRateHigh');
+      assert.equal(spot !== undefined, cluster.cloud === 'aws', cluster.name);
+      if (spot)
+        assert.match(
+          spot.expr,
+          /^sum\(increase\(actions_total\{node_action="cordon-and-drain"\}\[1h\]\)\) > 5$/,
+        );
+      assert.equal(
+        exprs.some((e) => e.includes('actions_total')),
+        cluster.cloud === 'aws',
+        cluster.name,
+      );
       // cluster-autoscaler's alerts where it runs in the cluster (EKS), not under AKS's managed one.
       assert.equal(
         alerts?.rules.some((r) => r.alert === 'ElasticAIUnschedulablePods'),
@@ -482,10 +473,206 @@ describe('observability of the environments: runtime alerts and the Grafana dash
       .filter((p) => p.type !== 'row')
       .flatMap((p) => (p.targets as Json[]).map((t) => grafanaToPromQL(t.expr as string)));
     assert.ok(exprs.length > 10);
-    assert.ok(!exprs.some((e) => e.includes('actions_total')), 'no spot panel without its counter');
+    assert.ok(
+      exprs.some((e) => e.includes('actions_total')),
+      "the spot panel is back: dev's operator scrapes the termination handler",
+    );
     const result = await checkRules([
       { name: 'dashboard', rules: exprs.map((expr, i) => ({ record: `elasticai_dashboard:q${i}`, expr })) },
     ]);
     assert.equal(result.code, 0, result.output);
+  });
+});
+
+describe('scraping of the environments: platform components and tenants', () => {
+  /** Every object of one cluster (all its charts), fresh from the table. */
+  const clusterObjects = (env: EnvironmentConfig, name: string): Json[] =>
+    synthEnvironment(env)
+      .filter((f) => f.path.startsWith(`${name}/`))
+      .flatMap((f) => f.objects as Json[]);
+  /** The same environment with one cluster changed. */
+  const withCluster = (
+    env: EnvironmentConfig,
+    name: string,
+    change: (c: EnvironmentConfig['clusters'][number]) => EnvironmentConfig['clusters'][number],
+  ): EnvironmentConfig => ({ ...env, clusters: env.clusters.map((c) => (c.name === name ? change(c) : c)) });
+  const policy = (objects: Json[], namespace: string, name: string): Json =>
+    objects.find(
+      (o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === namespace && o.metadata.name === name,
+    );
+  /** `<namespaces>:<ports>` of each ingress rule (`<own>` for a same-namespace pod selector). */
+  const rules = (p: Json): string[] =>
+    (p?.spec.ingress ?? []).map(
+      (r: Json) =>
+        `${r.from.map((f: Json) => f.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] ?? '<own>').join(',')}:${r.ports.map((x: Json) => x.port).join(',')}`,
+    );
+  /** True when every label of `selector` is on `labels`. */
+  const selects = (selector: Record<string, string>, labels: Record<string, string>): boolean =>
+    Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+  it("lets only the cluster's scraper into each metrics port, and never all namespaces", () => {
+    for (const { env, cluster } of CLUSTERS) {
+      // GIVEN the cluster's scraper: `monitoring` on EKS (dev's operator, AMP's agent), kube-system on AKS
+      const scraper = clusterScraping(cluster).namespaces.join(',');
+      assert.equal(scraper, cluster.cloud === 'azure' ? 'kube-system' : 'monitoring', cluster.name);
+      const objects = clusterObjects(env, cluster.name);
+      // THEN each metrics port it may reach is opened to it alone
+      assert.deepEqual(rules(policy(objects, 'shop', 'allow-monitoring')), [`${scraper}:8080`], cluster.name);
+      if (cluster.cloud === 'aws') {
+        assert.deepEqual(rules(policy(objects, 'kube-system', 'cluster-autoscaler')), [`${scraper}:8085`]);
+        // KEDA's operator: its metrics apiserver (own namespace) on gRPC, the scraper on the metrics port
+        assert.deepEqual(rules(policy(objects, 'keda', 'elasticai-keda-operator')), [
+          '<own>:9666',
+          `${scraper}:8080`,
+        ]);
+      }
+      // AND no policy of the cluster opens to every namespace
+      for (const p of objects.filter((o) => o.kind === 'NetworkPolicy')) {
+        for (const r of [...(p.spec.ingress ?? []), ...(p.spec.egress ?? [])]) {
+          for (const peer of [...(r.from ?? []), ...(r.to ?? [])]) {
+            if (peer.namespaceSelector) {
+              assert.ok(
+                Object.keys(peer.namespaceSelector.matchLabels ?? {}).length > 0,
+                `${cluster.name}: ${p.metadata.namespace}/${p.metadata.name} opens to all namespaces`,
+              );
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it("scrapes each of dev's components on a port its pods declare, selected by labels they carry", () => {
+    // GIVEN dev's objects, and the termination handler as its CDK stack applies it (no PodMonitor there)
+    const dev = envNamed('dev');
+    const cluster = dev.clusters[0] as EnvironmentConfig['clusters'][number];
+    const objects = clusterObjects(dev, 'dev-use1');
+    const chart = new Chart(new App(), 'aws-node-termination-handler');
+    new NodeTerminationHandler(chart, 'nth', {
+      queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+      region: 'us-east-1',
+      serviceAccountAnnotations: {},
+      monitoring: clusterScraping(cluster).withoutMonitors(),
+    });
+    const nth = chart.toJson() as Json[];
+    assert.equal(nth.filter((o) => MONITOR_KINDS.has(o.kind)).length, 0, 'the stack applies no PodMonitor');
+    const pods = [...objects, ...nth]
+      .filter((o) => o.kind === 'Deployment')
+      .map((d) => ({
+        namespace: d.metadata.namespace as string,
+        labels: d.spec.template.metadata.labels as Record<string, string>,
+        ports: (d.spec.template.spec.containers as Json[]).flatMap((c) => (c.ports ?? []) as Json[]),
+      }));
+    // THEN every PodMonitor selects at least one Deployment's pods, each of which declares its port
+    const podMonitors = objects.filter((o) => o.kind === 'PodMonitor');
+    assert.equal(podMonitors.length, 3);
+    for (const m of podMonitors) {
+      const selected = pods.filter(
+        (p) => p.namespace === m.metadata.namespace && selects(m.spec.selector.matchLabels, p.labels),
+      );
+      const port = m.spec.podMetricsEndpoints[0].port as string;
+      const serving = selected.filter((p) => p.ports.some((x: Json) => x.name === port));
+      assert.ok(serving.length > 0, `${m.metadata.namespace}/${m.metadata.name}: no pod serves port ${port}`);
+    }
+    // AND the handler's server is on; KEDA's chart is told to put `metrics` on the Service scraped
+    const nthEnv = (
+      nth.find((o) => o.kind === 'Deployment').spec.template.spec.containers[0].env as Json[]
+    ).find((e) => e.name === 'ENABLE_PROMETHEUS_SERVER');
+    assert.equal(nthEnv.value, 'true');
+    assert.deepEqual(rules(nth.find((o) => o.kind === 'NetworkPolicy')), ['monitoring:9092']);
+    const keda = objects.find((o) => o.kind === 'ServiceMonitor' && o.metadata.namespace === 'keda');
+    assert.equal(keda.spec.endpoints[0].port, 'metrics');
+    const release = objects.find((o) => o.kind === 'HelmRelease' && o.metadata.name === 'keda');
+    assert.deepEqual(release.spec.values.prometheus, { operator: { enabled: true } });
+  });
+
+  it('writes the KEDA operator objects for each way KEDA is installed', () => {
+    const kedaObjects = (envName: string, name: string): string[] =>
+      clusterObjects(envNamed(envName), name)
+        .filter(
+          (o) =>
+            (o.kind === 'Namespace' && o.metadata.name === 'keda') ||
+            (o.metadata.name === 'elasticai-keda-operator' && o.kind !== 'HelmRelease'),
+        )
+        .map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`)
+        .sort();
+    // Flux (dev): the namespace as an object, so the policy applies before Helm creates it
+    assert.deepEqual(kedaObjects('dev', 'dev-use1'), [
+      'Namespace /keda',
+      'NetworkPolicy keda/elasticai-keda-operator',
+      'ServiceMonitor keda/elasticai-keda-operator',
+    ]);
+    // Argo CD (staging EKS), AMP's agent: the policy only
+    assert.deepEqual(kedaObjects('staging', 'staging-use1'), [
+      'Namespace /keda',
+      'NetworkPolicy keda/elasticai-keda-operator',
+    ]);
+    // The CDK stack's Helm chart (prod EKS): the chart creates the namespace, the stack applies the
+    // platform chart after it
+    assert.deepEqual(kedaObjects('prod', 'prod-use1'), ['NetworkPolicy keda/elasticai-keda-operator']);
+    // AKS's add-on: a PodMonitor for managed Prometheus, no policy on AKS's pods
+    for (const [envName, name] of [
+      ['staging', 'staging-weu'],
+      ['prod', 'prod-weu'],
+    ] as const) {
+      assert.deepEqual(kedaObjects(envName, name), ['PodMonitor kube-system/elasticai-keda-operator']);
+    }
+  });
+
+  it("labels every monitor like the runtime's ServiceMonitor, so the Prometheus that selects one selects all", () => {
+    // GIVEN dev with a kube-prometheus-stack that selects `release: kps`
+    const dev = withCluster(envNamed('dev'), 'dev-use1', (c) => ({
+      ...c,
+      runtime: {
+        ...(c.runtime as NonNullable<typeof c.runtime>),
+        serviceMonitor: RuntimeServiceMonitor.prometheusOperator({ labels: { release: 'kps' } }),
+      },
+    }));
+    // WHEN
+    const objects = clusterObjects(dev, 'dev-use1');
+    // THEN every monitor (and the PrometheusRule) carries it
+    const labelled = objects.filter((o) => MONITOR_KINDS.has(o.kind) || o.kind === 'PrometheusRule');
+    assert.equal(labelled.length, 7);
+    for (const o of labelled) assert.equal(o.metadata.labels.release, 'kps', `${o.kind} ${o.metadata.name}`);
+  });
+
+  it('follows observability.scraping where the table sets it', () => {
+    // GIVEN dev scraped by an agent in `otel` that reads no CRD
+    const otel = withCluster(envNamed('dev'), 'dev-use1', (c) => ({
+      ...c,
+      observability: { scraping: MetricsScraping.collector({ namespaces: ['otel'] }) },
+    }));
+    // WHEN
+    const objects = clusterObjects(otel, 'dev-use1');
+    // THEN no component monitor is written (the runtime's own ServiceMonitors stay), `otel` is let in,
+    // and the spot and autoscaler alerts stay on
+    assert.deepEqual(
+      objects
+        .filter((o) => MONITOR_KINDS.has(o.kind))
+        .map((o) => o.metadata.name)
+        .sort(),
+      ['elasticai-resolver', 'elasticai-runtime'],
+    );
+    assert.deepEqual(rules(policy(objects, 'kube-system', 'cluster-autoscaler')), ['otel:8085']);
+    assert.deepEqual(rules(policy(objects, 'shop', 'allow-monitoring')), ['otel:8080']);
+    const alerts = (app: EnvironmentConfig) => {
+      const a = new App();
+      buildClusterCharts(a, app.clusters[0] as EnvironmentConfig['clusters'][number], app);
+      return runtimeAlertsOf(a)?.rules.map((r) => r.alert) ?? [];
+    };
+    assert.ok(alerts(otel).includes('ElasticAISpotInterruptionRateHigh'));
+    // GIVEN / WHEN nobody scrapes
+    const none = withCluster(envNamed('dev'), 'dev-use1', (c) => ({
+      ...c,
+      observability: { scraping: MetricsScraping.none() },
+    }));
+    const silent = clusterObjects(none, 'dev-use1');
+    // THEN nothing is opened to a scraper, and the alerts that would never fire are left out
+    assert.deepEqual(rules(policy(silent, 'kube-system', 'cluster-autoscaler')), []);
+    assert.equal(policy(silent, 'shop', 'allow-monitoring'), undefined);
+    assert.equal(policy(silent, 'keda', 'elasticai-keda-operator'), undefined);
+    const names = alerts(none);
+    assert.ok(!names.includes('ElasticAISpotInterruptionRateHigh'));
+    assert.ok(!names.includes('ElasticAIClusterAutoscalerScaleUpFailing'));
   });
 });
