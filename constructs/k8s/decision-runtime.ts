@@ -1,16 +1,33 @@
-import { ApiObject, Duration, Size } from 'cdk8s';
+import { type ApiObject, type Duration, Size } from 'cdk8s';
 import { Cpu, k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV, type ReadAccess, type TenantLimits } from '../../runtime/service/config.js';
 import type { SecretKeyRef } from './autoscaled-workload.js';
 import { ScaledObject } from './keda/scaled-object.js';
 import type { Trigger } from './keda/trigger.js';
-import { Placement } from './placement.js';
+import type { Placement } from './placement.js';
 import {
-  DEFAULT_RUN_AS_USER,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-} from './pod-security.js';
+  type PlatformComponent,
+  checkServiceMonitorLabels,
+  containerPort,
+  dnsEgressRule,
+  fromNamespace,
+  httpProbe,
+  kubernetesApiEgressRule,
+  kubernetesApiEndpoints,
+  metricsEndpoint,
+  platformDeployment,
+  platformDisruptionBudget,
+  platformLabels,
+  platformNetworkPolicy,
+  platformPodSettings,
+  platformSelector,
+  platformService,
+  platformServiceMonitor,
+  serviceMonitorInterval,
+  tcpPort,
+  tmpVolume,
+} from './platform-deployment.js';
 import { type ContainerResources, renderResources } from './resources.js';
 import type { RuntimeHistory } from './runtime-history.js';
 import {
@@ -39,7 +56,6 @@ export const RUNTIME_GRPC_PORT: number = DEFAULTS.grpcPort;
 /** Port of `/healthz`, `/readyz`, `/metrics` and the REST API. */
 export const RUNTIME_HTTP_PORT: number = DEFAULTS.httpPort;
 
-const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 const SECRETS_DIR = '/var/run/elasticai';
 /** Secret files: readable by the pod's group (fsGroup), nobody else. */
 const SECRET_FILE_MODE = 0o440;
@@ -302,7 +318,7 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
       );
     }
     this.scalerAddress = scalerAddressOf(this.name, this.namespace);
-    this.selector = { 'app.kubernetes.io/name': this.name };
+    this.selector = platformSelector(this.name);
     this.context = {
       grpcTls: props.grpcTlsSecret !== undefined,
       webhookOnly: props.history.kind === 'webhook-only',
@@ -312,8 +328,16 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
     this.serviceAccount = this.createServiceAccount(props);
     this.createRbac(props.tokenReview ?? true);
     this.deployment = this.createDeployment(props, replicas);
-    this.service = this.createService(props);
-    this.createDisruptionBudget();
+    this.service = platformService(this, this.component, [
+      { name: 'grpc', port: RUNTIME_GRPC_PORT, appProtocol: 'grpc' },
+      {
+        name: 'http',
+        port: RUNTIME_HTTP_PORT,
+        appProtocol: props.httpTlsSecret !== undefined ? 'https' : 'http',
+      },
+    ]);
+    // With 2 replicas: one always serves KEDA during drains.
+    platformDisruptionBudget(this, this.component);
     this.createNetworkPolicy(props);
     this.createServiceMonitor(props);
     this.node.addValidation({ validate: () => this.validateTriggers() });
@@ -330,12 +354,11 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
   }
 
   private get labels(): Record<string, string> {
-    return {
-      ...this.selector,
-      'app.kubernetes.io/component': 'decision-runtime',
-      'app.kubernetes.io/part-of': 'elasticai',
-      'app.kubernetes.io/managed-by': 'elasticai',
-    };
+    return platformLabels(this.selector, 'decision-runtime');
+  }
+
+  private get component(): PlatformComponent {
+    return { name: this.name, namespace: this.namespace, selector: this.selector, labels: this.labels };
   }
 
   private meta(namespaced = true): k8s.ObjectMeta {
@@ -401,8 +424,9 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
       { name: ENV.grpcPort, value: String(RUNTIME_GRPC_PORT) },
       { name: ENV.httpPort, value: String(RUNTIME_HTTP_PORT) },
     ];
-    const mounts: k8s.VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
-    const volumes: k8s.Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } }];
+    const tmp = tmpVolume('64Mi');
+    const mounts: k8s.VolumeMount[] = [tmp.mount];
+    const volumes: k8s.Volume[] = [tmp.volume];
     const mountSecret = (
       volume: string,
       secretName: string,
@@ -503,202 +527,70 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
   }
 
   private createDeployment(props: DecisionRuntimeProps, replicas: number): ApiObject {
-    const runAsUser = props.runAsUser ?? DEFAULT_RUN_AS_USER;
-    checkInteger('runAsUser', runAsUser, 1);
-    const priorityClassName = props.priorityClassName ?? 'system-cluster-critical';
-    checkDnsSubdomain('priorityClassName', priorityClassName);
-    const placement = props.placement ?? Placement.onDemandOnly();
+    const pod = platformPodSettings(props);
     const { env, mounts, volumes } = this.renderEnv(props);
-    const scheme = props.httpTlsSecret !== undefined ? 'HTTPS' : 'HTTP';
-    const probe = (path: string, periodSeconds: number, failureThreshold: number): k8s.Probe => ({
-      httpGet: { path, port: k8s.IntOrString.fromString('http'), scheme },
-      periodSeconds,
-      timeoutSeconds: 3,
-      failureThreshold,
-    });
-    const fields = placement.podSpecFields();
-    const container: k8s.Container = {
-      name: 'runtime',
-      image: props.image,
-      imagePullPolicy: 'IfNotPresent',
-      ports: [
-        { name: 'grpc', containerPort: RUNTIME_GRPC_PORT, protocol: 'TCP' },
-        { name: 'http', containerPort: RUNTIME_HTTP_PORT, protocol: 'TCP' },
-      ],
-      env,
-      resources: renderResources(
-        'resources',
-        props.resources ?? {
-          cpu: { request: Cpu.millis(250), limit: Cpu.millis(1000) },
-          memory: { request: Size.mebibytes(512), limit: Size.mebibytes(512) },
-        },
-      ),
-      // Up to 60 s to listen; then ready only when /readyz says so; restarted when /healthz stops answering.
-      startupProbe: probe('/healthz', 2, 30),
-      readinessProbe: probe('/readyz', 10, 3),
-      livenessProbe: probe('/healthz', 10, 3),
-      securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: mounts,
-    };
-    const spread = (topologyKey: string, whenUnsatisfiable: string): k8s.TopologySpreadConstraint => ({
-      topologyKey,
-      maxSkew: 1,
-      whenUnsatisfiable,
-      labelSelector: { matchLabels: { ...this.selector } },
-      matchLabelKeys: ['pod-template-hash'],
-    });
-    return new k8s.KubeDeployment(this, 'Deployment', {
-      metadata: this.meta(),
-      spec: {
-        replicas,
-        selector: { matchLabels: { ...this.selector } },
-        revisionHistoryLimit: 5,
-        // A new pod is ready before an old one goes: the scaler never drops below `replicas`.
-        strategy: {
-          type: 'RollingUpdate',
-          rollingUpdate: {
-            maxSurge: k8s.IntOrString.fromNumber(1),
-            maxUnavailable: k8s.IntOrString.fromNumber(0),
+    const probe = httpProbe('http', props.httpTlsSecret !== undefined ? 'HTTPS' : 'HTTP', 3);
+    return platformDeployment(this, this.component, {
+      replicas,
+      pod,
+      podLabels: { ...this.labels, ...props.identity?.podLabels },
+      // Longer than the runtime's own drain of gRPC and HTTP on SIGTERM (10 s by default).
+      terminationGracePeriodSeconds: 30,
+      container: {
+        name: 'runtime',
+        image: props.image,
+        ports: [containerPort('grpc', RUNTIME_GRPC_PORT), containerPort('http', RUNTIME_HTTP_PORT)],
+        env,
+        resources: renderResources(
+          'resources',
+          props.resources ?? {
+            cpu: { request: Cpu.millis(250), limit: Cpu.millis(1000) },
+            memory: { request: Size.mebibytes(512), limit: Size.mebibytes(512) },
           },
-        },
-        template: {
-          metadata: { labels: { ...this.labels, ...props.identity?.podLabels } },
-          spec: {
-            serviceAccountName: this.name,
-            // It calls the API server: ScaledObjects, its Leases, TokenReview/SubjectAccessReview.
-            automountServiceAccountToken: true,
-            enableServiceLinks: false,
-            priorityClassName,
-            securityContext: restrictedPodSecurityContext(runAsUser),
-            // Longer than the runtime's own drain of gRPC and HTTP on SIGTERM (10 s by default).
-            terminationGracePeriodSeconds: 30,
-            // A platform piece like cluster-autoscaler: may run on the system pool, never on spot.
-            tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, ...(fields.tolerations ?? [])],
-            affinity: fields.affinity,
-            topologySpreadConstraints: [
-              // ScheduleAnyway across zones: in a zone outage the replacement must still schedule in the
-              // surviving zones (DoNotSchedule would leave it pending at skew 2 against the empty zone).
-              spread('topology.kubernetes.io/zone', 'ScheduleAnyway'),
-              // DoNotSchedule across nodes: two replicas on one node die together; the autoscaler adds a
-              // node rather than co-locating them (one eligible node alone still satisfies the skew).
-              spread('kubernetes.io/hostname', 'DoNotSchedule'),
-            ],
-            containers: [container],
-            volumes,
-          },
-        },
+        ),
+        // Up to 60 s to listen; then ready only when /readyz says so; restarted when /healthz stops answering.
+        startupProbe: probe('/healthz', 2, 30),
+        readinessProbe: probe('/readyz', 10, 3),
+        livenessProbe: probe('/healthz', 10, 3),
+        volumeMounts: mounts,
       },
-    });
-  }
-
-  private createService(props: DecisionRuntimeProps): ApiObject {
-    return new k8s.KubeService(this, 'Service', {
-      metadata: this.meta(),
-      spec: {
-        type: 'ClusterIP',
-        selector: { ...this.selector },
-        ports: [
-          {
-            name: 'grpc',
-            port: RUNTIME_GRPC_PORT,
-            targetPort: k8s.IntOrString.fromString('grpc'),
-            protocol: 'TCP',
-            appProtocol: 'grpc',
-          },
-          {
-            name: 'http',
-            port: RUNTIME_HTTP_PORT,
-            targetPort: k8s.IntOrString.fromString('http'),
-            protocol: 'TCP',
-            appProtocol: props.httpTlsSecret !== undefined ? 'https' : 'http',
-          },
-        ],
-      },
-    });
-  }
-
-  private createDisruptionBudget(): void {
-    new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
-      metadata: this.meta(),
-      spec: {
-        // With 2 replicas: one always serves KEDA during drains.
-        maxUnavailable: k8s.IntOrString.fromNumber(1),
-        selector: { matchLabels: { ...this.selector } },
-        unhealthyPodEvictionPolicy: 'AlwaysAllow',
-      },
+      volumes,
     });
   }
 
   private createNetworkPolicy(props: DecisionRuntimeProps): void {
-    const fromNamespace = (namespace: string): k8s.NetworkPolicyPeer => ({
-      namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } },
-    });
-    const tcp = (port: number): k8s.NetworkPolicyPort => ({
-      protocol: 'TCP',
-      port: k8s.IntOrString.fromNumber(port),
-    });
     const kedaNamespace = props.kedaNamespace ?? 'keda';
     checkDnsLabel('kedaNamespace', kedaNamespace);
     const httpNamespaces = props.httpIngressNamespaces ?? ['monitoring', this.namespace];
     checkNonEmpty('httpIngressNamespaces', httpNamespaces);
     httpNamespaces.forEach((ns, i) => checkDnsLabel(`httpIngressNamespaces[${i}]`, ns));
-    const api = props.kubernetesApi ?? {};
-    const apiCidrs = api.cidrs ?? ['0.0.0.0/0'];
-    const apiPorts = api.ports ?? [443, 6443];
-    checkNonEmpty('kubernetesApi.cidrs', apiCidrs);
-    apiCidrs.forEach((c, i) => checkCidr(`kubernetesApi.cidrs[${i}]`, c));
-    checkNonEmpty('kubernetesApi.ports', apiPorts);
-    apiPorts.forEach((p, i) => checkInteger(`kubernetesApi.ports[${i}]`, p, 1, 65535));
+    const api = kubernetesApiEndpoints(props.kubernetesApi);
 
-    const egress: k8s.NetworkPolicyEgressRule[] = [
-      {
-        to: [
-          {
-            namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: 'kube-system' } },
-            podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-          },
-        ],
-        ports: [
-          { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) },
-          { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
-        ],
-      },
-      // The API server: NetworkPolicy sees its endpoint addresses and ports after the `kubernetes`
-      // Service is translated (443 on EKS and AKS, 6443 on kubeadm-style clusters). They live outside
-      // the pod network, so no namespace selector can name them.
-      { to: apiCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [...new Set(apiPorts)].map(tcp) },
-    ];
+    const egress: k8s.NetworkPolicyEgressRule[] = [dnsEgressRule(), kubernetesApiEgressRule(api)];
     const destination = props.history.destination(this.namespace);
     if (destination?.namespace !== undefined) {
-      egress.push({ to: [fromNamespace(destination.namespace)], ports: [tcp(destination.port)] });
+      egress.push({ to: [fromNamespace(destination.namespace)], ports: [tcpPort(destination.port)] });
     } else if (destination !== undefined) {
       // A managed Prometheus outside the cluster (its addresses are not fixed); the cloud identity's
       // token endpoint (STS, Entra ID) is HTTPS on 443 too.
-      egress.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcp(destination.port)] });
+      egress.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcpPort(destination.port)] });
     }
-
-    new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata: this.meta(),
-      spec: {
-        podSelector: { matchLabels: { ...this.selector } },
-        policyTypes: ['Ingress', 'Egress'],
-        // Kubelet probes come from the node itself; common CNIs (VPC CNI, Azure CNI/Cilium, Calico)
-        // always allow traffic from the pod's own node, so no rule is needed for them.
-        ingress: [
-          { from: [fromNamespace(kedaNamespace)], ports: [tcp(RUNTIME_GRPC_PORT)] },
-          { from: [...new Set(httpNamespaces)].map(fromNamespace), ports: [tcp(RUNTIME_HTTP_PORT)] },
-        ],
-        egress,
-      },
-    });
+    platformNetworkPolicy(
+      this,
+      this.component,
+      [
+        { from: [fromNamespace(kedaNamespace)], ports: [tcpPort(RUNTIME_GRPC_PORT)] },
+        { from: [...new Set(httpNamespaces)].map(fromNamespace), ports: [tcpPort(RUNTIME_HTTP_PORT)] },
+      ],
+      egress,
+    );
   }
 
   private createServiceMonitor(props: DecisionRuntimeProps): void {
     const monitor = props.serviceMonitor ?? RuntimeServiceMonitor.prometheusOperator();
     if (monitor.apiVersion === undefined) return;
     const o = monitor.options;
-    const interval = (o.interval ?? Duration.seconds(30)).toSeconds({ integral: false });
-    checkInteger('serviceMonitor.interval', interval, 1);
+    const interval = serviceMonitorInterval(o.interval);
     const tls = props.httpTlsSecret !== undefined;
     if (tls && o.tlsCa === undefined && monitor.apiVersion === 'monitoring.coreos.com/v1') {
       throw new PropError(
@@ -714,21 +606,8 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
         'cannot scrape over TLS (httpTlsSecret): use RuntimeServiceMonitor.none() or plain HTTP',
       );
     }
-    for (const [key, value] of Object.entries(o.labels ?? {})) {
-      if (!/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(key) || value.length > 63) {
-        throw new PropError(
-          'serviceMonitor.labels',
-          key,
-          'must be a label key with a value of at most 63 characters',
-        );
-      }
-    }
-    const endpoint: Record<string, unknown> = {
-      port: 'http',
-      path: '/metrics',
-      interval: `${interval}s`,
-      scheme: tls ? 'https' : 'http',
-    };
+    checkServiceMonitorLabels(o.labels);
+    const endpoint = metricsEndpoint('http', interval, tls ? 'https' : 'http');
     if (tls && o.tlsCa) {
       checkDnsSubdomain('serviceMonitor.tlsCa.secretName', o.tlsCa.secretName);
       endpoint.tlsConfig = {
@@ -736,16 +615,7 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
         ca: { secret: { name: o.tlsCa.secretName, key: o.tlsCa.key } },
       };
     }
-    new ApiObject(this, 'ServiceMonitor', {
-      apiVersion: monitor.apiVersion,
-      kind: 'ServiceMonitor',
-      metadata: { ...this.meta(), labels: { ...this.labels, ...o.labels } },
-      spec: {
-        selector: { matchLabels: { ...this.selector } },
-        namespaceSelector: { matchNames: [this.namespace] },
-        endpoints: [endpoint],
-      },
-    });
+    platformServiceMonitor(this, this.component, monitor.apiVersion, o.labels, endpoint);
   }
 
   /**
@@ -788,15 +658,6 @@ function checkRuntimeImage(image: string): void {
   checkImage('image', image);
   if (!IMAGE_REFERENCE.test(image)) {
     throw new PropError('image', image, 'must be an image reference like "ghcr.io/org/name:1.2.3"');
-  }
-}
-
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-
-function checkCidr(prop: string, cidr: string): void {
-  const m = CIDR.exec(cidr);
-  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) {
-    throw new PropError(prop, cidr, 'must be an IPv4 CIDR like "10.0.0.0/16"');
   }
 }
 

@@ -1,4 +1,4 @@
-import { ApiObject, Duration, Lazy, Size } from 'cdk8s';
+import { type ApiObject, Duration, Lazy, Size } from 'cdk8s';
 import { Cpu, k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { RouteJson } from '../../runtime/resolver/config.js';
@@ -11,12 +11,28 @@ import {
   type RuntimeKubernetesApiAccess,
   RuntimeServiceMonitor,
 } from './decision-runtime.js';
-import { Placement } from './placement.js';
+import type { Placement } from './placement.js';
 import {
-  DEFAULT_RUN_AS_USER,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-} from './pod-security.js';
+  NAMESPACE_NAME_LABEL,
+  type PlatformComponent,
+  containerPort,
+  dnsEgressRule,
+  fromNamespace,
+  httpProbe,
+  kubernetesApiEgressRule,
+  metricsEndpoint,
+  platformDeployment,
+  platformDisruptionBudget,
+  platformLabels,
+  platformNetworkPolicy,
+  platformPodSettings,
+  platformSelector,
+  platformService,
+  platformServiceMonitor,
+  serviceMonitorInterval,
+  tcpPort,
+  tmpVolume,
+} from './platform-deployment.js';
 import { type ContainerResources, renderResources } from './resources.js';
 import {
   type IScaleToZeroResolver,
@@ -26,14 +42,7 @@ import {
   type ScaleToZeroRoute,
   scaleToZeroRoutes,
 } from './scale-to-zero.js';
-import {
-  PropError,
-  checkDnsLabel,
-  checkDnsSubdomain,
-  checkImage,
-  checkInteger,
-  checkNonEmpty,
-} from './validation.js';
+import { PropError, checkDnsLabel, checkImage, checkInteger, checkNonEmpty } from './validation.js';
 
 /** Default name of the resolver's objects. */
 export const SCALE_TO_ZERO_RESOLVER_NAME = 'elasticai-resolver';
@@ -41,8 +50,6 @@ export const SCALE_TO_ZERO_RESOLVER_NAME = 'elasticai-resolver';
 export const SCALE_TO_ZERO_RESOLVER_NAMESPACE = 'elasticai-system';
 /** The resolver's entry point in the runtime image (runtime/Dockerfile puts compiled files in /app/build). */
 export const RESOLVER_COMMAND: readonly string[] = ['node', '/app/build/resolver/main.js'];
-
-const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 /** Props for a {@link ScaleToZeroResolver}. */
 export interface ScaleToZeroResolverProps {
@@ -109,7 +116,7 @@ class ScaleToZeroResolverReference implements IScaleToZeroResolver {
   ) {
     checkDnsLabel('name', name);
     checkDnsLabel('namespace', namespace);
-    this.selector = { 'app.kubernetes.io/name': name };
+    this.selector = platformSelector(name);
   }
 }
 
@@ -176,24 +183,21 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
         'must be at least 2: at zero the resolver is all that stands behind its workloads’ Services',
       );
     }
-    this.selector = { 'app.kubernetes.io/name': this.name };
+    this.selector = platformSelector(this.name);
     registerScaleToZeroResolver(this, this);
 
     new k8s.KubeServiceAccount(this, 'ServiceAccount', {
       metadata: this.meta(),
+      // It watches EndpointSlices and presents its token to the decision runtime.
       automountServiceAccountToken: true,
     });
     this.createRbac();
     this.deployment = this.createDeployment(props, replicas);
-    this.service = this.createService();
-    new k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
-      metadata: this.meta(),
-      spec: {
-        maxUnavailable: k8s.IntOrString.fromNumber(1),
-        selector: { matchLabels: { ...this.selector } },
-        unhealthyPodEvictionPolicy: 'AlwaysAllow',
-      },
-    });
+    this.service = platformService(this, this.component, [
+      { name: 'http', port: RESOLVER_PROXY_PORT },
+      { name: 'admin', port: RESOLVER_ADMIN_PORT, appProtocol: 'http' },
+    ]);
+    platformDisruptionBudget(this, this.component);
     this.createNetworkPolicy(props);
     this.createServiceMonitor(props);
     this.node.addValidation({ validate: () => this.validateRoutes() });
@@ -216,12 +220,11 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
   }
 
   private get labels(): Record<string, string> {
-    return {
-      ...this.selector,
-      'app.kubernetes.io/component': 'scale-to-zero-resolver',
-      'app.kubernetes.io/part-of': 'elasticai',
-      'app.kubernetes.io/managed-by': 'elasticai',
-    };
+    return platformLabels(this.selector, 'scale-to-zero-resolver');
+  }
+
+  private get component(): PlatformComponent {
+    return { name: this.name, namespace: this.namespace, selector: this.selector, labels: this.labels };
   }
 
   private meta(namespace: string = this.namespace): k8s.ObjectMeta {
@@ -249,139 +252,58 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
   }
 
   private createDeployment(props: ScaleToZeroResolverProps, replicas: number): ApiObject {
-    const runAsUser = props.runAsUser ?? DEFAULT_RUN_AS_USER;
-    checkInteger('runAsUser', runAsUser, 1);
-    const priorityClassName = props.priorityClassName ?? 'system-cluster-critical';
-    checkDnsSubdomain('priorityClassName', priorityClassName);
+    const pod = platformPodSettings(props);
     const maxHeld = props.maxHeld ?? RESOLVER_DEFAULTS.maxHeldTotal;
     checkInteger('maxHeld', maxHeld, 1, 10_000_000);
     const drain = seconds('drainDelay', props.drainDelay ?? Duration.seconds(5), 0, 300);
     const grace = seconds('shutdownGrace', props.shutdownGrace ?? Duration.seconds(30), 0, 3_600);
-    const placement = props.placement ?? Placement.onDemandOnly();
-    const fields = placement.podSpecFields();
-    const probe = (path: string, periodSeconds: number, failureThreshold: number): k8s.Probe => ({
-      httpGet: { path, port: k8s.IntOrString.fromString('admin'), scheme: 'HTTP' },
-      periodSeconds,
-      timeoutSeconds: 2,
-      failureThreshold,
-    });
+    const probe = httpProbe('admin', 'HTTP', 2);
+    const tmp = tmpVolume('16Mi');
     const E = RESOLVER_ENV;
-    const container: k8s.Container = {
-      name: 'resolver',
-      image: props.image,
-      imagePullPolicy: 'IfNotPresent',
-      command: [...RESOLVER_COMMAND],
-      ports: [
-        { name: 'http', containerPort: RESOLVER_PROXY_PORT, protocol: 'TCP' },
-        { name: 'admin', containerPort: RESOLVER_ADMIN_PORT, protocol: 'TCP' },
-      ],
-      env: [
-        {
-          name: E.routes,
-          value: Lazy.any({ produce: () => JSON.stringify(this.routeTable()) }) as unknown as string,
-        },
-        { name: E.service, value: this.name },
-        { name: E.servicePort, value: 'http' },
-        { name: E.proxyPort, value: String(RESOLVER_PROXY_PORT) },
-        { name: E.adminPort, value: String(RESOLVER_ADMIN_PORT) },
-        { name: E.maxHeldTotal, value: String(maxHeld) },
-        { name: E.drainDelayMs, value: String(drain * 1000) },
-        { name: E.shutdownGraceMs, value: String(grace * 1000) },
-        { name: E.podName, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-        { name: E.namespace, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-      ],
-      resources: renderResources(
-        'resources',
-        props.resources ?? {
-          cpu: { request: Cpu.millis(100), limit: Cpu.millis(1000) },
-          memory: { request: Size.mebibytes(256), limit: Size.mebibytes(256) },
-        },
-      ),
-      startupProbe: probe('/healthz', 1, 30),
-      // Ready only once it has listed the EndpointSlices it watches (it must know which workloads are up).
-      readinessProbe: probe('/readyz', 2, 2),
-      livenessProbe: probe('/healthz', 10, 3),
-      securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-    };
-    const spread = (topologyKey: string, whenUnsatisfiable: string): k8s.TopologySpreadConstraint => ({
-      topologyKey,
-      maxSkew: 1,
-      whenUnsatisfiable,
-      labelSelector: { matchLabels: { ...this.selector } },
-      matchLabelKeys: ['pod-template-hash'],
-    });
-    return new k8s.KubeDeployment(this, 'Deployment', {
-      metadata: this.meta(),
-      spec: {
-        replicas,
-        selector: { matchLabels: { ...this.selector } },
-        revisionHistoryLimit: 5,
-        strategy: {
-          type: 'RollingUpdate',
-          rollingUpdate: {
-            maxSurge: k8s.IntOrString.fromNumber(1),
-            maxUnavailable: k8s.IntOrString.fromNumber(0),
-          },
-        },
-        template: {
-          metadata: { labels: { ...this.labels } },
-          spec: {
-            serviceAccountName: this.name,
-            // It watches EndpointSlices and presents its token to the decision runtime.
-            automountServiceAccountToken: true,
-            enableServiceLinks: false,
-            priorityClassName,
-            securityContext: restrictedPodSecurityContext(runAsUser),
-            // Drain delay + grace for held requests, and a little to exit.
-            terminationGracePeriodSeconds: drain + grace + 5,
-            tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, ...(fields.tolerations ?? [])],
-            affinity: fields.affinity,
-            topologySpreadConstraints: [
-              spread('topology.kubernetes.io/zone', 'ScheduleAnyway'),
-              spread('kubernetes.io/hostname', 'DoNotSchedule'),
-            ],
-            containers: [container],
-            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } }],
-          },
-        },
-      },
-    });
-  }
-
-  private createService(): ApiObject {
-    return new k8s.KubeService(this, 'Service', {
-      metadata: this.meta(),
-      spec: {
-        type: 'ClusterIP',
-        selector: { ...this.selector },
-        ports: [
+    return platformDeployment(this, this.component, {
+      replicas,
+      pod,
+      podLabels: { ...this.labels },
+      // Drain delay + grace for held requests, and a little to exit.
+      terminationGracePeriodSeconds: drain + grace + 5,
+      container: {
+        name: 'resolver',
+        image: props.image,
+        command: [...RESOLVER_COMMAND],
+        ports: [containerPort('http', RESOLVER_PROXY_PORT), containerPort('admin', RESOLVER_ADMIN_PORT)],
+        env: [
           {
-            name: 'http',
-            port: RESOLVER_PROXY_PORT,
-            targetPort: k8s.IntOrString.fromString('http'),
-            protocol: 'TCP',
+            name: E.routes,
+            value: Lazy.any({ produce: () => JSON.stringify(this.routeTable()) }) as unknown as string,
           },
-          {
-            name: 'admin',
-            port: RESOLVER_ADMIN_PORT,
-            targetPort: k8s.IntOrString.fromString('admin'),
-            protocol: 'TCP',
-            appProtocol: 'http',
-          },
+          { name: E.service, value: this.name },
+          { name: E.servicePort, value: 'http' },
+          { name: E.proxyPort, value: String(RESOLVER_PROXY_PORT) },
+          { name: E.adminPort, value: String(RESOLVER_ADMIN_PORT) },
+          { name: E.maxHeldTotal, value: String(maxHeld) },
+          { name: E.drainDelayMs, value: String(drain * 1000) },
+          { name: E.shutdownGraceMs, value: String(grace * 1000) },
+          { name: E.podName, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          { name: E.namespace, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
         ],
+        resources: renderResources(
+          'resources',
+          props.resources ?? {
+            cpu: { request: Cpu.millis(100), limit: Cpu.millis(1000) },
+            memory: { request: Size.mebibytes(256), limit: Size.mebibytes(256) },
+          },
+        ),
+        startupProbe: probe('/healthz', 1, 30),
+        // Ready only once it has listed the EndpointSlices it watches (it must know which workloads are up).
+        readinessProbe: probe('/readyz', 2, 2),
+        livenessProbe: probe('/healthz', 10, 3),
+        volumeMounts: [tmp.mount],
       },
+      volumes: [tmp.volume],
     });
   }
 
   private createNetworkPolicy(props: ScaleToZeroResolverProps): void {
-    const fromNamespace = (ns: string): k8s.NetworkPolicyPeer => ({
-      namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: ns } },
-    });
-    const tcp = (port: number): k8s.NetworkPolicyPort => ({
-      protocol: 'TCP',
-      port: k8s.IntOrString.fromNumber(port),
-    });
     const monitoring = props.monitoringNamespaces ?? ['monitoring'];
     checkNonEmpty('monitoringNamespaces', monitoring);
     monitoring.forEach((ns, i) => checkDnsLabel(`monitoringNamespaces[${i}]`, ns));
@@ -402,37 +324,26 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
         return [
           // Clients of the workloads: their Services reach the resolver while the workloads are at zero.
           ...(clients.length > 0
-            ? [{ from: clients.map(fromNamespace), ports: [tcp(RESOLVER_PROXY_PORT)] }]
+            ? [{ from: clients.map(fromNamespace), ports: [tcpPort(RESOLVER_PROXY_PORT)] }]
             : []),
-          { from: [...new Set(monitoring)].map(fromNamespace), ports: [tcp(RESOLVER_ADMIN_PORT)] },
+          { from: [...new Set(monitoring)].map(fromNamespace), ports: [tcpPort(RESOLVER_ADMIN_PORT)] },
         ];
       },
     }) as unknown as k8s.NetworkPolicyIngressRule[];
     const egress = Lazy.any({
       produce: (): k8s.NetworkPolicyEgressRule[] => [
-        {
-          to: [
-            {
-              namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: 'kube-system' } },
-              podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-            },
-          ],
-          ports: [
-            { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) },
-            { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
-          ],
-        },
+        dnsEgressRule(),
         // The API server (EndpointSlice watches and writes), by its endpoint addresses.
-        { to: apiCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [...new Set(apiPorts)].map(tcp) },
+        kubernetesApiEgressRule({ cidrs: apiCidrs, ports: apiPorts }),
         // The decision runtime's API (wake-ups), every replica.
         {
           to: [
             {
               namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: this.runtime.namespace } },
-              podSelector: { matchLabels: { 'app.kubernetes.io/name': this.runtime.name } },
+              podSelector: { matchLabels: platformSelector(this.runtime.name) },
             },
           ],
-          ports: [tcp(RUNTIME_HTTP_PORT)],
+          ports: [tcpPort(RUNTIME_HTTP_PORT)],
         },
         // The workloads' pods, on their ports.
         ...this.routes.map((r) => ({
@@ -442,19 +353,11 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
               podSelector: { matchLabels: { ...r.workload.selector } },
             },
           ],
-          ports: [tcp(r.workload.port)],
+          ports: [tcpPort(r.workload.port)],
         })),
       ],
     }) as unknown as k8s.NetworkPolicyEgressRule[];
-    new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata: this.meta(),
-      spec: {
-        podSelector: { matchLabels: { ...this.selector } },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress,
-        egress,
-      },
-    });
+    platformNetworkPolicy(this, this.component, ingress, egress);
   }
 
   private createServiceMonitor(props: ScaleToZeroResolverProps): void {
@@ -467,18 +370,14 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
         'is not used: the resolver serves metrics over plain HTTP',
       );
     }
-    const interval = (monitor.options.interval ?? Duration.seconds(30)).toSeconds({ integral: false });
-    checkInteger('serviceMonitor.interval', interval, 1);
-    new ApiObject(this, 'ServiceMonitor', {
-      apiVersion: monitor.apiVersion,
-      kind: 'ServiceMonitor',
-      metadata: { ...this.meta(), labels: { ...this.labels, ...monitor.options.labels } },
-      spec: {
-        selector: { matchLabels: { ...this.selector } },
-        namespaceSelector: { matchNames: [this.namespace] },
-        endpoints: [{ port: 'admin', path: '/metrics', interval: `${interval}s`, scheme: 'http' }],
-      },
-    });
+    const interval = serviceMonitorInterval(monitor.options.interval);
+    platformServiceMonitor(
+      this,
+      this.component,
+      monitor.apiVersion,
+      monitor.options.labels,
+      metricsEndpoint('admin', interval, 'http'),
+    );
   }
 
   /** Synth-time checks of the routing table and of the runtime the resolver wakes workloads through. */
