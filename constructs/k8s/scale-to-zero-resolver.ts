@@ -15,11 +15,13 @@ import type { Placement } from './placement.js';
 import {
   NAMESPACE_NAME_LABEL,
   type PlatformComponent,
+  checkServiceMonitorLabels,
   containerPort,
   dnsEgressRule,
   fromNamespace,
   httpProbe,
   kubernetesApiEgressRule,
+  kubernetesApiEndpoints,
   metricsEndpoint,
   platformDeployment,
   platformDisruptionBudget,
@@ -307,16 +309,7 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
     const monitoring = props.monitoringNamespaces ?? ['monitoring'];
     checkNonEmpty('monitoringNamespaces', monitoring);
     monitoring.forEach((ns, i) => checkDnsLabel(`monitoringNamespaces[${i}]`, ns));
-    const api = props.kubernetesApi ?? {};
-    const apiCidrs = api.cidrs ?? ['0.0.0.0/0'];
-    const apiPorts = api.ports ?? [443, 6443];
-    checkNonEmpty('kubernetesApi.cidrs', apiCidrs);
-    apiCidrs.forEach((c, i) => {
-      if (!/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(c))
-        throw new PropError(`kubernetesApi.cidrs[${i}]`, c, 'must be an IPv4 CIDR');
-    });
-    checkNonEmpty('kubernetesApi.ports', apiPorts);
-    apiPorts.forEach((p, i) => checkInteger(`kubernetesApi.ports[${i}]`, p, 1, 65535));
+    const api = kubernetesApiEndpoints(props.kubernetesApi);
 
     const ingress = Lazy.any({
       produce: (): k8s.NetworkPolicyIngressRule[] => {
@@ -334,7 +327,7 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
       produce: (): k8s.NetworkPolicyEgressRule[] => [
         dnsEgressRule(),
         // The API server (EndpointSlice watches and writes), by its endpoint addresses.
-        kubernetesApiEgressRule({ cidrs: apiCidrs, ports: apiPorts }),
+        kubernetesApiEgressRule(api),
         // The decision runtime's API (wake-ups), every replica.
         {
           to: [
@@ -371,6 +364,7 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
       );
     }
     const interval = serviceMonitorInterval(monitor.options.interval);
+    checkServiceMonitorLabels(monitor.options.labels);
     platformServiceMonitor(
       this,
       this.component,

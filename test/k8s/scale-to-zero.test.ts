@@ -510,6 +510,24 @@ describe('scale-to-zero checks', () => {
       ),
       /^image: must not use the mutable "latest" tag/,
     );
+    // The same rules as the decision runtime's for the same props.
+    const resolver = (props: Partial<ScaleToZeroResolverProps>) => () => setup(props);
+    assert.match(
+      error(resolver({ kubernetesApi: { cidrs: ['10.0.0.0/33'] } })),
+      /^kubernetesApi\.cidrs\[0\]: must be an IPv4 CIDR like "10\.0\.0\.0\/16" \(got "10\.0\.0\.0\/33"\)/,
+    );
+    assert.match(
+      error(resolver({ kubernetesApi: { cidrs: ['10.0.0.0/8', '300.0.0.0/8'] } })),
+      /^kubernetesApi\.cidrs\[1\]: must be an IPv4 CIDR .*\(got "300\.0\.0\.0\/8"\)/,
+    );
+    assert.match(
+      error(
+        resolver({
+          serviceMonitor: RuntimeServiceMonitor.prometheusOperator({ labels: { 'bad key': 'x' } }),
+        }),
+      ),
+      /^serviceMonitor\.labels: must be a label key .*\(got "bad key"\)/,
+    );
   });
 
   it('fails synth for conflicting hosts, a resolver not deployed, a resolver without workloads, or a runtime that cannot serve it', () => {
