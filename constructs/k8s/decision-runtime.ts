@@ -6,28 +6,7 @@ import type { SecretKeyRef } from './autoscaled-workload.js';
 import { ScaledObject } from './keda/scaled-object.js';
 import type { Trigger } from './keda/trigger.js';
 import type { Placement } from './placement.js';
-import {
-  type PlatformComponent,
-  checkServiceMonitorLabels,
-  containerPort,
-  dnsEgressRule,
-  fromNamespace,
-  httpProbe,
-  kubernetesApiEgressRule,
-  kubernetesApiEndpoints,
-  metricsEndpoint,
-  platformDeployment,
-  platformDisruptionBudget,
-  platformLabels,
-  platformNetworkPolicy,
-  platformPodSettings,
-  platformSelector,
-  platformService,
-  platformServiceMonitor,
-  serviceMonitorInterval,
-  tcpPort,
-  tmpVolume,
-} from './platform-deployment.js';
+import * as platform from './platform-deployment.js';
 import { type ContainerResources, renderResources } from './resources.js';
 import type { RuntimeHistory } from './runtime-history.js';
 import {
@@ -318,7 +297,7 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
       );
     }
     this.scalerAddress = scalerAddressOf(this.name, this.namespace);
-    this.selector = platformSelector(this.name);
+    this.selector = platform.selector(this.name);
     this.context = {
       grpcTls: props.grpcTlsSecret !== undefined,
       webhookOnly: props.history.kind === 'webhook-only',
@@ -328,7 +307,7 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
     this.serviceAccount = this.createServiceAccount(props);
     this.createRbac(props.tokenReview ?? true);
     this.deployment = this.createDeployment(props, replicas);
-    this.service = platformService(this, this.component, [
+    this.service = platform.service(this, this.component, [
       { name: 'grpc', port: RUNTIME_GRPC_PORT, appProtocol: 'grpc' },
       {
         name: 'http',
@@ -337,7 +316,7 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
       },
     ]);
     // With 2 replicas: one always serves KEDA during drains.
-    platformDisruptionBudget(this, this.component);
+    platform.disruptionBudget(this, this.component);
     this.createNetworkPolicy(props);
     this.createServiceMonitor(props);
     this.node.addValidation({ validate: () => this.validateTriggers() });
@@ -354,10 +333,10 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
   }
 
   private get labels(): Record<string, string> {
-    return platformLabels(this.selector, 'decision-runtime');
+    return platform.labels(this.selector, 'decision-runtime');
   }
 
-  private get component(): PlatformComponent {
+  private get component(): platform.PlatformComponent {
     return { name: this.name, namespace: this.namespace, selector: this.selector, labels: this.labels };
   }
 
@@ -424,7 +403,7 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
       { name: ENV.grpcPort, value: String(RUNTIME_GRPC_PORT) },
       { name: ENV.httpPort, value: String(RUNTIME_HTTP_PORT) },
     ];
-    const tmp = tmpVolume('64Mi');
+    const tmp = platform.tmpVolume('64Mi');
     const mounts: k8s.VolumeMount[] = [tmp.mount];
     const volumes: k8s.Volume[] = [tmp.volume];
     const mountSecret = (
@@ -527,10 +506,10 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
   }
 
   private createDeployment(props: DecisionRuntimeProps, replicas: number): ApiObject {
-    const pod = platformPodSettings(props);
+    const pod = platform.podSettings(props);
     const { env, mounts, volumes } = this.renderEnv(props);
-    const probe = httpProbe('http', props.httpTlsSecret !== undefined ? 'HTTPS' : 'HTTP', 3);
-    return platformDeployment(this, this.component, {
+    const probe = platform.httpProbe('http', props.httpTlsSecret !== undefined ? 'HTTPS' : 'HTTP', 3);
+    return platform.deployment(this, this.component, {
       replicas,
       pod,
       podLabels: { ...this.labels, ...props.identity?.podLabels },
@@ -539,7 +518,10 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
       container: {
         name: 'runtime',
         image: props.image,
-        ports: [containerPort('grpc', RUNTIME_GRPC_PORT), containerPort('http', RUNTIME_HTTP_PORT)],
+        ports: [
+          platform.containerPort('grpc', RUNTIME_GRPC_PORT),
+          platform.containerPort('http', RUNTIME_HTTP_PORT),
+        ],
         env,
         resources: renderResources(
           'resources',
@@ -564,23 +546,32 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
     const httpNamespaces = props.httpIngressNamespaces ?? ['monitoring', this.namespace];
     checkNonEmpty('httpIngressNamespaces', httpNamespaces);
     httpNamespaces.forEach((ns, i) => checkDnsLabel(`httpIngressNamespaces[${i}]`, ns));
-    const api = kubernetesApiEndpoints(props.kubernetesApi);
+    const api = platform.kubernetesApiEndpoints(props.kubernetesApi);
 
-    const egress: k8s.NetworkPolicyEgressRule[] = [dnsEgressRule(), kubernetesApiEgressRule(api)];
+    const egress: k8s.NetworkPolicyEgressRule[] = [
+      platform.dnsEgressRule(),
+      platform.kubernetesApiEgressRule(api),
+    ];
     const destination = props.history.destination(this.namespace);
     if (destination?.namespace !== undefined) {
-      egress.push({ to: [fromNamespace(destination.namespace)], ports: [tcpPort(destination.port)] });
+      egress.push({
+        to: [platform.fromNamespace(destination.namespace)],
+        ports: [platform.tcpPort(destination.port)],
+      });
     } else if (destination !== undefined) {
       // A managed Prometheus outside the cluster (its addresses are not fixed); the cloud identity's
       // token endpoint (STS, Entra ID) is HTTPS on 443 too.
-      egress.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcpPort(destination.port)] });
+      egress.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [platform.tcpPort(destination.port)] });
     }
-    platformNetworkPolicy(
+    platform.networkPolicy(
       this,
       this.component,
       [
-        { from: [fromNamespace(kedaNamespace)], ports: [tcpPort(RUNTIME_GRPC_PORT)] },
-        { from: [...new Set(httpNamespaces)].map(fromNamespace), ports: [tcpPort(RUNTIME_HTTP_PORT)] },
+        { from: [platform.fromNamespace(kedaNamespace)], ports: [platform.tcpPort(RUNTIME_GRPC_PORT)] },
+        {
+          from: [...new Set(httpNamespaces)].map(platform.fromNamespace),
+          ports: [platform.tcpPort(RUNTIME_HTTP_PORT)],
+        },
       ],
       egress,
     );
@@ -590,7 +581,7 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
     const monitor = props.serviceMonitor ?? RuntimeServiceMonitor.prometheusOperator();
     if (monitor.apiVersion === undefined) return;
     const o = monitor.options;
-    const interval = serviceMonitorInterval(o.interval);
+    const interval = platform.serviceMonitorInterval(o.interval);
     const tls = props.httpTlsSecret !== undefined;
     if (tls && o.tlsCa === undefined && monitor.apiVersion === 'monitoring.coreos.com/v1') {
       throw new PropError(
@@ -606,8 +597,8 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
         'cannot scrape over TLS (httpTlsSecret): use RuntimeServiceMonitor.none() or plain HTTP',
       );
     }
-    checkServiceMonitorLabels(o.labels);
-    const endpoint = metricsEndpoint('http', interval, tls ? 'https' : 'http');
+    platform.checkServiceMonitorLabels(o.labels);
+    const endpoint = platform.metricsEndpoint('http', interval, tls ? 'https' : 'http');
     if (tls && o.tlsCa) {
       checkDnsSubdomain('serviceMonitor.tlsCa.secretName', o.tlsCa.secretName);
       endpoint.tlsConfig = {
@@ -615,7 +606,7 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
         ca: { secret: { name: o.tlsCa.secretName, key: o.tlsCa.key } },
       };
     }
-    platformServiceMonitor(this, this.component, monitor.apiVersion, o.labels, endpoint);
+    platform.serviceMonitor(this, this.component, monitor.apiVersion, o.labels, endpoint);
   }
 
   /**

@@ -17,7 +17,7 @@ import { PropError, checkDnsSubdomain, checkInteger, checkNonEmpty } from './val
  * and a small `/tmp`), a ClusterIP Service, a NetworkPolicy that starts from DNS and the API server, and
  * a ServiceMonitor for `/metrics`. Each function makes one piece; the components keep what differs
  * (container, environment, RBAC, the NetworkPolicy's own rules, the scrape endpoint). Internal: not
- * exported from the package's entry point.
+ * exported from the package's entry point; imported as a namespace (`platform.deployment(...)`).
  */
 
 /** Label every namespace carries with its own name: what NetworkPolicy peers select namespaces by. */
@@ -35,17 +35,17 @@ export interface PlatformComponent {
 }
 
 /** Labels selecting a platform component's pods, by the component's name. */
-export function platformSelector(name: string): Record<string, string> {
+export function selector(name: string): Record<string, string> {
   return { 'app.kubernetes.io/name': name };
 }
 
 /** Labels of a platform component's objects: its selector, its component and the ElasticAI labels. */
-export function platformLabels(
-  selector: Readonly<Record<string, string>>,
+export function labels(
+  podSelector: Readonly<Record<string, string>>,
   component: string,
 ): Record<string, string> {
   return {
-    ...selector,
+    ...podSelector,
     'app.kubernetes.io/component': component,
     'app.kubernetes.io/part-of': 'elasticai',
     'app.kubernetes.io/managed-by': 'elasticai',
@@ -74,7 +74,7 @@ export interface PlatformPodSettings {
 }
 
 /** Checks `runAsUser` and `priorityClassName` and applies the defaults of the three pod settings. */
-export function platformPodSettings(props: PlatformPodOptions): PlatformPodSettings {
+export function podSettings(props: PlatformPodOptions): PlatformPodSettings {
   const runAsUser = props.runAsUser ?? DEFAULT_RUN_AS_USER;
   checkInteger('runAsUser', runAsUser, 1);
   const priorityClassName = props.priorityClassName ?? 'system-cluster-critical';
@@ -128,11 +128,7 @@ export interface PlatformDeploymentSpec {
  * Pod Security "restricted", the ServiceAccount named like the component with its token mounted (every
  * platform component calls the API server), no Service links, and allowed on the system pool.
  */
-export function platformDeployment(
-  scope: Construct,
-  c: PlatformComponent,
-  spec: PlatformDeploymentSpec,
-): ApiObject {
+export function deployment(scope: Construct, c: PlatformComponent, spec: PlatformDeploymentSpec): ApiObject {
   const spread = (topologyKey: string, whenUnsatisfiable: string): k8s.TopologySpreadConstraint => ({
     topologyKey,
     maxSkew: 1,
@@ -201,7 +197,7 @@ export interface PlatformServicePort {
 }
 
 /** The component's ClusterIP Service (`Service`), over its pods. */
-export function platformService(
+export function service(
   scope: Construct,
   c: PlatformComponent,
   ports: readonly PlatformServicePort[],
@@ -226,7 +222,7 @@ export function platformService(
  * The component's PodDisruptionBudget (`DisruptionBudget`): one pod at a time, so with 2 replicas one
  * always serves during drains; unhealthy pods never block a drain.
  */
-export function platformDisruptionBudget(scope: Construct, c: PlatformComponent): void {
+export function disruptionBudget(scope: Construct, c: PlatformComponent): void {
   new k8s.KubePodDisruptionBudget(scope, 'DisruptionBudget', {
     metadata: metadata(c),
     spec: {
@@ -297,7 +293,7 @@ export function kubernetesApiEgressRule(api: KubernetesApiEndpoints): k8s.Networ
  * from the node itself; common CNIs (VPC CNI, Azure CNI/Cilium, Calico) always allow traffic from the
  * pod's own node, so no rule is needed for them.
  */
-export function platformNetworkPolicy(
+export function networkPolicy(
   scope: Construct,
   c: PlatformComponent,
   ingress: k8s.NetworkPolicyIngressRule[],
@@ -347,7 +343,7 @@ export function metricsEndpoint(
  * The component's ServiceMonitor (`ServiceMonitor`) of `apiVersion`, over its Service in its own
  * namespace, with extra `labels` (a Prometheus' `serviceMonitorSelector`).
  */
-export function platformServiceMonitor(
+export function serviceMonitor(
   scope: Construct,
   c: PlatformComponent,
   apiVersion: string,

@@ -12,29 +12,7 @@ import {
   RuntimeServiceMonitor,
 } from './decision-runtime.js';
 import type { Placement } from './placement.js';
-import {
-  NAMESPACE_NAME_LABEL,
-  type PlatformComponent,
-  checkServiceMonitorLabels,
-  containerPort,
-  dnsEgressRule,
-  fromNamespace,
-  httpProbe,
-  kubernetesApiEgressRule,
-  kubernetesApiEndpoints,
-  metricsEndpoint,
-  platformDeployment,
-  platformDisruptionBudget,
-  platformLabels,
-  platformNetworkPolicy,
-  platformPodSettings,
-  platformSelector,
-  platformService,
-  platformServiceMonitor,
-  serviceMonitorInterval,
-  tcpPort,
-  tmpVolume,
-} from './platform-deployment.js';
+import * as platform from './platform-deployment.js';
 import { type ContainerResources, renderResources } from './resources.js';
 import {
   type IScaleToZeroResolver,
@@ -118,7 +96,7 @@ class ScaleToZeroResolverReference implements IScaleToZeroResolver {
   ) {
     checkDnsLabel('name', name);
     checkDnsLabel('namespace', namespace);
-    this.selector = platformSelector(name);
+    this.selector = platform.selector(name);
   }
 }
 
@@ -185,7 +163,7 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
         'must be at least 2: at zero the resolver is all that stands behind its workloads’ Services',
       );
     }
-    this.selector = platformSelector(this.name);
+    this.selector = platform.selector(this.name);
     registerScaleToZeroResolver(this, this);
 
     new k8s.KubeServiceAccount(this, 'ServiceAccount', {
@@ -195,11 +173,11 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
     });
     this.createRbac();
     this.deployment = this.createDeployment(props, replicas);
-    this.service = platformService(this, this.component, [
+    this.service = platform.service(this, this.component, [
       { name: 'http', port: RESOLVER_PROXY_PORT },
       { name: 'admin', port: RESOLVER_ADMIN_PORT, appProtocol: 'http' },
     ]);
-    platformDisruptionBudget(this, this.component);
+    platform.disruptionBudget(this, this.component);
     this.createNetworkPolicy(props);
     this.createServiceMonitor(props);
     this.node.addValidation({ validate: () => this.validateRoutes() });
@@ -222,10 +200,10 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
   }
 
   private get labels(): Record<string, string> {
-    return platformLabels(this.selector, 'scale-to-zero-resolver');
+    return platform.labels(this.selector, 'scale-to-zero-resolver');
   }
 
-  private get component(): PlatformComponent {
+  private get component(): platform.PlatformComponent {
     return { name: this.name, namespace: this.namespace, selector: this.selector, labels: this.labels };
   }
 
@@ -254,15 +232,15 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
   }
 
   private createDeployment(props: ScaleToZeroResolverProps, replicas: number): ApiObject {
-    const pod = platformPodSettings(props);
+    const pod = platform.podSettings(props);
     const maxHeld = props.maxHeld ?? RESOLVER_DEFAULTS.maxHeldTotal;
     checkInteger('maxHeld', maxHeld, 1, 10_000_000);
     const drain = seconds('drainDelay', props.drainDelay ?? Duration.seconds(5), 0, 300);
     const grace = seconds('shutdownGrace', props.shutdownGrace ?? Duration.seconds(30), 0, 3_600);
-    const probe = httpProbe('admin', 'HTTP', 2);
-    const tmp = tmpVolume('16Mi');
+    const probe = platform.httpProbe('admin', 'HTTP', 2);
+    const tmp = platform.tmpVolume('16Mi');
     const E = RESOLVER_ENV;
-    return platformDeployment(this, this.component, {
+    return platform.deployment(this, this.component, {
       replicas,
       pod,
       podLabels: { ...this.labels },
@@ -272,7 +250,10 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
         name: 'resolver',
         image: props.image,
         command: [...RESOLVER_COMMAND],
-        ports: [containerPort('http', RESOLVER_PROXY_PORT), containerPort('admin', RESOLVER_ADMIN_PORT)],
+        ports: [
+          platform.containerPort('http', RESOLVER_PROXY_PORT),
+          platform.containerPort('admin', RESOLVER_ADMIN_PORT),
+        ],
         env: [
           {
             name: E.routes,
@@ -309,7 +290,7 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
     const monitoring = props.monitoringNamespaces ?? ['monitoring'];
     checkNonEmpty('monitoringNamespaces', monitoring);
     monitoring.forEach((ns, i) => checkDnsLabel(`monitoringNamespaces[${i}]`, ns));
-    const api = kubernetesApiEndpoints(props.kubernetesApi);
+    const api = platform.kubernetesApiEndpoints(props.kubernetesApi);
 
     const ingress = Lazy.any({
       produce: (): k8s.NetworkPolicyIngressRule[] => {
@@ -317,40 +298,43 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
         return [
           // Clients of the workloads: their Services reach the resolver while the workloads are at zero.
           ...(clients.length > 0
-            ? [{ from: clients.map(fromNamespace), ports: [tcpPort(RESOLVER_PROXY_PORT)] }]
+            ? [{ from: clients.map(platform.fromNamespace), ports: [platform.tcpPort(RESOLVER_PROXY_PORT)] }]
             : []),
-          { from: [...new Set(monitoring)].map(fromNamespace), ports: [tcpPort(RESOLVER_ADMIN_PORT)] },
+          {
+            from: [...new Set(monitoring)].map(platform.fromNamespace),
+            ports: [platform.tcpPort(RESOLVER_ADMIN_PORT)],
+          },
         ];
       },
     }) as unknown as k8s.NetworkPolicyIngressRule[];
     const egress = Lazy.any({
       produce: (): k8s.NetworkPolicyEgressRule[] => [
-        dnsEgressRule(),
+        platform.dnsEgressRule(),
         // The API server (EndpointSlice watches and writes), by its endpoint addresses.
-        kubernetesApiEgressRule(api),
+        platform.kubernetesApiEgressRule(api),
         // The decision runtime's API (wake-ups), every replica.
         {
           to: [
             {
-              namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: this.runtime.namespace } },
-              podSelector: { matchLabels: platformSelector(this.runtime.name) },
+              namespaceSelector: { matchLabels: { [platform.NAMESPACE_NAME_LABEL]: this.runtime.namespace } },
+              podSelector: { matchLabels: platform.selector(this.runtime.name) },
             },
           ],
-          ports: [tcpPort(RUNTIME_HTTP_PORT)],
+          ports: [platform.tcpPort(RUNTIME_HTTP_PORT)],
         },
         // The workloads' pods, on their ports.
         ...this.routes.map((r) => ({
           to: [
             {
-              namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: r.json.namespace } },
+              namespaceSelector: { matchLabels: { [platform.NAMESPACE_NAME_LABEL]: r.json.namespace } },
               podSelector: { matchLabels: { ...r.workload.selector } },
             },
           ],
-          ports: [tcpPort(r.workload.port)],
+          ports: [platform.tcpPort(r.workload.port)],
         })),
       ],
     }) as unknown as k8s.NetworkPolicyEgressRule[];
-    platformNetworkPolicy(this, this.component, ingress, egress);
+    platform.networkPolicy(this, this.component, ingress, egress);
   }
 
   private createServiceMonitor(props: ScaleToZeroResolverProps): void {
@@ -363,14 +347,14 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
         'is not used: the resolver serves metrics over plain HTTP',
       );
     }
-    const interval = serviceMonitorInterval(monitor.options.interval);
-    checkServiceMonitorLabels(monitor.options.labels);
-    platformServiceMonitor(
+    const interval = platform.serviceMonitorInterval(monitor.options.interval);
+    platform.checkServiceMonitorLabels(monitor.options.labels);
+    platform.serviceMonitor(
       this,
       this.component,
       monitor.apiVersion,
       monitor.options.labels,
-      metricsEndpoint('admin', interval, 'http'),
+      platform.metricsEndpoint('admin', interval, 'http'),
     );
   }
 
@@ -417,7 +401,7 @@ export class ScaleToZeroResolver extends Construct implements IScaleToZeroResolv
       const httpFrom = rules
         .filter((rule) => (rule.ports ?? []).some((p) => p.port === RUNTIME_HTTP_PORT))
         .flatMap((rule) =>
-          (rule.from ?? []).map((f) => f.namespaceSelector?.matchLabels?.[NAMESPACE_NAME_LABEL]),
+          (rule.from ?? []).map((f) => f.namespaceSelector?.matchLabels?.[platform.NAMESPACE_NAME_LABEL]),
         );
       if (policy && !httpFrom.includes(this.namespace)) {
         errors.push(
