@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['build/**', 'build-*/**', 'dist/**', 'node_modules/**'] },
+  { ignores: ['build/**', 'build-*/**', 'dist/**', 'node_modules/**', 'cdk.out/**', '.bench-out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
