@@ -57,3 +57,43 @@ export function writeManifests(outDir: string, files: readonly ManifestFile[]): 
   renameSync(staging, outDir);
   rmSync(previous, { recursive: true, force: true });
 }
+
+/** One environment's rendered files, paths relative to its folder (`<cluster>/<chart>.yaml`). */
+export interface EnvironmentFiles {
+  readonly env: { readonly name: string };
+  readonly files: readonly ManifestFile[];
+}
+
+/** What {@link writeEnvironments} wrote for one environment. */
+export interface WrittenEnvironment {
+  readonly name: string;
+  readonly files: number;
+  readonly objects: number;
+  readonly dir: string;
+}
+
+/**
+ * Writes rendered environments to `outDir/<env>/`. With `wholeTable`, the whole of `outDir` is
+ * replaced, so environments dropped from the table disappear too; otherwise only the rendered
+ * environments' folders are (the others are left untouched).
+ */
+export function writeEnvironments(
+  outDir: string,
+  rendered: readonly EnvironmentFiles[],
+  wholeTable: boolean,
+): WrittenEnvironment[] {
+  if (wholeTable) {
+    writeManifests(
+      outDir,
+      rendered.flatMap(({ env, files }) => files.map((f) => ({ ...f, path: join(env.name, f.path) }))),
+    );
+  } else {
+    for (const { env, files } of rendered) writeManifests(join(outDir, env.name), files);
+  }
+  return rendered.map(({ env, files }) => ({
+    name: env.name,
+    files: files.length,
+    objects: files.reduce((n, f) => n + f.objects.length, 0),
+    dir: join(outDir, env.name),
+  }));
+}

@@ -4,10 +4,10 @@
  * exist are removed. `--env NAME` renders one environment (others are left untouched); `--out DIR`
  * writes elsewhere.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENVIRONMENTS } from './environments.js';
-import { writeManifests } from './manifests.js';
+import { writeEnvironments } from './manifests.js';
 import { synthEnvironment } from './synth-environment.js';
 
 function main(): number {
@@ -40,18 +40,10 @@ function main(): number {
   const outDir = resolve(args.out ?? 'dist');
   // Render everything first: a validation error in any environment writes nothing.
   const rendered = selected.map((env) => ({ env, files: synthEnvironment(env) }));
-  if (args.env === undefined) {
-    // The whole tree is replaced, so environments dropped from the table disappear too.
-    writeManifests(
-      outDir,
-      rendered.flatMap(({ env, files }) => files.map((f) => ({ ...f, path: join(env.name, f.path) }))),
+  for (const written of writeEnvironments(outDir, rendered, args.env === undefined)) {
+    console.log(
+      `synth: ${written.name}: ${written.files} files, ${written.objects} objects -> ${written.dir}`,
     );
-  } else {
-    for (const { env, files } of rendered) writeManifests(join(outDir, env.name), files);
-  }
-  for (const { env, files } of rendered) {
-    const objects = files.reduce((n, f) => n + f.objects.length, 0);
-    console.log(`synth: ${env.name}: ${files.length} files, ${objects} objects -> ${join(outDir, env.name)}`);
   }
   return 0;
 }

@@ -9,7 +9,7 @@ import { ENVIRONMENTS } from '../environments.js';
 import type { ManifestFile } from '../manifests.js';
 import { synthEnvironment } from '../synth-environment.js';
 
-export { renderManifest, writeManifests } from '../manifests.js';
+export { renderManifest, writeEnvironments } from '../manifests.js';
 export type { ManifestFile, ManifestObject } from '../manifests.js';
 
 /** One environment's files, paths relative to its folder (`<cluster>/<chart>.yaml`). */

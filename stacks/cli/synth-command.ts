@@ -3,7 +3,7 @@
  * `npm run synth` does (offline, deterministic, stale files removed, nothing written on a validation
  * error). The rendering code is imported when the command runs, so other commands start fast.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseFlags } from '../../runtime/cli/args.js';
 import type { Command, CommandIo } from '../../runtime/cli/command.js';
 import { ExitCode } from '../../runtime/cli/command.js';
@@ -29,23 +29,13 @@ Examples:
 
 async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   const flags = parseFlags(argv, { env: 'value', out: 'value' });
-  const { renderEnvironments, writeManifests } = await import('./render.js');
+  const { renderEnvironments, writeEnvironments } = await import('./render.js');
   const only = flags.string('env');
   const outDir = resolve(flags.string('out') ?? 'dist');
   const rendered = renderEnvironments(only);
-  if (only === undefined) {
-    // The whole tree is replaced, so environments dropped from the table disappear too.
-    writeManifests(
-      outDir,
-      rendered.flatMap(({ env, files }) => files.map((f) => ({ ...f, path: join(env.name, f.path) }))),
-    );
-  } else {
-    for (const { env, files } of rendered) writeManifests(join(outDir, env.name), files);
-  }
-  for (const { env, files } of rendered) {
-    const objects = files.reduce((n, f) => n + f.objects.length, 0);
+  for (const written of writeEnvironments(outDir, rendered, only === undefined)) {
     io.stdout(
-      `${bold(env.name, io.color)}: ${files.length} files, ${objects} objects -> ${join(outDir, env.name)}\n`,
+      `${bold(written.name, io.color)}: ${written.files} files, ${written.objects} objects -> ${written.dir}\n`,
     );
   }
   return ExitCode.ok;
