@@ -4,7 +4,8 @@
  * routing table is one JSON variable; every value is checked at start and a bad one stops the process
  * with the variable's (and the route field's) name.
  */
-import { ConfigError } from '../service/config.js';
+import type { Env } from '../service/config.js';
+import { ConfigError, httpUrl, int, text } from '../service/config.js';
 
 export { ConfigError };
 
@@ -143,40 +144,10 @@ export function resolverSliceName(service: string): string {
   return `${service}-elasticai-resolver`;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** A host name, optionally `*.` + a name (one label wildcard), lowercase, no port. */
 const HOST = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-function text(env: Env, name: string): string | undefined {
-  const v = env[name];
-  return v === undefined || v.trim() === '' ? undefined : v.trim();
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = text(env, name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max) {
-    throw new ConfigError(name, raw, `must be an integer in [${min}, ${max}]`);
-  }
-  return n;
-}
-
-function httpUrl(name: string, raw: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new ConfigError(name, raw, 'must be an absolute http(s) URL');
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new ConfigError(name, raw, 'must be an absolute http(s) URL');
-  }
-  return raw.replace(/\/+$/, '');
-}
 
 /** Parses and checks `ELASTICAI_RESOLVER_ROUTES`. */
 export function parseRoutes(raw: string | undefined, variable: string = RESOLVER_ENV.routes): Route[] {

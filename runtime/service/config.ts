@@ -129,14 +129,17 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** Environment variables (process.env or a test's record). */
+export type Env = Readonly<Record<string, string | undefined>>;
 
-function text(env: Env, name: string): string | undefined {
+/** `name`'s value, trimmed; undefined when unset or blank. */
+export function text(env: Env, name: string): string | undefined {
   const v = env[name];
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+/** `name` as an integer in [min, max], `fallback` when unset; anything else is a ConfigError. */
+export function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = text(env, name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
@@ -157,7 +160,11 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 
 function url(env: Env, name: string): string | undefined {
   const raw = text(env, name);
-  if (raw === undefined) return undefined;
+  return raw === undefined ? undefined : httpUrl(name, raw);
+}
+
+/** `raw` checked as an absolute http(s) URL (for the message: `name`), without trailing slashes. */
+export function httpUrl(name: string, raw: string): string {
   let parsed: URL;
   try {
     parsed = new URL(raw);
