@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import { contextFiles, DockerIgnore } from './dockerignore.js';
 import type { SimulatedBuild } from './image-build.js';
 import { simulateBuild } from './image-build.js';
 import { importsOf, packageOf } from './imports.js';
+import { freePort } from '../../support/free-port.js';
 
 const RUNTIME_DIR = join(REPO_ROOT, 'runtime');
 const PROTO = 'service/grpc/externalscaler.proto';
@@ -31,17 +31,6 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
   );
-}
-
-/** A TCP port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Resolves once 127.0.0.1:port accepts a connection; rejects if the process exits or 60 s pass. */

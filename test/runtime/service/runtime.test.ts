@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
-import type { AddressInfo, Socket } from 'node:net';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadRuntimeConfig } from '../../../runtime/service/config.js';
@@ -20,18 +20,11 @@ import { startFakePrometheus } from '../../support/fake-prometheus.js';
 import { KedaClient } from '../../support/keda-client.js';
 import { dailyDemand } from '../../support/memory-source.js';
 import { REPO_ROOT } from '../../support/paths.js';
+import { freePort } from '../../support/free-port.js';
 
 const SA_TOKEN = 'runtime-service-account-token';
 const ALICE = 'alice-token';
 const BOB = 'bob-token';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -44,13 +44,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 /** Epoch milliseconds with sub-millisecond precision, comparable across processes of this machine. */
 export const wallNow = (): number => performance.timeOrigin + performance.now();
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '../../../support/free-port.js';
 
 /** Waits until `check` holds, polling every 10 ms. */
 export async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {

@@ -5,8 +5,6 @@
  * checked with TokenReview and SubjectAccessReview, and overrides written to KEDA's annotation.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { loadRuntimeConfig } from '../../../../runtime/service/config.js';
@@ -19,20 +17,13 @@ import type { FakePrometheus } from '../../../support/fake-prometheus.js';
 import { startFakePrometheus } from '../../../support/fake-prometheus.js';
 import { NASA } from '../http/support.js';
 import { launchChromium } from './support.js';
+import { freePort } from '../../../support/free-port.js';
 
 const SA_TOKEN = 'runtime-service-account-token';
 const ALICE = 'alice-token'; // sre: get, list, patch in shop
 const BOB = 'bob-token'; // dev: get, list in shop
 const REF = { namespace: 'shop', name: 'checkout' };
 const PAUSED = 'autoscaling.keda.sh/paused-replicas';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
