@@ -301,13 +301,34 @@ export class H2Pool {
   }
 }
 
+/** Whether an exchange's client is still there; callbacks run once when it leaves (at once if it has). */
+class ClientPresence {
+  private left = false;
+  private callbacks: (() => void)[] = [];
+
+  get gone(): boolean {
+    return this.left;
+  }
+
+  onGone(callback: () => void): void {
+    if (this.left) callback();
+    else this.callbacks.push(callback);
+  }
+
+  leave(): void {
+    this.left = true;
+    const callbacks = this.callbacks;
+    this.callbacks = [];
+    for (const c of callbacks) c();
+  }
+}
+
 /** An HTTP request (HTTP/1.1 or HTTP/2 from the client) forwarded as HTTP/1.1 or HTTP/2 cleartext. */
 export class HttpExchange implements Exchange {
   readonly method: string;
   private readonly body: BodyTap;
-  private goneCallbacks: (() => void)[] = [];
+  private readonly client = new ClientPresence();
   private finished = false;
-  private isGone = false;
 
   constructor(
     private readonly req: DownReq,
@@ -329,20 +350,16 @@ export class HttpExchange implements Exchange {
     });
     res.on('close', () => {
       if (this.finished) return;
-      this.isGone = true;
-      const callbacks = this.goneCallbacks;
-      this.goneCallbacks = [];
-      for (const c of callbacks) c();
+      this.client.leave();
     });
   }
 
   get gone(): boolean {
-    return this.isGone;
+    return this.client.gone;
   }
 
   onGone(callback: () => void): void {
-    if (this.isGone) callback();
-    else this.goneCallbacks.push(callback);
+    this.client.onGone(callback);
   }
 
   private get retryable(): boolean {
@@ -353,7 +370,7 @@ export class HttpExchange implements Exchange {
   }
 
   reject(reason: RejectReason, status: number, retryAfterSeconds: number | undefined, message: string): void {
-    if (this.isGone || this.res.headersSent) {
+    if (this.client.gone || this.res.headersSent) {
       if (!this.res.writableEnded) this.res.destroy();
       return;
     }
@@ -389,7 +406,7 @@ export class HttpExchange implements Exchange {
   }
 
   dispatch(endpoint: Endpoint): Promise<Outcome> {
-    if (this.isGone) return Promise.resolve('cancelled');
+    if (this.client.gone) return Promise.resolve('cancelled');
     return this.route.protocol === 'h2c' ? this.toH2(endpoint) : this.toH1(endpoint);
   }
 
@@ -465,7 +482,7 @@ export class HttpExchange implements Exchange {
       this.onGone(onGone);
       upstream.on('response', (answer) => {
         answered = true;
-        if (this.isGone) {
+        if (this.client.gone) {
           answer.resume();
           return settle('cancelled');
         }
@@ -504,7 +521,7 @@ export class HttpExchange implements Exchange {
           if (!this.res.writableEnded) this.res.destroy();
           return;
         }
-        if (this.isGone) return settle('cancelled');
+        if (this.client.gone) return settle('cancelled');
         this.body.detach();
         if (!connected) return settle('unsent');
         if (this.retryable) return settle('replay');
@@ -566,7 +583,7 @@ export class HttpExchange implements Exchange {
       });
       stream.on('response', (answer, flags) => {
         answered = true;
-        if (this.isGone) return settle('cancelled');
+        if (this.client.gone) return settle('cancelled');
         const status = Number(answer[':status'] ?? 502);
         const out = responseHeadersFromH2(answer);
         const endsHere = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
@@ -606,7 +623,7 @@ export class HttpExchange implements Exchange {
           return;
         }
         if (settled) return;
-        if (this.isGone) return settle('cancelled');
+        if (this.client.gone) return settle('cancelled');
         if (answered) return;
         this.body.detach();
         // Never connected, or refused by the pod before processing (REFUSED_STREAM, streams beyond a
@@ -627,8 +644,7 @@ export class HttpExchange implements Exchange {
 /** An HTTP/1.1 upgrade (WebSocket) tunnelled to the pod as bytes once it answers. */
 export class TunnelExchange implements Exchange {
   readonly method: string;
-  private goneCallbacks: (() => void)[] = [];
-  private isGone = false;
+  private readonly client = new ClientPresence();
   private tunnelled = false;
 
   constructor(
@@ -643,24 +659,20 @@ export class TunnelExchange implements Exchange {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       if (this.tunnelled) return;
-      this.isGone = true;
-      const callbacks = this.goneCallbacks;
-      this.goneCallbacks = [];
-      for (const c of callbacks) c();
+      this.client.leave();
     });
   }
 
   get gone(): boolean {
-    return this.isGone;
+    return this.client.gone;
   }
 
   onGone(callback: () => void): void {
-    if (this.isGone) callback();
-    else this.goneCallbacks.push(callback);
+    this.client.onGone(callback);
   }
 
   reject(reason: RejectReason, status: number, retryAfterSeconds: number | undefined, message: string): void {
-    if (this.isGone || this.socket.destroyed) return;
+    if (this.client.gone || this.socket.destroyed) return;
     const body = JSON.stringify({ error: reason, target: this.route.id, message });
     const lines = [
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}`,
@@ -674,7 +686,7 @@ export class TunnelExchange implements Exchange {
   }
 
   dispatch(endpoint: Endpoint): Promise<Outcome> {
-    if (this.isGone) return Promise.resolve('cancelled');
+    if (this.client.gone) return Promise.resolve('cancelled');
     return new Promise<Outcome>((resolve) => {
       let settled = false;
       let connected = false;
@@ -712,7 +724,7 @@ export class TunnelExchange implements Exchange {
       });
       upstream.once('data', (first: Buffer) => {
         answered = true;
-        if (this.isGone) {
+        if (this.client.gone) {
           upstream.destroy();
           return settle('cancelled');
         }
@@ -732,7 +744,7 @@ export class TunnelExchange implements Exchange {
       upstream.on('error', () => {
         clearTimeout(connectTimer);
         if (answered) return this.socket.destroy();
-        if (this.isGone) return settle('cancelled');
+        if (this.client.gone) return settle('cancelled');
         if (!connected) return settle('unsent');
         // An upgrade handshake is a GET without a body: sending it again is safe.
         if (this.method === 'GET' && this.head.length === 0) return settle('replay');
@@ -742,7 +754,7 @@ export class TunnelExchange implements Exchange {
       upstream.on('close', () => {
         clearTimeout(connectTimer);
         if (settled) return;
-        if (this.isGone) return settle('cancelled');
+        if (this.client.gone) return settle('cancelled');
         if (!connected) return settle('unsent');
         if (this.method === 'GET' && this.head.length === 0) return settle('replay');
         this.reject(
