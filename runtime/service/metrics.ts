@@ -77,8 +77,19 @@ export class WorkloadGauge<T extends string> extends Gauge<T> {
   }
 }
 
+/** The gRPC call histogram's definition (also built by the scaler thread, in its own registry). */
+export const GRPC_LATENCY = {
+  name: 'elasticai_grpc_request_duration_seconds',
+  help: 'Duration of KEDA external-scaler calls, by method and gRPC status code.',
+  labelNames: ['method', 'code'] as const,
+  buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 2],
+};
+
 export class RuntimeMetrics {
   readonly registry = new Registry();
+  /** Exposition text kept elsewhere (another thread's registry), appended to this registry's. */
+  private readonly elsewhere: (() => Promise<string>)[] = [];
+  private grpcLatencyElsewhere: (() => Promise<string>) | undefined;
   readonly decisions: Counter<'rule'>;
   readonly desiredReplicas: Gauge<'namespace' | 'name'>;
   readonly predictedDemand: Gauge<'namespace' | 'name'>;
@@ -160,10 +171,8 @@ export class RuntimeMetrics {
       registers,
     });
     this.grpcLatency = new Histogram({
-      name: 'elasticai_grpc_request_duration_seconds',
-      help: 'Duration of KEDA external-scaler calls, by method and gRPC status code.',
-      labelNames: ['method', 'code'],
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 2],
+      ...GRPC_LATENCY,
+      labelNames: [...GRPC_LATENCY.labelNames],
       registers,
     });
     this.workloads = new Gauge({
@@ -183,5 +192,26 @@ export class RuntimeMetrics {
       labelNames: ['stream'],
       registers,
     });
+  }
+
+  /**
+   * The scaler runs in its own thread and observes gRPC calls in its own registry: this one stops
+   * exposing its (unused) histogram and appends that thread's text instead.
+   */
+  exposeGrpcLatencyFrom(text: () => Promise<string>): void {
+    this.registry.removeSingleMetric(GRPC_LATENCY.name);
+    this.elsewhere.push(text);
+    this.grpcLatencyElsewhere = text;
+  }
+
+  /** The gRPC histogram's exposition text alone, wherever it is kept (the benchmark reads it). */
+  grpcLatencyText(): Promise<string> {
+    return this.grpcLatencyElsewhere?.() ?? this.registry.getSingleMetricAsString(GRPC_LATENCY.name);
+  }
+
+  /** The exposition text of every metric (`/metrics`). */
+  async text(): Promise<string> {
+    const parts = await Promise.all([this.registry.metrics(), ...this.elsewhere.map((read) => read())]);
+    return parts.map((part) => (part.endsWith('\n') || part === '' ? part : `${part}\n`)).join('');
   }
 }

@@ -19,7 +19,7 @@ import type { OverrideStore, Readiness } from './http/api-deps.js';
 import type { RunningApiServer } from './http/api-server.js';
 import { startApiServer } from './http/api-server.js';
 import type { TlsFiles, ScalerServer } from './grpc/scaler-server.js';
-import { startScalerServer } from './grpc/scaler-server.js';
+import { startScalerThread } from './grpc/scaler-thread.js';
 import { KubeClient } from './kube/kube-client.js';
 import { LeaderElector } from './kube/leader-election.js';
 import { ScaledObjectOverrides } from './kube/scaled-object-overrides.js';
@@ -47,6 +47,11 @@ export interface RuntimeOptions {
   readonly discoverySeconds?: number;
   /** One JSON line per changed decision and per lifecycle event. @default process.stdout */
   readonly log?: (line: string) => void;
+  /**
+   * The gRPC scaler's thread died: KEDA gets no answers from this replica any more.
+   * @default exit the process with status 1 (Kubernetes restarts the container)
+   */
+  readonly onScalerExit?: (error: Error) => void;
 }
 
 export interface Runtime {
@@ -137,13 +142,17 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
         : { ready: false, reason: 'first ScaledObject discovery has not completed' };
 
   const grpcTls = tlsFrom(config.grpcTlsDir);
-  const grpc: ScalerServer = await startScalerServer({
+  const grpc: ScalerServer = await startScalerThread({
     registry,
     tenants: config.tenants,
     metrics,
     host: config.listenHost,
     port: config.grpcPort,
     ...(grpcTls ? { tls: grpcTls } : {}),
+    onExit: (error) => {
+      emit('scaler-exit', { message: error.message });
+      (options.onScalerExit ?? (() => process.exit(1)))(error);
+    },
   });
   const http: RunningApiServer = await startApiServer(
     {

@@ -88,7 +88,10 @@ export interface WorkloadHistory {
 
 /** No decision exists yet for the workload (history still loading, or the source never answered). */
 export class NotReadyError extends Error {
-  constructor(ref: WorkloadRef, reason: string) {
+  constructor(
+    ref: WorkloadRef,
+    readonly reason: string,
+  ) {
     super(`${ref.namespace}/${ref.name}: ${reason}`);
     this.name = 'NotReadyError';
   }
@@ -209,7 +212,8 @@ function fnv1a(text: string): number {
  * Emits `active` (ref) when a workload turns active, for KEDA's StreamIsActive, `decision`
  * (ref, Decision) for every decision published (the structured decision log), and `state`
  * (ref, state, previous) when a workload's state changes, e.g. to `stale` while no decision is made
- * (the dashboard's live view and the log show the degradation when it happens).
+ * (the dashboard's live view and the log show the degradation when it happens), and `removed` (ref)
+ * when a workload stops being tracked.
  */
 export class WorkloadRegistry extends EventEmitter {
   private readonly workloads = new Map<string, Tracked>();
@@ -276,8 +280,9 @@ export class WorkloadRegistry extends EventEmitter {
 
   /** Stops tracking (the ScaledObject is gone). */
   unregister(ref: WorkloadRef): void {
-    this.workloads.delete(id(ref));
+    if (!this.workloads.delete(id(ref))) return;
     this.options.metrics?.workloads.set(this.workloads.size);
+    this.emit('removed', ref);
   }
 
   has(ref: WorkloadRef): boolean {

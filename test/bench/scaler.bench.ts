@@ -9,7 +9,7 @@
  * average (this machine is shared). Goal: p99 ≤ 5 ms and ≤ 512 MiB at 10,000.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,13 +19,29 @@ import type { LoadOptions, LoadResult } from './support/scaler-load.js';
 import { CALLS_PER_OBJECT_PER_SECOND, scaledObjectRef } from './support/scaler-load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** The DecisionRuntime container's memory limit. */
+const CONTAINER_MEMORY = 512 * 1024 * 1024;
 /**
- * V8's heap limits in the runtime's container: Node sizes the heap from the cgroup's memory limit, and
- * under the DecisionRuntime's 512 MiB it picks a 256 MiB old generation and 1 MiB semi-spaces
- * (measured in a 512 MiB memory cgroup: heap_size_limit 259 MiB). On a bigger machine it would pick
- * 4 GiB and 16 MiB, which lets garbage pile up far past what the container allows.
+ * The runtime runs as in its container: in a memory cgroup of 512 MiB (when this machine lets us make
+ * one: root and cgroup v1's memory controller), where Node sizes V8's heap from the limit (256 MiB old
+ * generation, 1 MiB semi-spaces for the main thread) and going over the limit gets it killed
+ * (SCALER_CGROUP=0: no cgroup). Elsewhere
+ * the same main-thread limits come from flags, which also bind the scaler thread (V8 flags are
+ * per process), so its young space cannot grow as it does in the container.
  */
-const CONTAINER_HEAP = '--max-old-space-size=256 --max-semi-space-size=1';
+const CGROUP = '/sys/fs/cgroup/memory/elasticai-scaler-bench';
+function containerCgroup(): string | undefined {
+  if (process.env.SCALER_CGROUP === '0') return undefined;
+  try {
+    mkdirSync(CGROUP, { recursive: true });
+    writeFileSync(join(CGROUP, 'memory.limit_in_bytes'), String(CONTAINER_MEMORY));
+    return CGROUP;
+  } catch {
+    return undefined;
+  }
+}
+const cgroup = containerCgroup();
+const CONTAINER_HEAP = cgroup ? '' : '--max-old-space-size=256 --max-semi-space-size=1';
 /** Node flags of the runtime process (the container's NODE_OPTIONS come on top of its defaults). */
 const RUNTIME_NODE_OPTIONS = (process.env.RUNTIME_NODE_OPTIONS ?? CONTAINER_HEAP).split(' ').filter(Boolean);
 /** Measured seconds: a whole minute, so one settled point reaches every engine. */
@@ -74,11 +90,18 @@ function jsonLines(child: ReturnType<typeof spawn>): () => Promise<string> {
 }
 
 async function run(count: number): Promise<void> {
-  const child = spawn(
+  const node = [
     process.execPath,
-    [...RUNTIME_NODE_OPTIONS, join(here, 'support', 'scaler-target.js'), String(count)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+    ...RUNTIME_NODE_OPTIONS,
+    join(here, 'support', 'scaler-target.js'),
+    String(count),
+  ];
+  // In the cgroup from its first instruction: the shell joins it, then becomes node.
+  const child = cgroup
+    ? spawn('/bin/sh', ['-c', `echo $$ > ${CGROUP}/cgroup.procs && exec "$@"`, 'sh', ...node], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+    : spawn(node[0] as string, node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   const nextLine = jsonLines(child);
   const ready = JSON.parse(await nextLine()) as { port: number; backfillMs: number };
   // Warm-up: KEDA's first GetMetricSpec for every ScaledObject.
@@ -141,7 +164,8 @@ async function run(count: number): Promise<void> {
 }
 
 console.log(
-  `KEDA external scaler under KEDA polling rates (loopback, runtime in its own process, ${RUNTIME_NODE_OPTIONS.join(' ') || 'no flags'})`,
+  `KEDA external scaler under KEDA polling rates (loopback, runtime in its own process, ` +
+    `${cgroup ? 'in a 512 MiB memory cgroup' : 'no cgroup'}, ${RUNTIME_NODE_OPTIONS.join(' ') || 'no flags'})`,
 );
 for (const count of (process.env.SCALER_COUNTS ?? '1000,10000').split(',').map(Number)) await run(count);
 console.log('Goal: p99 ≤ 5 ms and ≤ 512 MiB RSS at 10,000 ScaledObjects.');

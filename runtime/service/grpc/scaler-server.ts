@@ -11,10 +11,10 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { TenantLimits } from '../config.js';
 import type { RuntimeMetrics } from '../metrics.js';
-import type { WorkloadRegistry } from '../workload-registry.js';
 import { NotReadyError } from '../workload-registry.js';
 import type { WorkloadRef, WorkloadSpec } from '../workload-spec.js';
 import { MetadataError, parseWorkloadSpec } from '../workload-spec.js';
+import type { ScalerBackend } from './scaler-backend.js';
 
 /** Where the .proto is: beside the sources, found from the compiled file (repo, package or image). */
 export function protoPath(): string {
@@ -57,9 +57,11 @@ interface GetMetricsRequestMessage {
 }
 
 export interface ScalerServiceOptions {
-  readonly registry: WorkloadRegistry;
+  /** Where values come from: `registryBackend(registry)`, or the table the runtime's main thread fills. */
+  readonly backend: ScalerBackend;
   readonly tenants?: readonly TenantLimits[];
-  readonly metrics?: RuntimeMetrics;
+  /** Observes call durations into its `grpcLatency` histogram. */
+  readonly metrics?: Pick<RuntimeMetrics, 'grpcLatency'>;
   /** Longest wait for a new workload's backfill before answering UNAVAILABLE. @default 1500 */
   readonly firstAnswerWaitMs?: number;
 }
@@ -105,7 +107,7 @@ export class ScalerService {
     return {
       IsActive: this.unary('IsActive', async (ref: ScaledObjectRefMessage) => {
         const { workload } = await this.resolve(ref, true);
-        return { result: this.options.registry.value(workload).active };
+        return { result: this.options.backend.value(workload).active };
       }),
       GetMetricSpec: this.unary('GetMetricSpec', async (ref: ScaledObjectRefMessage) => {
         const { spec } = await this.resolve(ref, false);
@@ -115,7 +117,7 @@ export class ScalerService {
         if (!request.scaledObjectRef)
           throw new RpcError(grpc.status.INVALID_ARGUMENT, 'scaledObjectRef is required');
         const { workload, spec } = await this.resolve(request.scaledObjectRef, true);
-        const { value } = this.options.registry.value(workload);
+        const { value } = this.options.backend.value(workload);
         const safe = Number.isFinite(value) && value > 0 ? value : 0;
         const metricName = request.metricName || metricNameOf(spec);
         return { metricValues: [{ metricName, metricValue: Math.ceil(safe), metricValueFloat: safe }] };
@@ -141,21 +143,20 @@ export class ScalerService {
       call.destroy(Object.assign(new Error(e.message), { code: e.code }));
       return;
     }
-    const registry = this.options.registry;
-    const onActive = (ref: WorkloadRef): void => {
+    const backend = this.options.backend;
+    const unsubscribe = backend.onActive((ref: WorkloadRef): void => {
       if (ref.namespace === workload.namespace && ref.name === workload.name) call.write({ result: true });
-    };
-    registry.on('active', onActive);
+    });
     this.streams.add(call);
     const cleanup = (): void => {
-      registry.off('active', onActive);
+      unsubscribe();
       this.streams.delete(call);
     };
     call.on('cancelled', cleanup);
     call.on('close', cleanup);
     call.on('error', cleanup);
     try {
-      if (registry.value(workload).active) call.write({ result: true });
+      if (backend.value(workload).active) call.write({ result: true });
     } catch {
       // Not ready yet: the first decision or a wake-up will write to the stream.
     }
@@ -206,11 +207,9 @@ export class ScalerService {
       );
     }
     const { workload, spec } = this.specOf(ref.namespace, ref.name, ref.scalerMetadata ?? {});
-    const registry = this.options.registry;
-    const first = !registry.has(workload);
-    const loading = registry.register(workload, spec);
+    const { firstBackfill } = await this.options.backend.track(workload, spec);
     // A new workload's answers wait (bounded) for its first backfill; later ones never wait.
-    const backfill = needValue ? (first ? loading : registry.firstBackfill(workload)) : undefined;
+    const backfill = needValue ? firstBackfill : undefined;
     if (backfill) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -263,12 +262,14 @@ function toRpcError(error: unknown): RpcError {
 
 export interface ScalerServer {
   readonly port: number;
-  readonly service: ScalerService;
   /** Ends streams, lets in-flight calls finish within `graceMs`, then forces. */
   close(graceMs: number): Promise<void>;
 }
 
-/** Starts the gRPC server on host:port (port 0 picks a free one). */
+/**
+ * Starts the gRPC server on host:port (port 0 picks a free one) in this thread. The runtime runs it in
+ * a thread of its own instead (scaler-thread.ts).
+ */
 export async function startScalerServer(
   options: ScalerServiceOptions & { host: string; port: number; tls?: TlsFiles },
 ): Promise<ScalerServer> {
@@ -296,7 +297,6 @@ export async function startScalerServer(
   });
   return {
     port,
-    service,
     close: (graceMs) =>
       new Promise<void>((resolve) => {
         service.endStreams();

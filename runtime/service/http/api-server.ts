@@ -186,7 +186,7 @@ export function createApiServer(deps: ApiServerDeps, options: CreateOptions = {}
     });
 
     scope.get('/metrics', OPEN, async (_request, reply) => {
-      const text = await metrics.registry.metrics();
+      const text = await metrics.text();
       return reply.type(metrics.registry.contentType).send(text);
     });
 

@@ -8,6 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startScalerServer } from '../../../runtime/service/grpc/scaler-server.js';
+import { registryBackend } from '../../../runtime/service/grpc/scaler-backend.js';
+import { startScalerThread } from '../../../runtime/service/grpc/scaler-thread.js';
 import { RuntimeMetrics } from '../../../runtime/service/metrics.js';
 import { WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
 import { parseWorkloadSpec } from '../../../runtime/service/workload-spec.js';
@@ -40,7 +42,10 @@ for (let k = 0; k < count; k++) {
   await registry.register(ref, parseWorkloadSpec(ref, scalerMetadata));
 }
 const backfillMs = performance.now() - started;
-const server = await startScalerServer({ registry, metrics, host: '127.0.0.1', port: 0 });
+// As the runtime runs it: in a thread of its own (SCALER_IN_MAIN_THREAD=1: in this thread, as before).
+const server = process.env.SCALER_IN_MAIN_THREAD
+  ? await startScalerServer({ backend: registryBackend(registry), metrics, host: '127.0.0.1', port: 0 })
+  : await startScalerThread({ registry, metrics, host: '127.0.0.1', port: 0 });
 // Ticks as the runtime ticks (every 5 s, never two at once): each minute a settled point reaches every
 // engine, and the workloads whose epoch turns rebuild their next engine from a backfill.
 let ticking = false;
@@ -50,11 +55,26 @@ setInterval(() => {
   void registry.tick().finally(() => (ticking = false));
 }, 5_000).unref();
 process.stdout.write(`${JSON.stringify({ port: server.port, backfillMs, points: source.queries.length })}\n`);
-// On SIGUSR2: the server-side latency histogram of the measured calls (one JSON line), then reset.
+/** The gRPC histogram's cumulative bucket counts by label set, from the exposition text. */
+async function latencyBuckets(): Promise<Map<string, { le: string; value: number }>> {
+  const buckets = new Map<string, { le: string; value: number }>();
+  for (const line of (await metrics.grpcLatencyText()).split('\n')) {
+    const match = /^elasticai_grpc_request_duration_seconds_bucket\{(.*)\} (\S+)$/.exec(line);
+    const le = match && /le="([^"]+)"/.exec(match[1] as string)?.[1];
+    if (match && le) buckets.set(match[1] as string, { le, value: Number(match[2]) });
+  }
+  return buckets;
+}
+let measuredFrom = new Map<string, { le: string; value: number }>();
+// On SIGUSR2: the server-side latency histogram of the calls since SIGUSR1 (one JSON line).
 process.on('SIGUSR2', () => {
-  void metrics.grpcLatency.get().then((h) => {
-    const buckets = h.values.filter((v) => v.metricName?.endsWith('_bucket'));
-    const loop = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+  // The main thread's event loop (ticks, backfills); the scaler thread answers without it.
+  const loop = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+  void latencyBuckets().then((now) => {
+    const buckets = [...now].map(([labels, { le, value }]) => ({
+      labels: { le },
+      value: value - (measuredFrom.get(labels)?.value ?? 0),
+    }));
     process.stdout.write(`${JSON.stringify({ buckets, loop })}\n`);
   });
 });
@@ -65,7 +85,7 @@ const profileDir = process.env.SCALER_PROFILE_DIR;
 const session = profileDir ? new Session() : undefined;
 session?.connect();
 process.on('SIGUSR1', () => {
-  metrics.grpcLatency.reset();
+  void latencyBuckets().then((now) => (measuredFrom = now));
   loopDelay.reset();
   if (session) {
     void session.post('Profiler.enable').then(() => session.post('Profiler.start'));

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { ScalerServer } from '../../../runtime/service/grpc/scaler-server.js';
 import { startScalerServer } from '../../../runtime/service/grpc/scaler-server.js';
+import { registryBackend } from '../../../runtime/service/grpc/scaler-backend.js';
 import { RuntimeMetrics } from '../../../runtime/service/metrics.js';
 import { WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
 import type { Ref } from '../../support/keda-client.js';
@@ -48,7 +49,7 @@ describe('KEDA external scaler over gRPC', () => {
       metrics,
     });
     server = await startScalerServer({
-      registry,
+      backend: registryBackend(registry),
       metrics,
       host: '127.0.0.1',
       port: 0,
@@ -162,7 +163,12 @@ describe('graceful shutdown', () => {
       refitEpochSeconds: 86_400,
       staleAfterSeconds: 300,
     });
-    const server = await startScalerServer({ registry, host: '127.0.0.1', port: 0, firstAnswerWaitMs: 1500 });
+    const server = await startScalerServer({
+      backend: registryBackend(registry),
+      host: '127.0.0.1',
+      port: 0,
+      firstAnswerWaitMs: 1500,
+    });
     const client = new KedaClient(`127.0.0.1:${server.port}`);
     const inFlight = client.getMetrics(ref('draining'));
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { ScalerServer } from '../../../runtime/service/grpc/scaler-server.js';
 import { startScalerServer } from '../../../runtime/service/grpc/scaler-server.js';
+import { registryBackend } from '../../../runtime/service/grpc/scaler-backend.js';
 import { WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
 import { selfSignedCertificate } from '../../support/fake-kube-api.js';
 import { KedaClient } from '../../support/keda-client.js';
@@ -34,7 +35,7 @@ describe('KEDA external scaler over TLS with client certificates', () => {
       staleAfterSeconds: 300,
     });
     server = await startScalerServer({
-      registry,
+      backend: registryBackend(registry),
       host: '127.0.0.1',
       port: 0,
       tls: {
