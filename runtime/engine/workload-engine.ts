@@ -140,7 +140,7 @@ export class WorkloadEngine {
         stabilized: out.stabilized,
       },
       headroomPods: out.headroomPods,
-      summary: summarize(out.desiredReplicas, out.rule, m.assessment, forecast.model, forecast.upper),
+      summary: summarize(out.desiredReplicas, out.rule, m.assessment.state, forecast.model, forecast.upper),
     };
   }
 
@@ -165,16 +165,17 @@ export class WorkloadEngine {
   }
 }
 
-function summarize(
+/** A decision's one line for humans (the service's decision log rebuilds it from the same fields). */
+export function summarize(
   desired: number,
   rule: DecisionRule,
-  anomaly: Assessment,
+  anomalyState: Assessment['state'],
   model: string,
   upper: number,
 ): string {
   const why: Record<DecisionRule, string> = {
     override: 'manual override',
-    'hold-broken-signal': `holding: signal ${anomaly.state}`,
+    'hold-broken-signal': `holding: signal ${anomalyState}`,
     'current-demand': 'current demand at target utilisation',
     forecast: `forecast peak ≤ ${upper.toFixed(1)} (${model})`,
     surge: 'surge: current demand extrapolated over the lead time',

@@ -20,6 +20,7 @@ import type { Decision } from '../engine/workload-engine.js';
 import { WorkloadEngine } from '../engine/workload-engine.js';
 import type { HistorySource, Series, SourceFailureKind } from './history/history-source.js';
 import { SourceError } from './history/history-source.js';
+import { DecisionLog } from './decision-log.js';
 import type { RuntimeMetrics } from './metrics.js';
 import type { DemandSpec, HeadroomSpec, WorkloadRef, WorkloadSpec } from './workload-spec.js';
 import { specKey } from './workload-spec.js';
@@ -148,7 +149,7 @@ class DemandWorkload {
   readonly chart: { forecast: Ring; upper: Ring; replicas: Ring };
   chartEnd = Number.NaN;
   readonly anomalies: { timestamp: number; state: string; score: number }[] = [];
-  readonly log: LoggedDecision[] = [];
+  readonly log: DecisionLog;
   /** (timestamp, lead peak) of recent decisions, to score them once the lead time has passed. */
   readonly pendingForecasts: { timestamp: number; peak: number }[] = [];
   lastActive = false;
@@ -158,8 +159,10 @@ class DemandWorkload {
     readonly ref: WorkloadRef,
     readonly spec: DemandSpec,
     chartPoints: number,
+    logSize: number,
   ) {
     this.key = specKey(spec);
+    this.log = new DecisionLog(logSize);
     const buffer = new ArrayBuffer(3 * 4 * chartPoints);
     this.chart = {
       forecast: new Ring(new Float32Array(buffer, 0, chartPoints)),
@@ -261,7 +264,7 @@ export class WorkloadRegistry extends EventEmitter {
     if (!this.options.sources[spec.source]) {
       throw new NotReadyError(ref, `history source "${spec.source}" is not configured in this runtime`);
     }
-    const workload = new DemandWorkload(ref, spec, this.chartPoints);
+    const workload = new DemandWorkload(ref, spec, this.chartPoints, this.logSize);
     this.workloads.set(id(ref), workload);
     this.options.metrics?.workloads.set(this.workloads.size);
     return this.refresh(workload);
@@ -437,7 +440,7 @@ export class WorkloadRegistry extends EventEmitter {
       upper: w.chart.upper.toArray(),
       replicas: w.chart.replicas.toArray(),
       anomalies: [...w.anomalies],
-      decisions: [...w.log],
+      decisions: w.log.toArray(),
     };
   }
 
@@ -447,7 +450,7 @@ export class WorkloadRegistry extends EventEmitter {
     for (const w of this.workloads.values()) {
       if (!(w instanceof DemandWorkload)) continue;
       total += (w.current?.engine.bytes ?? 0) + (w.next?.engine.bytes ?? 0);
-      total += 3 * w.chart.forecast.bytes + 200 * w.log.length;
+      total += 3 * w.chart.forecast.bytes + w.log.bytes;
     }
     return total;
   }
@@ -629,16 +632,7 @@ export class WorkloadRegistry extends EventEmitter {
     }
     w.anomalyState = d.anomaly.state;
     m?.anomalyScore.set({ ...w.ref, state: d.anomaly.state }, d.anomaly.score);
-    if (before !== d.desiredReplicas || w.log.length === 0) {
-      w.log.push({
-        timestamp: d.timestamp,
-        desiredReplicas: d.desiredReplicas,
-        rule: d.rule,
-        summary: d.summary,
-        state: 'fresh',
-      });
-      if (w.log.length > this.logSize) w.log.shift();
-    }
+    if (before !== d.desiredReplicas || w.log.length === 0) w.log.pushDecision(d);
     this.emit('decision', w.ref, d);
     const active = d.desiredReplicas > 0;
     if (active && !w.lastActive) this.emit('active', w.ref);
@@ -673,14 +667,13 @@ export class WorkloadRegistry extends EventEmitter {
       m?.degraded.set({ ...w.ref, state }, w.state === state ? 1 : 0);
     }
     if (w.served && (w.state === 'stale' || w.state === 'holding')) {
-      w.log.push({
+      w.log.pushText({
         timestamp: Math.floor(this.clock() / 1000),
         desiredReplicas: w.served.desiredReplicas,
         rule: w.served.rule,
         summary: `${w.served.desiredReplicas} replicas: ${w.state === 'stale' ? 'serving the last good decision' : 'holding (source down too long): never scaling down'}; ${w.lastError?.message ?? ''}`,
         state: w.state,
       });
-      if (w.log.length > this.logSize) w.log.shift();
     }
     this.emit('state', w.ref, w.state, previous);
   }
