@@ -4,6 +4,7 @@
  * workloads that is ~200 MB once the logs fill (a day of changes), more than the runtime's heap has
  * room for. Here an entry is 32 bytes, and its summary is rebuilt, with the engine's own wording, when
  * the log is read. The arrays start small and grow to the capacity, so a quiet workload costs little.
+ * The chart's anomaly list is kept the same way.
  */
 import type { Decision } from '../engine/workload-engine.js';
 import { summarize } from '../engine/workload-engine.js';
@@ -22,109 +23,163 @@ function codeOf(text: string): number {
   return code;
 }
 
-/** Codes per entry: rule, serving state, anomaly state, model. */
-const CODES = 4;
-
-export class DecisionLog {
-  private times = new Float64Array(0);
-  private replicas = new Float64Array(0);
-  private uppers = new Float64Array(0);
-  private codes = new Uint16Array(0);
-  /** Summaries that are not rebuilt from the codes (stale/holding entries), by array index. */
-  private texts: Map<number, string> | undefined;
+/**
+ * A ring of fixed-shape records: `numbers` Float64 fields and `codes` interned strings each, oldest
+ * overwritten at capacity. Its arrays start small and double up to the capacity.
+ */
+class RecordRing {
+  private values = new Float64Array(0);
+  private codeArray = new Uint16Array(0);
   private start = 0;
   length = 0;
 
-  constructor(readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    private readonly numbers: number,
+    private readonly codes: number,
+  ) {}
 
-  /** Logs a decision served fresh. */
-  pushDecision(d: Decision): void {
+  /** Appends a record; returns its index (for `number`/`code`). */
+  push(values: readonly number[], texts: readonly string[]): number {
     const i = this.slot();
-    this.times[i] = d.timestamp;
-    this.replicas[i] = d.desiredReplicas;
-    this.uppers[i] = d.forecast.upper;
-    this.codes.set(
-      [codeOf(d.rule), codeOf('fresh'), codeOf(d.anomaly.state), codeOf(d.forecast.model)],
-      i * CODES,
-    );
-    this.texts?.delete(i);
+    this.values.set(values, i * this.numbers);
+    this.codeArray.set(texts.map(codeOf), i * this.codes);
+    return i;
   }
 
-  /** Logs an entry whose summary is given (the last good decision served stale, or held). */
-  pushText(entry: LoggedDecision): void {
-    const i = this.slot();
-    this.times[i] = entry.timestamp;
-    this.replicas[i] = entry.desiredReplicas;
-    this.uppers[i] = Number.NaN;
-    this.codes.set([codeOf(entry.rule), codeOf(entry.state), 0, 0], i * CODES);
-    (this.texts ??= new Map()).set(i, entry.summary);
+  /** Index of the k-th oldest record. */
+  index(k: number): number {
+    return (this.start + k) % this.size;
   }
 
-  /** Oldest first. */
-  toArray(): LoggedDecision[] {
-    return Array.from({ length: this.length }, (_, k) => this.entry((this.start + k) % this.times.length));
+  number(i: number, field: number): number {
+    return this.values[i * this.numbers + field] as number;
   }
 
-  /** Bytes held (for the registry's memory figure). */
+  code(i: number, field: number): string {
+    return strings[this.codeArray[i * this.codes + field] as number] as string;
+  }
+
   get bytes(): number {
-    return this.times.byteLength * 3 + this.codes.byteLength;
+    return this.values.byteLength + this.codeArray.byteLength;
   }
 
-  private entry(i: number): LoggedDecision {
-    const code = (k: number): string => strings[this.codes[i * CODES + k] as number] as string;
-    const rule = code(0) as Decision['rule'];
-    const desiredReplicas = this.replicas[i] as number;
-    const summary =
-      this.texts?.get(i) ??
-      summarize(
-        desiredReplicas,
-        rule,
-        code(2) as Decision['anomaly']['state'],
-        code(3),
-        this.uppers[i] as number,
-      );
-    return {
-      timestamp: this.times[i] as number,
-      desiredReplicas,
-      rule,
-      summary,
-      state: code(1) as LoggedDecision['state'],
-    };
+  private get size(): number {
+    return this.values.length / this.numbers;
   }
 
-  /** The array index of the next entry: grows the arrays up to the capacity, then overwrites the oldest. */
   private slot(): number {
-    const size = this.times.length;
+    const size = this.size;
     if (this.length < size) return (this.start + this.length++) % size;
     if (size < this.capacity) {
       this.grow(Math.min(this.capacity, Math.max(4, size * 2)));
-      return this.length++;
+      return this.length++; // start is 0 until the ring is full
     }
     const i = this.start;
     this.start = (this.start + 1) % size;
     return i;
   }
 
+  /** Grows before the ring first wraps, so records keep their indexes (start is still 0). */
   private grow(size: number): void {
-    const order = Array.from({ length: this.length }, (_, k) => (this.start + k) % this.times.length);
-    const times = new Float64Array(size);
-    const replicas = new Float64Array(size);
-    const uppers = new Float64Array(size);
-    const codeArray = new Uint16Array(size * CODES);
-    const texts = this.texts && new Map<number, string>();
-    order.forEach((from, to) => {
-      times[to] = this.times[from] as number;
-      replicas[to] = this.replicas[from] as number;
-      uppers[to] = this.uppers[from] as number;
-      codeArray.set(this.codes.subarray(from * CODES, from * CODES + CODES), to * CODES);
-      const text = this.texts?.get(from);
-      if (text !== undefined) texts?.set(to, text);
+    const values = new Float64Array(size * this.numbers);
+    const codeArray = new Uint16Array(size * this.codes);
+    values.set(this.values);
+    codeArray.set(this.codeArray);
+    this.values = values;
+    this.codeArray = codeArray;
+  }
+}
+
+/** A workload's decision log: timestamp, replicas, forecast upper; rule, state, anomaly state, model. */
+export class DecisionLog {
+  private readonly ring: RecordRing;
+  /** Summaries that are not rebuilt from the fields (stale/holding entries), by record index. */
+  private texts: Map<number, string> | undefined;
+
+  constructor(readonly capacity: number) {
+    this.ring = new RecordRing(capacity, 3, 4);
+  }
+
+  get length(): number {
+    return this.ring.length;
+  }
+
+  /** Logs a decision served fresh. */
+  pushDecision(d: Decision): void {
+    const i = this.ring.push(
+      [d.timestamp, d.desiredReplicas, d.forecast.upper],
+      [d.rule, 'fresh', d.anomaly.state, d.forecast.model],
+    );
+    this.texts?.delete(i);
+  }
+
+  /** Logs an entry whose summary is given (the last good decision served stale, or held). */
+  pushText(entry: LoggedDecision): void {
+    const i = this.ring.push(
+      [entry.timestamp, entry.desiredReplicas, Number.NaN],
+      [entry.rule, entry.state, '', ''],
+    );
+    (this.texts ??= new Map()).set(i, entry.summary);
+  }
+
+  /** Oldest first. */
+  toArray(): LoggedDecision[] {
+    return Array.from({ length: this.ring.length }, (_, k) => this.entry(this.ring.index(k)));
+  }
+
+  /** Bytes held (for the registry's memory figure). */
+  get bytes(): number {
+    return this.ring.bytes;
+  }
+
+  private entry(i: number): LoggedDecision {
+    const r = this.ring;
+    const rule = r.code(i, 0) as Decision['rule'];
+    const desiredReplicas = r.number(i, 1);
+    const anomaly = r.code(i, 2) as Decision['anomaly']['state'];
+    const summary =
+      this.texts?.get(i) ?? summarize(desiredReplicas, rule, anomaly, r.code(i, 3), r.number(i, 2));
+    return {
+      timestamp: r.number(i, 0),
+      desiredReplicas,
+      rule,
+      summary,
+      state: r.code(i, 1) as LoggedDecision['state'],
+    };
+  }
+}
+
+export interface LoggedAnomaly {
+  readonly timestamp: number;
+  readonly state: string;
+  readonly score: number;
+}
+
+/** A workload's anomalous points for the chart: timestamp, score; state (18 bytes each). */
+export class AnomalyLog {
+  private readonly ring: RecordRing;
+
+  constructor(capacity: number) {
+    this.ring = new RecordRing(capacity, 2, 1);
+  }
+
+  push(anomaly: LoggedAnomaly): void {
+    this.ring.push([anomaly.timestamp, anomaly.score], [anomaly.state]);
+  }
+
+  toArray(): LoggedAnomaly[] {
+    return Array.from({ length: this.ring.length }, (_, k) => {
+      const i = this.ring.index(k);
+      return {
+        timestamp: this.ring.number(i, 0),
+        state: this.ring.code(i, 0),
+        score: this.ring.number(i, 1),
+      };
     });
-    this.times = times;
-    this.replicas = replicas;
-    this.uppers = uppers;
-    this.codes = codeArray;
-    this.texts = texts;
-    this.start = 0;
+  }
+
+  get bytes(): number {
+    return this.ring.bytes;
   }
 }

@@ -20,7 +20,7 @@ import type { Decision } from '../engine/workload-engine.js';
 import { WorkloadEngine } from '../engine/workload-engine.js';
 import type { HistorySource, Series, SourceFailureKind } from './history/history-source.js';
 import { SourceError } from './history/history-source.js';
-import { DecisionLog } from './decision-log.js';
+import { AnomalyLog, DecisionLog } from './decision-log.js';
 import type { RuntimeMetrics } from './metrics.js';
 import type { DemandSpec, HeadroomSpec, WorkloadRef, WorkloadSpec } from './workload-spec.js';
 import { specKey } from './workload-spec.js';
@@ -148,7 +148,7 @@ class DemandWorkload {
    */
   readonly chart: { forecast: Ring; upper: Ring; replicas: Ring };
   chartEnd = Number.NaN;
-  readonly anomalies: { timestamp: number; state: string; score: number }[] = [];
+  readonly anomalies = new AnomalyLog(200);
   readonly log: DecisionLog;
   /** (timestamp, lead peak) of recent decisions, to score them once the lead time has passed. */
   readonly pendingForecasts: { timestamp: number; peak: number }[] = [];
@@ -439,7 +439,7 @@ export class WorkloadRegistry extends EventEmitter {
       forecast: w.chart.forecast.toArray(),
       upper: w.chart.upper.toArray(),
       replicas: w.chart.replicas.toArray(),
-      anomalies: [...w.anomalies],
+      anomalies: w.anomalies.toArray(),
       decisions: w.log.toArray(),
     };
   }
@@ -450,7 +450,7 @@ export class WorkloadRegistry extends EventEmitter {
     for (const w of this.workloads.values()) {
       if (!(w instanceof DemandWorkload)) continue;
       total += (w.current?.engine.bytes ?? 0) + (w.next?.engine.bytes ?? 0);
-      total += 3 * w.chart.forecast.bytes + w.log.bytes;
+      total += 3 * w.chart.forecast.bytes + w.log.bytes + w.anomalies.bytes;
     }
     return total;
   }
@@ -597,7 +597,6 @@ export class WorkloadRegistry extends EventEmitter {
     w.chart.replicas.push(d.desiredReplicas);
     if (d.anomaly.score >= 0.99 || d.rule === 'hold-broken-signal') {
       w.anomalies.push({ timestamp: t, state: d.anomaly.state, score: d.anomaly.score });
-      if (w.anomalies.length > 200) w.anomalies.shift();
     }
     this.scoreForecasts(w, t, value, d);
   }

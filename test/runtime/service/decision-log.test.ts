@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Decision } from '../../../runtime/engine/workload-engine.js';
 import { WorkloadEngine } from '../../../runtime/engine/workload-engine.js';
-import { DecisionLog } from '../../../runtime/service/decision-log.js';
+import { AnomalyLog, DecisionLog } from '../../../runtime/service/decision-log.js';
 import type { LoggedDecision } from '../../../runtime/service/workload-registry.js';
 import { dailyDemand } from '../../support/memory-source.js';
 
@@ -66,5 +66,22 @@ describe('DecisionLog', () => {
     assert.deepEqual(log.toArray(), all.slice(0, 30).map(asLogged));
     for (const d of all) log.pushDecision(d);
     assert.equal(log.bytes, 100 * 32);
+  });
+});
+
+describe('AnomalyLog', () => {
+  it('keeps the newest 200 anomalous points as they were logged', () => {
+    const log = new AnomalyLog(200);
+    const states = ['surge', 'gap', 'level-shift', 'zero-drop'];
+    const all = Array.from({ length: 250 }, (_, k) => ({
+      timestamp: T0 + k * 60,
+      state: states[k % states.length] as string,
+      score: 0.99 + (k % 10) / 1000,
+    }));
+    for (const a of all.slice(0, 3)) log.push(a);
+    assert.deepEqual(log.toArray(), all.slice(0, 3));
+    for (const a of all.slice(3)) log.push(a);
+    assert.deepEqual(log.toArray(), all.slice(-200));
+    assert.equal(log.bytes, 200 * 18);
   });
 });
