@@ -3,7 +3,14 @@
  * the benchmark. Promise wrappers over the generated stub; `stream` collects StreamIsActive messages.
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadScalerPackage } from '../../runtime/service/grpc/scaler-server.js';
+import * as protoLoader from '@grpc/proto-loader';
+import { PROTO_LOADER_OPTIONS, protoPath } from '../../runtime/service/grpc/scaler-server.js';
+
+/** The `externalscaler` package for grpc-js clients (KEDA's side, played by tests and the benchmark). */
+export function loadScalerPackage(): grpc.GrpcObject {
+  const definition = protoLoader.loadSync(protoPath(), PROTO_LOADER_OPTIONS);
+  return grpc.loadPackageDefinition(definition).externalscaler as grpc.GrpcObject;
+}
 
 export interface Ref {
   name: string;

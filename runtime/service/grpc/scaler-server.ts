@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { TenantLimits } from '../config.js';
 import type { RuntimeMetrics } from '../metrics.js';
@@ -15,6 +14,8 @@ import { NotReadyError } from '../workload-registry.js';
 import type { WorkloadRef, WorkloadSpec } from '../workload-spec.js';
 import { MetadataError, parseWorkloadSpec } from '../workload-spec.js';
 import type { ScalerBackend } from './scaler-backend.js';
+import type { GrpcStatusCode, MethodCodec, MethodHandler, ServerStreamCall } from './h2/grpc-server.js';
+import { GrpcStatus, RpcError, startGrpcServer, statusName } from './h2/grpc-server.js';
 
 /** Where the .proto is: beside the sources, found from the compiled file (repo, package or image). */
 export function protoPath(): string {
@@ -34,16 +35,20 @@ export function protoPath(): string {
   }
 }
 
-/** The loaded `externalscaler` package (also used by tests and the benchmark to build a KEDA-like client). */
-export function loadScalerPackage(): grpc.GrpcObject {
-  const definition = protoLoader.loadSync(protoPath(), {
-    keepCase: true,
-    longs: Number,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  return grpc.loadPackageDefinition(definition).externalscaler as grpc.GrpcObject;
+/** The proto's options: the same message shapes for the server here and the clients tests build. */
+export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+/** Wire codecs of `externalscaler.ExternalScaler`'s methods, by method name. */
+export function scalerCodecs(): Record<string, MethodCodec> {
+  const definition = protoLoader.loadSync(protoPath(), PROTO_LOADER_OPTIONS);
+  const service = definition['externalscaler.ExternalScaler'] as unknown as Record<string, MethodCodec>;
+  return service;
 }
 
 interface ScaledObjectRefMessage {
@@ -78,15 +83,6 @@ export function metricNameOf(spec: WorkloadSpec): string {
   return spec.kind === 'headroom' ? `elasticai-headroom-${spec.nodePool}` : 'elasticai-replicas';
 }
 
-class RpcError extends Error {
-  constructor(
-    readonly code: grpc.status,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const DNS_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 export class ScalerService {
@@ -95,15 +91,15 @@ export class ScalerService {
    * every call, so a call compares it key by key (no allocation) instead of parsing it again.
    */
   private readonly specs = new Map<string, ResolvedRef>();
-  private readonly streams = new Set<grpc.ServerWritableStream<ScaledObjectRefMessage, unknown>>();
+  private readonly streams = new Set<ServerStreamCall<unknown>>();
   private readonly waitMs: number;
 
   constructor(private readonly options: ScalerServiceOptions) {
     this.waitMs = options.firstAnswerWaitMs ?? 1500;
   }
 
-  /** Handlers for `server.addService`. */
-  handlers(): grpc.UntypedServiceImplementation {
+  /** Handlers by method name. */
+  handlers(): Record<string, MethodHandler> {
     return {
       IsActive: this.unary('IsActive', async (ref: ScaledObjectRefMessage) => {
         const { workload } = await this.resolve(ref, true);
@@ -115,15 +111,16 @@ export class ScalerService {
       }),
       GetMetrics: this.unary('GetMetrics', async (request: GetMetricsRequestMessage) => {
         if (!request.scaledObjectRef)
-          throw new RpcError(grpc.status.INVALID_ARGUMENT, 'scaledObjectRef is required');
+          throw new RpcError(GrpcStatus.INVALID_ARGUMENT, 'scaledObjectRef is required');
         const { workload, spec } = await this.resolve(request.scaledObjectRef, true);
         const { value } = this.options.backend.value(workload);
         const safe = Number.isFinite(value) && value > 0 ? value : 0;
         const metricName = request.metricName || metricNameOf(spec);
         return { metricValues: [{ metricName, metricValue: Math.ceil(safe), metricValueFloat: safe }] };
       }),
-      StreamIsActive: (call: grpc.ServerWritableStream<ScaledObjectRefMessage, unknown>) => {
-        void this.stream(call);
+      StreamIsActive: {
+        kind: 'serverStream',
+        handle: (ref, call) => void this.stream(ref as ScaledObjectRefMessage, call),
       },
     };
   }
@@ -134,13 +131,12 @@ export class ScalerService {
     this.streams.clear();
   }
 
-  private async stream(call: grpc.ServerWritableStream<ScaledObjectRefMessage, unknown>): Promise<void> {
+  private async stream(ref: ScaledObjectRefMessage, call: ServerStreamCall<unknown>): Promise<void> {
     let workload: WorkloadRef;
     try {
-      ({ workload } = await this.resolve(call.request, false));
+      ({ workload } = await this.resolve(ref, false));
     } catch (error) {
-      const e = toRpcError(error);
-      call.destroy(Object.assign(new Error(e.message), { code: e.code }));
+      call.fail(toRpcError(error));
       return;
     }
     const backend = this.options.backend;
@@ -152,9 +148,7 @@ export class ScalerService {
       unsubscribe();
       this.streams.delete(call);
     };
-    call.on('cancelled', cleanup);
-    call.on('close', cleanup);
-    call.on('error', cleanup);
+    call.onClose(cleanup);
     try {
       if (backend.value(workload).active) call.write({ result: true });
     } catch {
@@ -162,30 +156,28 @@ export class ScalerService {
     }
   }
 
-  private unary<Req, Res>(
-    method: string,
-    handle: (request: Req) => Promise<Res>,
-  ): grpc.handleUnaryCall<Req, Res> {
-    return (call, callback) => {
-      const started = process.hrtime.bigint();
-      const done = (code: grpc.status): void => {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        this.options.metrics?.grpcLatency.observe(
-          { method, code: grpc.status[code] ?? String(code) },
-          seconds,
+  private unary<Req>(method: string, handle: (request: Req) => Promise<unknown>): MethodHandler {
+    const metrics = this.options.metrics;
+    const observe = (started: bigint, code: GrpcStatusCode): void => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics?.grpcLatency.observe({ method, code: statusName(code) }, seconds);
+    };
+    return {
+      kind: 'unary',
+      handle: (request) => {
+        const started = process.hrtime.bigint();
+        return handle(request as Req).then(
+          (response) => {
+            observe(started, GrpcStatus.OK);
+            return response;
+          },
+          (error: unknown) => {
+            const e = toRpcError(error);
+            observe(started, e.code);
+            throw e;
+          },
         );
-      };
-      handle(call.request).then(
-        (response) => {
-          done(grpc.status.OK);
-          callback(null, response);
-        },
-        (error: unknown) => {
-          const e = toRpcError(error);
-          done(e.code);
-          callback({ code: e.code, details: e.message, name: 'ScalerError', message: e.message }, null);
-        },
-      );
+      },
     };
   }
 
@@ -196,13 +188,13 @@ export class ScalerService {
   ): Promise<{ workload: WorkloadRef; spec: WorkloadSpec }> {
     if (!DNS_NAME.test(ref.namespace ?? '')) {
       throw new RpcError(
-        grpc.status.INVALID_ARGUMENT,
+        GrpcStatus.INVALID_ARGUMENT,
         `namespace: must be a namespace name (got ${JSON.stringify(ref.namespace)})`,
       );
     }
     if (!DNS_NAME.test(ref.name ?? '')) {
       throw new RpcError(
-        grpc.status.INVALID_ARGUMENT,
+        GrpcStatus.INVALID_ARGUMENT,
         `name: must be a ScaledObject name (got ${JSON.stringify(ref.name)})`,
       );
     }
@@ -255,9 +247,9 @@ function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<st
 
 function toRpcError(error: unknown): RpcError {
   if (error instanceof RpcError) return error;
-  if (error instanceof MetadataError) return new RpcError(grpc.status.INVALID_ARGUMENT, error.message);
-  if (error instanceof NotReadyError) return new RpcError(grpc.status.UNAVAILABLE, error.message);
-  return new RpcError(grpc.status.INTERNAL, error instanceof Error ? error.message : String(error));
+  if (error instanceof MetadataError) return new RpcError(GrpcStatus.INVALID_ARGUMENT, error.message);
+  if (error instanceof NotReadyError) return new RpcError(GrpcStatus.UNAVAILABLE, error.message);
+  return new RpcError(GrpcStatus.INTERNAL, error instanceof Error ? error.message : String(error));
 }
 
 export interface ScalerServer {
@@ -273,41 +265,25 @@ export interface ScalerServer {
 export async function startScalerServer(
   options: ScalerServiceOptions & { host: string; port: number; tls?: TlsFiles },
 ): Promise<ScalerServer> {
-  const pkg = loadScalerPackage();
-  const definition = (pkg.ExternalScaler as grpc.ServiceClientConstructor).service;
+  const codecs = scalerCodecs();
   const service = new ScalerService(options);
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': 1 << 20,
-    // Channelz keeps per-call bookkeeping (traces, counters) that nothing here reads: off, it saves
-    // about a twentieth of the garbage each call makes.
-    'grpc.enable_channelz': 0,
+  const methods = Object.entries(service.handlers()).map(([name, handler]) => {
+    const codec = codecs[name];
+    if (!codec) throw new Error(`externalscaler.proto has no method ${name}`);
+    return { codec, handler };
   });
-  server.addService(definition, service.handlers());
-  const credentials = options.tls
-    ? grpc.ServerCredentials.createSsl(
-        options.tls.ca ?? null,
-        [{ cert_chain: options.tls.cert, private_key: options.tls.key }],
-        options.tls.ca !== undefined,
-      )
-    : grpc.ServerCredentials.createInsecure();
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, credentials, (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    );
+  const server = await startGrpcServer({
+    host: options.host,
+    port: options.port,
+    methods,
+    maxMessageBytes: 1 << 20,
+    ...(options.tls ? { tls: options.tls } : {}),
   });
   return {
-    port,
-    close: (graceMs) =>
-      new Promise<void>((resolve) => {
-        service.endStreams();
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      }),
+    port: server.port,
+    close: (graceMs) => {
+      service.endStreams();
+      return server.close(graceMs);
+    },
   };
 }

@@ -15,7 +15,7 @@ import type { ClientHttp2Session, OutgoingHttpHeaders } from 'node:http2';
 import { connect } from 'node:http2';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { loadScalerPackage } from '../../../runtime/service/grpc/scaler-server.js';
+import { loadScalerPackage } from '../../support/keda-client.js';
 
 export interface LoadOptions {
   readonly port: number;
