@@ -3,7 +3,8 @@
  * one per scaler address) that plays its share of KEDA's calls on a fixed schedule. Calls
  * `index, index + clients, ...` of the common schedule are this process's. Requests are encoded once
  * per ScaledObject up front (KEDA sends the same trigger metadata every time) and sent as plain gRPC
- * over node:http2, so the generator spends little CPU on the cores it shares with the runtime. Latency
+ * over a hand-framed HTTP/2 client (h2-grpc-client.ts), so the generator spends little CPU on the cores
+ * it shares with the runtime and its own collections do not pass for the runtime's latency. Latency
  * is measured per call from the moment it is issued to its status trailer, on the client: it includes
  * both processes' HTTP/2 work, the runtime's gRPC server and any wait in the runtime's event loop.
  *
@@ -11,11 +12,10 @@
  * Prints one JSON line when done: latencies of the measured calls (ms), errors, event-loop delay.
  */
 import type * as grpc from '@grpc/grpc-js';
-import type { ClientHttp2Session, OutgoingHttpHeaders } from 'node:http2';
-import { connect } from 'node:http2';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { loadScalerPackage } from '../../support/keda-client.js';
+import { GrpcH2Client } from './h2-grpc-client.js';
 
 export interface LoadOptions {
   readonly port: number;
@@ -61,47 +61,6 @@ export function scaledObjectRef(k: number): {
 
 type Method = grpc.MethodDefinition<unknown, unknown>;
 
-/**
- * A unary gRPC call over node:http2 with a request framed in advance: what grpc-js's client does on
- * the wire (POST, application/grpc, te: trailers, grpc-timeout, a length-prefixed message; status in
- * the trailers), at a fraction of its CPU, so the generator leaves the shared cores to the runtime.
- */
-function unary(
-  session: ClientHttp2Session,
-  headers: OutgoingHttpHeaders,
-  framed: Buffer,
-  deserialize: (message: Buffer) => unknown,
-  done: (error: Error | undefined, answeredAt: number, response: unknown) => void,
-): void {
-  const stream = session.request(headers);
-  const chunks: Buffer[] = [];
-  let status: unknown;
-  let answeredAt = 0;
-  stream.on('response', (h) => {
-    if (h['grpc-status'] !== undefined) {
-      status = h['grpc-status'];
-      answeredAt = performance.now();
-    }
-  });
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  stream.on('trailers', (t) => {
-    status = t['grpc-status'];
-    answeredAt = performance.now();
-  });
-  stream.on('error', () => undefined);
-  stream.on('close', () => {
-    if (status !== '0') {
-      done(new Error(`grpc-status ${String(status)}`), answeredAt, undefined);
-      return;
-    }
-    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-    const length = body.length >= 5 ? body.readUInt32BE(1) : -1;
-    if (length < 0 || body.length < 5 + length) done(new Error('truncated answer'), answeredAt, undefined);
-    else done(undefined, answeredAt, deserialize(body.subarray(5, 5 + length)));
-  });
-  stream.end(framed);
-}
-
 /** A message with gRPC's 5-byte prefix (uncompressed, length). */
 function frame(message: Buffer): Buffer {
   const framed = Buffer.alloc(5 + message.length);
@@ -115,17 +74,7 @@ async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const methods = Ctor.service as unknown as Record<string, Method>;
   const getMetrics = methods.GetMetrics as Method;
   const isActive = methods.IsActive as Method;
-  const session = connect(`http://127.0.0.1:${o.port}`);
-  session.on('error', () => undefined);
-  const headersOf = (method: Method): OutgoingHttpHeaders => ({
-    ':method': 'POST',
-    ':path': method.path,
-    'content-type': 'application/grpc',
-    te: 'trailers',
-    'grpc-timeout': '3S',
-  });
-  const metricsHeaders = headersOf(getMetrics);
-  const activeHeaders = headersOf(isActive);
+  const client = new GrpcH2Client(o.port);
   // Every ScaledObject's two requests, encoded and framed once.
   const metricsRequests: Buffer[] = [];
   const activeRequests: Buffer[] = [];
@@ -164,17 +113,15 @@ async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const method = active ? isActive : getMetrics;
     const started = performance.now();
     outstanding++;
-    unary(
-      session,
-      active ? activeHeaders : metricsHeaders,
+    client.unary(
+      method.path,
       (active ? activeRequests[k] : metricsRequests[k]) as Buffer,
-      method.responseDeserialize as (b: Buffer) => unknown,
-      (error, answeredAt, response) => {
+      (error, answeredAt, message) => {
         if (measured) {
-          if (error) errors++;
+          if (error || !message) errors++;
           else {
             latencies.push(answeredAt - started);
-            if (!answerIsRight(active, response)) wrong++;
+            if (!answerIsRight(active, method.responseDeserialize(message))) wrong++;
           }
         }
         if (--outstanding === 0 && !issuing) finish();
@@ -184,7 +131,7 @@ async function runLoad(o: LoadOptions): Promise<LoadResult> {
   issuing = false;
   if (outstanding > 0) await finished;
   loop.disable();
-  session.close();
+  client.close();
   return { latencies, errors, wrong, loop: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 } };
 }
 
