@@ -14,7 +14,9 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { execForm, last, parseDockerfile } from '../runtime/container/dockerfile.js';
 import { KedaClient } from '../support/keda-client.js';
+import { REPO_ROOT } from '../support/paths.js';
 import type { LoadOptions, LoadResult } from './support/scaler-load.js';
 import { CALLS_PER_OBJECT_PER_SECOND, scaledObjectRef } from './support/scaler-load.js';
 
@@ -42,8 +44,20 @@ function containerCgroup(): string | undefined {
 }
 const cgroup = containerCgroup();
 const CONTAINER_HEAP = cgroup ? '' : '--max-old-space-size=256 --max-semi-space-size=1';
-/** Node flags of the runtime process (the container's NODE_OPTIONS come on top of its defaults). */
-const RUNTIME_NODE_OPTIONS = (process.env.RUNTIME_NODE_OPTIONS ?? CONTAINER_HEAP).split(' ').filter(Boolean);
+/** The node flags the runtime's image starts it with (runtime/Dockerfile's ENTRYPOINT). */
+function imageNodeFlags(): string[] {
+  const dockerfile = parseDockerfile(readFileSync(join(REPO_ROOT, 'runtime', 'Dockerfile'), 'utf8'));
+  const entrypoint = dockerfile.stages.at(-1) && last(dockerfile.stages.at(-1)!, 'ENTRYPOINT');
+  const command = entrypoint ? (execForm(entrypoint.args) ?? []) : [];
+  const script = command.findIndex((word, i) => i > 0 && !word.startsWith('-'));
+  return command.slice(1, script < 0 ? undefined : script);
+}
+/** Node flags of the runtime process: the image's, plus the heap limits when there is no cgroup. */
+const RUNTIME_NODE_OPTIONS = (
+  process.env.RUNTIME_NODE_OPTIONS ?? [...imageNodeFlags(), CONTAINER_HEAP].join(' ')
+)
+  .split(' ')
+  .filter(Boolean);
 /** Measured seconds: a whole minute, so one settled point reaches every engine. */
 const SECONDS = Number(process.env.SCALER_SECONDS ?? 60);
 /** Calls at the same rate before measuring (JIT, channel set-up). */

@@ -146,6 +146,23 @@ describe('runtime/Dockerfile', () => {
     assert.match(command.find((w, n) => n > 0 && !w.startsWith('-')) ?? '', /\.js$/, 'no script after node');
   });
 
+  it("runs node with --single-threaded-gc, on which the scaler thread's latency depends", () => {
+    // GIVEN the final ENTRYPOINT + CMD
+    const entrypoint = last(finalStage, 'ENTRYPOINT');
+    const cmd = last(finalStage, 'CMD');
+    const command = [
+      ...(entrypoint ? (execForm(entrypoint.args) ?? []) : []),
+      ...(cmd ? (execForm(cmd.args) ?? []) : []),
+    ];
+    // THEN the flag comes before the script (after it, it would be the service's argument, not node's):
+    // without it V8 marks the engines' heap on helper threads that take the scaler thread's cores
+    const script = command.findIndex((word, i) => i > 0 && !word.startsWith('-'));
+    assert.ok(
+      command.slice(1, script).includes('--single-threaded-gc'),
+      `the container runs ${command.join(' ')}`,
+    );
+  });
+
   it('exposes gRPC 9090 and HTTP 8080 and runs with NODE_ENV=production', () => {
     const exposed = finalStage.instructions
       .filter((i) => i.keyword === 'EXPOSE')

@@ -273,7 +273,8 @@ describe('docker build runtime/ (simulated without Docker)', () => {
     assert.equal(node, 'node');
     const child = spawn(
       process.execPath,
-      args.map((a) => image.hostPath(a)),
+      // Flags (the image's `--single-threaded-gc`) as they are; paths into the image's layout.
+      args.map((a) => (a.startsWith('-') ? a : image.hostPath(a))),
       {
         cwd: image.hostPath('.'),
         env: {
