@@ -75,6 +75,8 @@ export class H2Stream {
   recvWindow: number;
   remoteEnded = false;
   localEnded = false;
+  /** Request bytes counted against the connection's window and not given back yet. */
+  held = 0;
   /** DATA waiting for window, then the trailer block that ends the stream. */
   private queued: Buffer[] = [];
   private trailers: Buffer | undefined;
@@ -179,6 +181,8 @@ export class H2Connection {
   private peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   private connSendWindow = DEFAULT_WINDOW;
   private connRecvWindow = CONNECTION_WINDOW;
+  /** Bytes given back and not yet announced in a WINDOW_UPDATE. */
+  private connFreed = 0;
   /** Our first header block starts with a dynamic table size update to 0: we never index. */
   private sentTableSizeUpdate = false;
   /** A header block in progress (HEADERS without END_HEADERS, then CONTINUATION). */
@@ -204,7 +208,7 @@ export class H2Connection {
     );
     this.write(windowUpdateFrame(0, CONNECTION_WINDOW - DEFAULT_WINDOW));
     this.prefaceTimer = setTimeout(() => this.destroy(), limits.prefaceTimeoutMs);
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('data', (chunk: Buffer) => this.receiveSafely(chunk));
     socket.on('error', () => this.destroy());
     socket.on('close', () => this.closed());
     socket.on('end', () => this.destroy());
@@ -312,6 +316,7 @@ export class H2Connection {
   }
 
   private forget(stream: H2Stream): void {
+    this.release(stream);
     this.streams.delete(stream.id);
     this.blocked.delete(stream);
     this.endIfIdle();
@@ -352,6 +357,15 @@ export class H2Connection {
   }
 
   // ---- input ----
+
+  /** A bug met by one connection's input ends that connection, not the thread serving all of them. */
+  private receiveSafely(chunk: Buffer): void {
+    try {
+      this.receive(chunk);
+    } catch (error) {
+      this.fail(ErrorCode.InternalError, error instanceof Error ? error.message : String(error));
+    }
+  }
 
   private receive(chunk: Buffer): void {
     if (this.dead) return;
@@ -426,16 +440,14 @@ export class H2Connection {
     if (id === 0) return this.fail(ErrorCode.ProtocolError, 'DATA on stream 0');
     this.connRecvWindow -= payload.length;
     if (this.connRecvWindow < 0) return this.fail(ErrorCode.FlowControlError, 'connection window exceeded');
-    // Bytes are consumed as they arrive (consumers bound what they keep): open the window again.
-    if (this.connRecvWindow <= CONNECTION_WINDOW / 2) {
-      this.write(windowUpdateFrame(0, CONNECTION_WINDOW - this.connRecvWindow));
-      this.connRecvWindow = CONNECTION_WINDOW;
-    }
     const stream = this.streams.get(id);
     if (!stream) {
       if (id > this.lastStreamId) return this.fail(ErrorCode.ProtocolError, 'DATA on an idle stream');
-      return; // A stream we already closed: ignored.
+      return this.giveBack(payload.length); // A stream we already closed: ignored.
     }
+    // Held until the request is complete (or the stream gone): what clients can make us buffer is
+    // bounded by the connection window, however many streams they open.
+    stream.held += payload.length;
     if (stream.remoteEnded) return this.abort(stream, ErrorCode.StreamClosed);
     stream.recvWindow -= payload.length;
     if (stream.recvWindow < 0) return this.abort(stream, ErrorCode.FlowControlError);
@@ -445,11 +457,27 @@ export class H2Connection {
     if (flags & Flag.EndStream) {
       stream.remoteEnded = true;
       this.events.onEnd(stream);
+      this.release(stream);
       if (stream.localEnded) this.forget(stream);
     } else if (stream.recvWindow <= this.limits.streamWindow / 2 && !stream.localEnded) {
       this.write(windowUpdateFrame(id, this.limits.streamWindow - stream.recvWindow));
       stream.recvWindow = this.limits.streamWindow;
     }
+  }
+
+  /** Gives a stream's held bytes back to the connection's window. */
+  private release(stream: H2Stream): void {
+    const held = stream.held;
+    stream.held = 0;
+    if (held > 0) this.giveBack(held);
+  }
+
+  private giveBack(bytes: number): void {
+    this.connFreed += bytes;
+    if (this.connFreed < CONNECTION_WINDOW / 2 || this.dead) return;
+    this.write(windowUpdateFrame(0, this.connFreed));
+    this.connRecvWindow += this.connFreed;
+    this.connFreed = 0;
   }
 
   /** The frame's content without padding (and `skip` more leading bytes), or undefined if malformed. */

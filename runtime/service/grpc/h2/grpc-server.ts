@@ -202,8 +202,12 @@ class GrpcCalls implements StreamEvents {
       return this.finish(stream, GrpcStatus.INTERNAL, `cannot parse the request: ${messageOf(error)}`);
     }
     call.body = undefined;
-    if (call.handler.kind === 'unary') this.unary(stream, call, call.handler, request);
-    else call.handler.handle(request, this.streamCall(stream, call));
+    try {
+      if (call.handler.kind === 'unary') this.unary(stream, call, call.handler, request);
+      else call.handler.handle(request, this.streamCall(stream, call));
+    } catch (error) {
+      this.finish(stream, GrpcStatus.INTERNAL, messageOf(error));
+    }
   }
 
   onAbort(stream: H2Stream): void {

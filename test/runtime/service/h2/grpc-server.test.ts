@@ -178,6 +178,15 @@ describe('gRPC over our own HTTP/2', () => {
           },
         },
         {
+          codec: codec('/t/Throw'),
+          handler: {
+            kind: 'unary',
+            handle: () => {
+              throw new Error('a bug in a handler');
+            },
+          },
+        },
+        {
           codec: codec('/t/Watch'),
           handler: {
             kind: 'serverStream',
@@ -271,6 +280,70 @@ describe('gRPC over our own HTTP/2', () => {
     assert.deepEqual(client.data(11), grpcMessage(Buffer.from('still here')));
     assert.equal(goAwayCode(client), undefined);
     client.destroy();
+  });
+
+  it('answers INTERNAL when a handler throws instead of rejecting, and keeps serving', async () => {
+    const client = new RawClient(server.port);
+    client.request(1, '/t/Throw', Buffer.from('x'));
+    client.request(3, '/t/Echo', Buffer.from('after'));
+    await client.until('both answers', () => client.ended(1) && client.ended(3));
+    assert.equal(client.trailers(1)?.['grpc-status'], String(GrpcStatus.INTERNAL));
+    assert.equal(client.trailers(1)?.['grpc-message'], 'a bug in a handler');
+    assert.deepEqual(client.data(3), grpcMessage(Buffer.from('after')));
+    client.destroy();
+  });
+
+  it('opens the connection window again only for complete requests (bounded buffering)', async () => {
+    // GIVEN a server whose method answers the request's size, and a client that starts three requests
+    // of 1,000,000 bytes and sends 800,000 of each (2.4 MB, more than half the 4 MiB window)
+    const own = await startGrpcServer({
+      host: '127.0.0.1',
+      port: 0,
+      methods: [
+        {
+          codec: codec('/t/Size'),
+          handler: {
+            kind: 'unary',
+            handle: (request) => {
+              const size = Buffer.alloc(4);
+              size.writeUInt32BE((request as Buffer).length);
+              return Promise.resolve(size);
+            },
+          },
+        },
+      ],
+    });
+    const client = new RawClient(own.port);
+    const message = grpcMessage(Buffer.alloc(1_000_000, 7));
+    const sendPart = (stream: number, from: number, to: number, end: boolean): void => {
+      for (let at = from; at < to; at += 16_384) {
+        const last = Math.min(to, at + 16_384) === to;
+        const flags = end && last ? Flag.EndStream : 0;
+        client.write(frame(FrameType.Data, flags, stream, message.subarray(at, Math.min(to, at + 16_384))));
+      }
+    };
+    const connectionUpdates = (): number[] =>
+      client.frames
+        .filter((f) => f.type === FrameType.WindowUpdate && f.stream === 0)
+        .map((f) => f.payload.readUInt32BE(0));
+    for (const stream of [1, 3, 5]) {
+      client.write(frame(FrameType.Headers, Flag.EndHeaders, stream, requestBlock('/t/Size')));
+      sendPart(stream, 0, 800_000, false);
+    }
+    client.write(frame(FrameType.Ping, 0, 0, Buffer.from('in order')));
+    await client.until('PING ack', () => client.frames.some((f) => f.type === FrameType.Ping));
+    // THEN the connection window has not been opened beyond its first size
+    assert.equal(connectionUpdates().length, 1);
+    // WHEN the requests complete
+    for (const stream of [1, 3, 5]) sendPart(stream, 800_000, message.length, true);
+    await client.until('three answers', () => [1, 3, 5].every((s) => client.ended(s)));
+    // THEN each is answered, and their bytes come back to the window in one update
+    for (const stream of [1, 3, 5])
+      assert.deepEqual(client.data(stream), grpcMessage(Buffer.from([0, 15, 66, 64])));
+    await client.until('window update', () => connectionUpdates().length === 2);
+    assert.equal(connectionUpdates()[1], 3 * message.length);
+    client.destroy();
+    await own.close(100);
   });
 
   it('reassembles CONTINUATION and strips padding from HEADERS and DATA', async () => {
