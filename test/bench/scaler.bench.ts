@@ -43,6 +43,25 @@ function containerCgroup(): string | undefined {
   }
 }
 const cgroup = containerCgroup();
+/**
+ * The DecisionRuntime container's default CPU limit, in cores, as a CFS quota (cgroup v1's cpu
+ * controller, 100 ms periods): the main thread's ticks and GC and the scaler thread share it, and a
+ * period's quota used up stalls both until the next. SCALER_CPU_LIMIT=0: no limit.
+ */
+const CPU_LIMIT = Number(process.env.SCALER_CPU_LIMIT ?? 1);
+const CPU_CGROUP = '/sys/fs/cgroup/cpu/elasticai-scaler-bench';
+function cpuCgroup(): string | undefined {
+  if (!(CPU_LIMIT > 0)) return undefined;
+  try {
+    mkdirSync(CPU_CGROUP, { recursive: true });
+    writeFileSync(join(CPU_CGROUP, 'cpu.cfs_period_us'), '100000');
+    writeFileSync(join(CPU_CGROUP, 'cpu.cfs_quota_us'), String(Math.round(CPU_LIMIT * 100_000)));
+    return CPU_CGROUP;
+  } catch {
+    return undefined;
+  }
+}
+const cpuGroup = cpuCgroup();
 const CONTAINER_HEAP = cgroup ? '' : '--max-old-space-size=256 --max-semi-space-size=1';
 /** The node flags the runtime's image starts it with (runtime/Dockerfile's ENTRYPOINT). */
 function imageNodeFlags(): string[] {
@@ -110,11 +129,11 @@ async function run(count: number): Promise<void> {
     join(here, 'support', 'scaler-target.js'),
     String(count),
   ];
-  // In the cgroup from its first instruction: the shell joins it, then becomes node.
-  const child = cgroup
-    ? spawn('/bin/sh', ['-c', `echo $$ > ${CGROUP}/cgroup.procs && exec "$@"`, 'sh', ...node], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      })
+  // In the cgroups from its first instruction: the shell joins them, then becomes node.
+  const groups = [cgroup, cpuGroup].filter((g): g is string => g !== undefined);
+  const enter = groups.map((g) => `echo $$ > ${g}/cgroup.procs && `).join('');
+  const child = groups.length
+    ? spawn('/bin/sh', ['-c', `${enter}exec "$@"`, 'sh', ...node], { stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(node[0] as string, node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   const nextLine = jsonLines(child);
   const ready = JSON.parse(await nextLine()) as { port: number; backfillMs: number };
@@ -179,7 +198,7 @@ async function run(count: number): Promise<void> {
 
 console.log(
   `KEDA external scaler under KEDA polling rates (loopback, runtime in its own process, ` +
-    `${cgroup ? 'in a 512 MiB memory cgroup' : 'no cgroup'}, ${RUNTIME_NODE_OPTIONS.join(' ') || 'no flags'})`,
+    `${cgroup ? 'in a 512 MiB memory cgroup' : 'no memory cgroup'}, ${cpuGroup ? `CPU limit ${CPU_LIMIT} core(s)` : 'no CPU limit'}, ${RUNTIME_NODE_OPTIONS.join(' ') || 'no flags'})`,
 );
 for (const count of (process.env.SCALER_COUNTS ?? '1000,10000').split(',').map(Number)) await run(count);
 console.log('Goal: p99 ≤ 5 ms and ≤ 512 MiB RSS at 10,000 ScaledObjects.');
