@@ -87,8 +87,7 @@ export const GRPC_LATENCY = {
 
 export class RuntimeMetrics {
   readonly registry = new Registry();
-  /** Exposition text kept elsewhere (another thread's registry), appended to this registry's. */
-  private readonly elsewhere: (() => Promise<string>)[] = [];
+  /** The gRPC histogram's text when another thread's registry keeps it (appended to this one's). */
   private grpcLatencyElsewhere: (() => Promise<string>) | undefined;
   readonly decisions: Counter<'rule'>;
   readonly desiredReplicas: Gauge<'namespace' | 'name'>;
@@ -200,7 +199,6 @@ export class RuntimeMetrics {
    */
   exposeGrpcLatencyFrom(text: () => Promise<string>): void {
     this.registry.removeSingleMetric(GRPC_LATENCY.name);
-    this.elsewhere.push(text);
     this.grpcLatencyElsewhere = text;
   }
 
@@ -211,7 +209,8 @@ export class RuntimeMetrics {
 
   /** The exposition text of every metric (`/metrics`). */
   async text(): Promise<string> {
-    const parts = await Promise.all([this.registry.metrics(), ...this.elsewhere.map((read) => read())]);
+    const elsewhere = this.grpcLatencyElsewhere;
+    const parts = await Promise.all([this.registry.metrics(), ...(elsewhere ? [elsewhere()] : [])]);
     return parts.map((part) => (part.endsWith('\n') || part === '' ? part : `${part}\n`)).join('');
   }
 }

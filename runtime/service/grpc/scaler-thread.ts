@@ -16,7 +16,7 @@ import type { TenantLimits } from '../config.js';
 import type { RuntimeMetrics } from '../metrics.js';
 import type { WorkloadRegistry } from '../workload-registry.js';
 import { NotReadyError } from '../workload-registry.js';
-import type { WorkloadRef } from '../workload-spec.js';
+import type { WorkloadRef, WorkloadSpec } from '../workload-spec.js';
 import type { ScalerServer, TlsFiles } from './scaler-server.js';
 import type { ToMain, ToScaler } from './workload-table.js';
 import { SharedValues, keyOf } from './workload-table.js';
@@ -211,7 +211,7 @@ class ValuePublisher {
   }
 
   /** Answers the scaler's `track`: registers, assigns the slot, fills it, reports the backfill. */
-  track(seq: number, key: string, ref: WorkloadRef, spec: Parameters<WorkloadRegistry['register']>[1]): void {
+  track(seq: number, key: string, ref: WorkloadRef, spec: WorkloadSpec): void {
     let loading: Promise<void>;
     try {
       loading = this.registry.register(ref, spec);
