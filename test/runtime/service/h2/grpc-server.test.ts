@@ -453,6 +453,42 @@ describe('gRPC over our own HTTP/2', () => {
     client.destroy();
   });
 
+  it('survives 150 connections of random frames, and still answers', { timeout: 30_000 }, async () => {
+    // GIVEN a seeded generator (reproducible) of frames: any type (and unknown ones), flags, small
+    // stream ids (odd, even, 0), random payloads, mixed with real requests
+    let seed = 4242;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return Math.floor((seed / 0x80000000) * n);
+    };
+    for (let c = 0; c < 150; c++) {
+      const client = new RawClient(server.port);
+      const frames: Buffer[] = [];
+      for (let f = 0; f < 20; f++) {
+        const stream = random(4) === 0 ? 0 : 1 + random(12);
+        if (random(3) === 0) {
+          frames.push(frame(FrameType.Headers, Flag.EndHeaders | random(2), stream, requestBlock('/t/Echo')));
+          continue;
+        }
+        const payload = Buffer.alloc(random(40));
+        for (let i = 0; i < payload.length; i++) payload[i] = random(256);
+        frames.push(frame(random(12), random(256), stream, payload));
+      }
+      // WHEN a client sends them
+      client.write(Buffer.concat(frames));
+      await client.until('the server to end it', () => client.closed, 50).catch(() => undefined);
+      client.destroy();
+      // THEN no input reached a bug (which would end the connection with INTERNAL_ERROR)
+      assert.notEqual(goAwayCode(client), ErrorCode.InternalError, `connection ${c}`);
+    }
+    // AND the server (in this very thread: a crash would fail the test) still serves a new client
+    const client = new RawClient(server.port);
+    client.request(1, '/t/Echo', Buffer.from('alive'));
+    await client.until('answer', () => client.ended(1));
+    assert.deepEqual(client.data(1), grpcMessage(Buffer.from('alive')));
+    client.destroy();
+  });
+
   it('drains on close: open calls finish, new streams are refused, then the connection ends', async () => {
     // GIVEN a server with a call in progress
     let release: () => void = () => undefined;

@@ -516,3 +516,35 @@ describe('encodeLiteralField', () => {
     assert.deepEqual([...encodeLiteralField('a', 'bc')], [0x00, 0x01, 0x61, 0x02, 0x62, 0x63]);
   });
 });
+
+describe('HPACK decoder on random input', () => {
+  it('throws only HpackError, and stays usable, over 20,000 random blocks', () => {
+    // GIVEN a seeded generator (reproducible) and one decoder that sees every block in turn
+    let seed = 12345;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x80000000;
+    };
+    const decoder = new HpackDecoder(4096);
+    const valid = Buffer.concat([encodeLiteralField('x-ok', 'still decoding')]);
+    let malformed = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const block = Buffer.alloc(1 + Math.floor(random() * 40));
+      for (let j = 0; j < block.length; j++) block[j] = Math.floor(random() * 256);
+      // WHEN it decodes random bytes
+      try {
+        decoder.decode(block, () => undefined);
+      } catch (error) {
+        // THEN a failure is always the protocol's COMPRESSION_ERROR, never a crash of another kind
+        assert.ok(error instanceof HpackError, `block ${block.toString('hex')}: ${String(error)}`);
+        malformed++;
+      }
+    }
+    // AND both outcomes occurred, and a well-formed block still decodes afterwards
+    assert.ok(malformed > 1000 && malformed < 20_000, `malformed ${malformed}`);
+    const fields: string[] = [];
+    new HpackDecoder().decode(valid, (name, value) => fields.push(`${name}: ${value}`));
+    decoder.decode(valid, () => undefined);
+    assert.deepEqual(fields, ['x-ok: still decoding']);
+  });
+});
