@@ -5,6 +5,8 @@
  */
 import type { HistorySource, RangeQuery, Series } from '../../runtime/service/history/history-source.js';
 import { SourceError } from '../../runtime/service/history/history-source.js';
+import type { RuntimeMetrics } from '../../runtime/service/metrics.js';
+import { WorkloadRegistry } from '../../runtime/service/workload-registry.js';
 
 export class MemorySource implements HistorySource {
   readonly name = 'memory';
@@ -45,4 +47,22 @@ export function dailyDemand(t: number): number {
   const phase = ((t % day) / day) * 2 * Math.PI;
   const noise = (Math.sin(t * 12.9898) * 43758.5453) % 1;
   return Math.max(0, 400 + 300 * Math.sin(phase - Math.PI / 2) + 20 * noise);
+}
+
+/**
+ * The registry the scaler tests serve from: `source` as Prometheus, a day of history, points settled
+ * after 30 s, a refit a day, stale after 5 minutes; `clock` and `metrics` when the test needs them.
+ */
+export function dayRegistry(
+  source: HistorySource,
+  options: { clock?: () => number; metrics?: RuntimeMetrics } = {},
+): WorkloadRegistry {
+  return new WorkloadRegistry({
+    sources: { prometheus: source },
+    historySeconds: 86_400,
+    settleSeconds: 30,
+    refitEpochSeconds: 86_400,
+    staleAfterSeconds: 300,
+    ...options,
+  });
 }

@@ -5,10 +5,10 @@ import type { ScalerServer } from '../../../runtime/service/grpc/scaler-server.j
 import { startScalerServer } from '../../../runtime/service/grpc/scaler-server.js';
 import { registryBackend } from '../../../runtime/service/grpc/scaler-backend.js';
 import { RuntimeMetrics } from '../../../runtime/service/metrics.js';
-import { WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
+import type { WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
 import type { Ref } from '../../support/keda-client.js';
 import { KedaClient } from '../../support/keda-client.js';
-import { MemorySource, dailyDemand } from '../../support/memory-source.js';
+import { MemorySource, dailyDemand, dayRegistry } from '../../support/memory-source.js';
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const ref = (name: string, meta: Record<string, string> = {}): Ref => ({
@@ -39,15 +39,7 @@ describe('KEDA external scaler over gRPC', () => {
   let client: KedaClient;
 
   before(async () => {
-    registry = new WorkloadRegistry({
-      sources: { prometheus: source },
-      clock: () => clock.now,
-      historySeconds: 86_400,
-      settleSeconds: 30,
-      refitEpochSeconds: 86_400,
-      staleAfterSeconds: 300,
-      metrics,
-    });
+    registry = dayRegistry(source, { clock: () => clock.now, metrics });
     server = await startScalerServer({
       backend: registryBackend(registry),
       metrics,
@@ -155,14 +147,7 @@ describe('graceful shutdown', () => {
     // GIVEN a server whose first backfill is slow (an in-flight GetMetrics waits on it)
     const source = new MemorySource(dailyDemand);
     source.delayMs = 300;
-    const registry = new WorkloadRegistry({
-      sources: { prometheus: source },
-      clock: () => T0,
-      historySeconds: 86_400,
-      settleSeconds: 30,
-      refitEpochSeconds: 86_400,
-      staleAfterSeconds: 300,
-    });
+    const registry = dayRegistry(source, { clock: () => T0 });
     const server = await startScalerServer({
       backend: registryBackend(registry),
       host: '127.0.0.1',

@@ -9,7 +9,7 @@ import { RuntimeMetrics } from '../../../runtime/service/metrics.js';
 import { WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
 import type { Ref } from '../../support/keda-client.js';
 import { KedaClient } from '../../support/keda-client.js';
-import { MemorySource, dailyDemand } from '../../support/memory-source.js';
+import { MemorySource, dailyDemand, dayRegistry } from '../../support/memory-source.js';
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const ref = (name: string, meta: Record<string, string> = {}): Ref => ({
@@ -40,15 +40,7 @@ describe('KEDA scaler in its own thread, fed by the registry on the main thread'
   let client: KedaClient;
 
   before(async () => {
-    registry = new WorkloadRegistry({
-      sources: { prometheus: source },
-      clock: () => clock.now,
-      historySeconds: 86_400,
-      settleSeconds: 30,
-      refitEpochSeconds: 86_400,
-      staleAfterSeconds: 300,
-      metrics,
-    });
+    registry = dayRegistry(source, { clock: () => clock.now, metrics });
     server = await startScalerThread({ registry, metrics, host: '127.0.0.1', port: 0 });
     client = new KedaClient(`127.0.0.1:${server.port}`);
   });

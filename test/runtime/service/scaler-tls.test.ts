@@ -8,10 +8,9 @@ import * as grpc from '@grpc/grpc-js';
 import type { ScalerServer } from '../../../runtime/service/grpc/scaler-server.js';
 import { startScalerServer } from '../../../runtime/service/grpc/scaler-server.js';
 import { registryBackend } from '../../../runtime/service/grpc/scaler-backend.js';
-import { WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
 import { selfSignedCertificate } from '../../support/fake-kube-api.js';
 import { KedaClient } from '../../support/keda-client.js';
-import { MemorySource, dailyDemand } from '../../support/memory-source.js';
+import { MemorySource, dailyDemand, dayRegistry } from '../../support/memory-source.js';
 
 const REF = {
   namespace: 'shop',
@@ -27,13 +26,7 @@ describe('KEDA external scaler over TLS with client certificates', () => {
 
   before(async () => {
     assert.ok(serverCert && clientCert && strangerCert, 'openssl makes test certificates');
-    const registry = new WorkloadRegistry({
-      sources: { prometheus: new MemorySource(dailyDemand) },
-      historySeconds: 86_400,
-      settleSeconds: 30,
-      refitEpochSeconds: 86_400,
-      staleAfterSeconds: 300,
-    });
+    const registry = dayRegistry(new MemorySource(dailyDemand));
     server = await startScalerServer({
       backend: registryBackend(registry),
       host: '127.0.0.1',
