@@ -47,8 +47,7 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
 /** Wire codecs of `externalscaler.ExternalScaler`'s methods, by method name. */
 export function scalerCodecs(): Record<string, MethodCodec> {
   const definition = protoLoader.loadSync(protoPath(), PROTO_LOADER_OPTIONS);
-  const service = definition['externalscaler.ExternalScaler'] as unknown as Record<string, MethodCodec>;
-  return service;
+  return definition['externalscaler.ExternalScaler'] as unknown as Record<string, MethodCodec>;
 }
 
 interface ScaledObjectRefMessage {

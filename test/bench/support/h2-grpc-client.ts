@@ -50,7 +50,8 @@ class FieldEncoder {
     let added = false;
     for (const [name, value] of fields) {
       const key = `${name}\0${value}`;
-      const known = STATIC_PAIRS.get(key) ?? (this.table.includes(key) ? 62 + this.table.indexOf(key) : 0);
+      const at = this.table.indexOf(key);
+      const known = STATIC_PAIRS.get(key) ?? (at >= 0 ? 62 + at : 0);
       if (known > 0) {
         parts.push(integer(0x80, 7, known));
         continue;

@@ -33,7 +33,6 @@ import { HpackDecoder, HpackError } from './hpack.js';
 export interface RequestHead {
   method: string;
   path: string;
-  scheme: string;
   contentType: string;
   /** Header list size (RFC 9113 §6.5.2), checked by the stream's consumer. */
   listSize: number;
@@ -539,7 +538,7 @@ export class H2Connection {
 
   /** Decodes a header block into `this.head`; false when the connection failed (HPACK state lost). */
   private decodeHead(block: Buffer): boolean {
-    this.head = { method: '', path: '', scheme: '', contentType: '', listSize: 0 };
+    this.head = { method: '', path: '', contentType: '', listSize: 0 };
     this.headError = undefined;
     this.regularSeen = false;
     try {
@@ -561,8 +560,7 @@ export class H2Connection {
       if (this.regularSeen) this.headError = 'pseudo-header after a field';
       else if (name === ':method') head.method = value;
       else if (name === ':path') head.path = value;
-      else if (name === ':scheme') head.scheme = value;
-      else if (name !== ':authority') this.headError = `pseudo-header ${name}`;
+      else if (name !== ':scheme' && name !== ':authority') this.headError = `pseudo-header ${name}`;
       return;
     }
     this.regularSeen = true;

@@ -138,8 +138,11 @@ function framed(message: Buffer): Buffer {
 interface Call {
   readonly codec: MethodCodec;
   readonly handler: MethodHandler;
-  /** Request bytes so far (message prefix included). */
-  body: Buffer | undefined;
+  /** Request bytes so far (message prefix included), copied out of the read buffers. */
+  chunks: Buffer[];
+  bytes: number;
+  /** The message length its prefix declares (-1 until 5 bytes have come). */
+  declared: number;
   headersSent: boolean;
   closeListeners: (() => void)[] | undefined;
 }
@@ -165,43 +168,55 @@ class GrpcCalls implements StreamEvents {
       return this.finish(stream, GrpcStatus.UNKNOWN, `content-type ${head.contentType}`);
     const method = this.methods.get(head.path);
     if (!method) return this.finish(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${head.path}`);
-    const call: Call = { ...method, body: undefined, headersSent: false, closeListeners: undefined };
+    const call: Call = {
+      ...method,
+      chunks: [],
+      bytes: 0,
+      declared: -1,
+      headersSent: false,
+      closeListeners: undefined,
+    };
     stream.context = call;
   }
 
   onData(stream: H2Stream, data: Buffer): void {
     const call = stream.context as Call | undefined;
     if (!call || stream.closed) return;
-    call.body = call.body ? Buffer.concat([call.body, data]) : Buffer.from(data);
-    const body = call.body;
-    if (body.length < 5) return;
-    if (body[0] !== 0)
-      return this.finish(stream, GrpcStatus.UNIMPLEMENTED, 'compressed requests are not supported');
-    const length = body.readUInt32BE(1);
-    if (length > this.maxMessageBytes) {
-      return this.finish(
-        stream,
-        GrpcStatus.RESOURCE_EXHAUSTED,
-        `request message of ${length} bytes (at most ${this.maxMessageBytes})`,
-      );
+    call.chunks.push(Buffer.from(data));
+    call.bytes += data.length;
+    if (call.declared < 0) {
+      if (call.bytes < 5) return;
+      // The prefix once, from as few chunks as it takes; later chunks are only counted.
+      const head = call.chunks.length === 1 ? (call.chunks[0] as Buffer) : Buffer.concat(call.chunks);
+      call.chunks = [head];
+      if (head[0] !== 0)
+        return this.finish(stream, GrpcStatus.UNIMPLEMENTED, 'compressed requests are not supported');
+      call.declared = head.readUInt32BE(1);
+      if (call.declared > this.maxMessageBytes) {
+        return this.finish(
+          stream,
+          GrpcStatus.RESOURCE_EXHAUSTED,
+          `request message of ${call.declared} bytes (at most ${this.maxMessageBytes})`,
+        );
+      }
     }
-    if (body.length > 5 + length)
+    if (call.bytes > 5 + call.declared)
       this.finish(stream, GrpcStatus.UNIMPLEMENTED, 'more than one request message on a unary call');
   }
 
   onEnd(stream: H2Stream): void {
     const call = stream.context as Call | undefined;
     if (!call || stream.closed) return;
-    const body = call.body;
-    if (!body || body.length < 5 || body.length !== 5 + body.readUInt32BE(1))
+    if (call.declared < 0 || call.bytes !== 5 + call.declared)
       return this.finish(stream, GrpcStatus.INTERNAL, 'the request has no complete message');
+    const body = call.chunks.length === 1 ? (call.chunks[0] as Buffer) : Buffer.concat(call.chunks);
     let request: unknown;
     try {
       request = call.codec.requestDeserialize(body.subarray(5));
     } catch (error) {
       return this.finish(stream, GrpcStatus.INTERNAL, `cannot parse the request: ${messageOf(error)}`);
     }
-    call.body = undefined;
+    call.chunks = [];
     try {
       if (call.handler.kind === 'unary') this.unary(stream, call, call.handler, request);
       else call.handler.handle(request, this.streamCall(stream, call));
