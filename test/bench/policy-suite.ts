@@ -6,8 +6,10 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { replicasNeeded } from '../../runtime/simulation/oracle-policy.js';
+import { readyDelayRows, simulate } from '../../runtime/simulation/simulator.js';
 import { readEventLog, readTrace } from '../../runtime/simulation/trace.js';
-import type { Trace } from '../../runtime/simulation/types.js';
+import type { PolicyContext, PolicyFactory, RunMeasures, Trace } from '../../runtime/simulation/types.js';
 import { SHARED_DIR } from '../support/paths.js';
 
 export interface SuiteTrace {
@@ -64,4 +66,34 @@ export function policySuite(): SuiteTrace[] {
     );
   }
   return suite;
+}
+
+/** The simulation context of a suite trace: its capacity and start-up, 1 to 1000 replicas. */
+export function suiteContext(entry: SuiteTrace): PolicyContext {
+  return {
+    intervalSeconds: entry.trace.intervalSeconds,
+    capacityPerReplica: entry.capacityPerReplica,
+    startupSeconds: entry.startupSeconds,
+    minReplicas: 1,
+    maxReplicas: 1000,
+  };
+}
+
+/**
+ * Runs one policy over a suite trace. Every policy starts with what the first rows need, so that the
+ * first rows (before any pod can start) count against none of them.
+ */
+export function runOnSuiteTrace(entry: SuiteTrace, factory: PolicyFactory): RunMeasures {
+  const context = suiteContext(entry);
+  const need = replicasNeeded(entry.trace, context);
+  const initialReplicas = Math.max(...need.slice(0, readyDelayRows(context)));
+  return simulate(entry.trace, factory, context, { initialReplicas }).measures;
+}
+
+/** The suite's goal: at most half of the baseline's violation intervals at no more replica-intervals. */
+export function meetsGoal(run: RunMeasures, hpa: RunMeasures): boolean {
+  return (
+    run.violationIntervals <= Math.floor(hpa.violationIntervals / 2) &&
+    run.replicaIntervals <= hpa.replicaIntervals
+  );
 }

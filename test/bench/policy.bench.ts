@@ -9,10 +9,10 @@
 import type { PredictiveTuning } from '../../runtime/simulation/predictive-policy.js';
 import { predictivePolicy } from '../../runtime/simulation/predictive-policy.js';
 import { hpaPolicy } from '../../runtime/simulation/hpa-policy.js';
-import { oraclePolicy, replicasNeeded } from '../../runtime/simulation/oracle-policy.js';
-import { compareRuns, readyDelayRows, simulate } from '../../runtime/simulation/simulator.js';
-import type { PolicyContext, RunMeasures } from '../../runtime/simulation/types.js';
-import { policySuite } from './policy-suite.js';
+import { oraclePolicy } from '../../runtime/simulation/oracle-policy.js';
+import { compareRuns } from '../../runtime/simulation/simulator.js';
+import type { PolicyFactory, RunMeasures } from '../../runtime/simulation/types.js';
+import { meetsGoal, policySuite, runOnSuiteTrace } from './policy-suite.js';
 
 const tuningIndex = process.argv.indexOf('--tuning');
 const tuning = (tuningIndex > 0 ? JSON.parse(process.argv[tuningIndex + 1] ?? '{}') : {}) as PredictiveTuning;
@@ -35,29 +35,16 @@ let total = 0;
 const gaps: number[] = [];
 for (const entry of policySuite()) {
   if (only !== undefined && entry.name !== only) continue;
-  const context: PolicyContext = {
-    intervalSeconds: entry.trace.intervalSeconds,
-    capacityPerReplica: entry.capacityPerReplica,
-    startupSeconds: entry.startupSeconds,
-    minReplicas: 1,
-    maxReplicas: 1000,
-  };
-  // Every policy starts with what the first rows need, so that the first rows (before any pod can
-  // start) count against none of them.
-  const need = replicasNeeded(entry.trace, context);
-  const initialReplicas = Math.max(...need.slice(0, readyDelayRows(context)));
-  const run = (factory: Parameters<typeof simulate>[1]): { measures: RunMeasures; ms: number } => {
+  const run = (factory: PolicyFactory): { measures: RunMeasures; ms: number } => {
     const start = performance.now();
-    const result = simulate(entry.trace, factory, context, { initialReplicas });
-    return { measures: result.measures, ms: performance.now() - start };
+    const measures = runOnSuiteTrace(entry, factory);
+    return { measures, ms: performance.now() - start };
   };
   const predictive = run(predictivePolicy(tuning));
   const hpa = run(hpaPolicy(0.7));
   const oracle = run(oraclePolicy());
   const comparison = compareRuns(predictive.measures, hpa.measures, oracle.measures);
-  const ok =
-    predictive.measures.violationIntervals <= Math.floor(hpa.measures.violationIntervals / 2) &&
-    predictive.measures.replicaIntervals <= hpa.measures.replicaIntervals;
+  const ok = meetsGoal(predictive.measures, hpa.measures);
   total++;
   if (ok) met++;
   gaps.push(comparison.costGapClosed);
