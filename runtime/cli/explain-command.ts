@@ -60,6 +60,19 @@ function ruleRows(d: Decision, color: boolean): string[][] {
   ]);
 }
 
+/**
+ * Why the forecast's pre-scale was scaled back, or undefined while it is trusted in full (a trust of 1,
+ * or none reported by an older runtime; NaN arrives as null in JSON).
+ */
+export function prescaleNote(
+  forecast: Pick<Decision['forecast'], 'prescaleTrust' | 'prescaleNeededShare'>,
+): string | undefined {
+  const trust = forecast.prescaleTrust as number | null | undefined;
+  if (typeof trust !== 'number' || trust >= 1) return undefined;
+  const share = (forecast.prescaleNeededShare as number | null) ?? Number.NaN;
+  return `scaled to ${Math.round(trust * 100)}%: ${Math.round(share * 100)}% of recent pre-scaled replicas were needed`;
+}
+
 function explanation(w: WorkloadDetail, d: Decision, color: boolean): string {
   const i = d.inputs;
   const lines: string[] = [];
@@ -72,6 +85,8 @@ function explanation(w: WorkloadDetail, d: Decision, color: boolean): string {
     `${bold('Forecast', color)}   model ${d.forecast.model}: lead-time peak ${cell(d.forecast.leadPeak)}, ` +
       `upper (q${d.forecast.upperQuantile}) ${cell(d.forecast.upper)}`,
   );
+  const prescale = prescaleNote(d.forecast);
+  if (prescale !== undefined) lines.push(`${bold('Pre-scale', color)}  ${prescale}`);
   const a = d.anomaly;
   const anomaly = `${a.state}, score ${cell(a.score)}, z ${cell(a.zScore)}`;
   lines.push(

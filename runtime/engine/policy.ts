@@ -6,7 +6,9 @@
  * 2. `hold-broken-signal`: the signal is missing/invalid/dropped to zero: keep the last decision.
  * 3. otherwise the largest of
  *    - `current-demand`: what the demand just seen needs at the target utilisation (never below it),
- *    - `forecast`: the upper quantile of the peak demand before newly requested pods could serve,
+ *    - `forecast`: the upper quantile of the peak demand before newly requested pods could serve; what
+ *      it asks above current demand (the pre-scale) is scaled back when recent pre-scales were mostly
+ *      not needed (see PrescaleLedger),
  *    - `surge`: on a surge, the current demand extrapolated over the lead time,
  *    - `scale-down-stabilization`: the highest of those over the stabilization window (damping),
  *    then `min-replicas` / `max-replicas` bounds.
@@ -14,6 +16,7 @@
 import type { Assessment } from './anomaly.js';
 import { isBrokenSignal } from './anomaly.js';
 import type { Forecast } from './forecaster.js';
+import { PrescaleLedger } from './prescale-ledger.js';
 import { StateArena } from './state-arena.js';
 
 export type DecisionRule =
@@ -33,6 +36,10 @@ export interface PolicySettings {
   readonly maxReplicas: number;
   /** Steps over which the highest recommendation wins (scale-down damping). */
   readonly stabilizationSteps: number;
+  /** Steps from a decision to the replicas it adds serving: the window a pre-scale is judged on. */
+  readonly leadSteps: number;
+  /** Needed share of pre-scaled replicas below which pre-scaling is scaled back (0: never). */
+  readonly minPrescaleUse: number;
 }
 
 export interface PolicyInput {
@@ -50,8 +57,15 @@ export interface PolicyOutcome {
   readonly rule: DecisionRule;
   /** Replicas the current demand needs at the target utilisation (NaN when the signal is broken). */
   readonly forCurrentDemand: number;
-  /** Replicas the forecast upper quantile needs at full utilisation. */
+  /**
+   * Replicas the forecast rule asks: current demand's plus the pre-scale, the replicas the forecast
+   * upper quantile needs at full utilisation beyond it, times {@link prescaleTrust}.
+   */
   readonly forForecast: number;
+  /** Factor (0..1] applied to this decision's pre-scale and headroom (1: trusted in full). */
+  readonly prescaleTrust: number;
+  /** Share of recent pre-scaled replicas the demand then needed (NaN until 10 have been judged). */
+  readonly prescaleNeededShare: number;
   /** Replicas the surge extrapolation needs (0 when not surging). */
   readonly forSurge: number;
   /** Replicas after scale-down stabilization, before bounds. */
@@ -71,6 +85,7 @@ export class PredictivePolicy {
   private next = 0;
   private filled = 0;
   private last: number;
+  private readonly ledger: PrescaleLedger;
 
   constructor(
     private readonly settings: PolicySettings,
@@ -78,10 +93,11 @@ export class PredictivePolicy {
   ) {
     this.window = arena.int32(Math.max(1, settings.stabilizationSteps));
     this.last = settings.minReplicas;
+    this.ledger = new PrescaleLedger(settings.leadSteps, settings.minPrescaleUse, arena);
   }
 
   get bytes(): number {
-    return this.window.byteLength + 32;
+    return this.window.byteLength + this.ledger.bytes + 32;
   }
 
   /** The last decision (min replicas before the first). */
@@ -92,34 +108,31 @@ export class PredictivePolicy {
   decide(input: PolicyInput): PolicyOutcome {
     const s = this.settings;
     const perReplica = s.capacityPerReplica;
-    const forForecast = replicasFor(input.forecast.upper, perReplica);
+    const broken = isBrokenSignal(input.anomaly.state) || !Number.isFinite(input.demand);
+    const forCurrent = broken ? Number.NaN : replicasFor(input.demand, perReplica * s.targetUtilization);
+    // Judge the pre-scale made a lead time ago on the demand seen since, then trust the next one by it.
+    this.ledger.observe(forCurrent);
+    const trust = this.ledger.trust;
+    const forecastNeed = replicasFor(input.forecast.upper, perReplica);
+    const prescale = broken ? 0 : Math.max(0, forecastNeed - forCurrent);
+    this.ledger.record(broken ? 0 : forCurrent, prescale);
+    const forForecast = broken ? forecastNeed : forCurrent + scaled(prescale, trust);
+    const judged = { trust, share: this.ledger.neededShare };
     const headroom = (desired: number): number =>
-      Math.max(0, replicasFor(input.forecast.horizonUpper, perReplica * s.targetUtilization) - desired);
+      scaled(
+        Math.max(0, replicasFor(input.forecast.horizonUpper, perReplica * s.targetUtilization) - desired),
+        trust,
+      );
     if (input.override !== undefined) {
       this.last = input.override;
-      return outcome(
-        input.override,
-        'override',
-        Number.NaN,
-        forForecast,
-        0,
-        input.override,
-        headroom(input.override),
-      );
+      const held = input.override;
+      return outcome(held, 'override', Number.NaN, forForecast, 0, held, headroom(held), judged);
     }
-    if (isBrokenSignal(input.anomaly.state) || !Number.isFinite(input.demand)) {
+    if (broken) {
       // Hold: never scale down on a broken signal; also never grow on it (there is no evidence).
-      return outcome(
-        this.last,
-        'hold-broken-signal',
-        Number.NaN,
-        forForecast,
-        0,
-        this.last,
-        headroom(this.last),
-      );
+      const held = this.last;
+      return outcome(held, 'hold-broken-signal', Number.NaN, forForecast, 0, held, headroom(held), judged);
     }
-    const forCurrent = replicasFor(input.demand, perReplica * s.targetUtilization);
     const forSurge = input.anomaly.state === 'surge' ? this.surgeNeed(input) : 0;
     let raw = forCurrent;
     let rule: DecisionRule = 'current-demand';
@@ -145,7 +158,7 @@ export class PredictivePolicy {
       rule = 'max-replicas';
     }
     this.last = desired;
-    return outcome(desired, rule, forCurrent, forForecast, forSurge, stabilized, headroom(desired));
+    return outcome(desired, rule, forCurrent, forForecast, forSurge, stabilized, headroom(desired), judged);
   }
 
   /** Current demand plus one more step of its latest growth, capped at SURGE_CAP × demand. */
@@ -167,6 +180,11 @@ export class PredictivePolicy {
   }
 }
 
+/** `replicas` × `trust`, rounded up (a trusted pre-scale keeps every replica it asked for). */
+function scaled(replicas: number, trust: number): number {
+  return trust >= 1 ? replicas : Math.ceil(replicas * trust - 1e-9);
+}
+
 /** Replicas needed to serve `demand` at `perReplica` each; 0 for no demand, never NaN. */
 export function replicasFor(demand: number, perReplica: number): number {
   if (!Number.isFinite(demand) || demand <= 0) return 0;
@@ -182,6 +200,17 @@ function outcome(
   forSurge: number,
   stabilized: number,
   headroomPods: number,
+  judged: { trust: number; share: number },
 ): PolicyOutcome {
-  return { desiredReplicas, rule, forCurrentDemand, forForecast, forSurge, stabilized, headroomPods };
+  return {
+    desiredReplicas,
+    rule,
+    forCurrentDemand,
+    forForecast,
+    prescaleTrust: judged.trust,
+    prescaleNeededShare: judged.share,
+    forSurge,
+    stabilized,
+    headroomPods,
+  };
 }

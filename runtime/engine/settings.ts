@@ -26,6 +26,13 @@ export interface EngineSettings {
   readonly maxForecastMargin?: number;
   /** Weight of under-forecasting vs over-forecasting when back-testing models. @default 3 */
   readonly underForecastPenalty?: number;
+  /**
+   * Share of pre-scaled replicas (asked above what current demand needs, ahead of a forecast rise) that
+   * must turn out needed within the lead time for pre-scaling to be trusted in full. Below it, each
+   * pre-scale (and the node headroom) is scaled by the share ÷ this. 0 trusts every forecast in full.
+   * @default 0.3
+   */
+  readonly minPrescaleUse?: number;
   /** Window over which the highest recommendation wins before scaling down. @default 120 */
   readonly scaleDownStabilizationSeconds?: number;
   /** Horizon for node headroom (time to provision a node). @default 180 */
@@ -82,6 +89,7 @@ export function resolveEngineSettings(settings: EngineSettings): ResolvedEngineS
     upperQuantile: 0.95,
     maxForecastMargin: 1.5,
     underForecastPenalty: 3,
+    minPrescaleUse: 0.3,
     scaleDownStabilizationSeconds: 120,
     nodeProvisioningSeconds: 180,
     modelFamilies: [],
@@ -107,6 +115,13 @@ export function resolveEngineSettings(settings: EngineSettings): ResolvedEngineS
     throw new EngineSettingsError('maxForecastMargin', resolved.maxForecastMargin, 'must be a number ≥ 1');
   }
   positive('underForecastPenalty', resolved.underForecastPenalty);
+  if (!(
+    typeof resolved.minPrescaleUse === 'number' &&
+    resolved.minPrescaleUse >= 0 &&
+    resolved.minPrescaleUse <= 1
+  )) {
+    throw new EngineSettingsError('minPrescaleUse', resolved.minPrescaleUse, 'must be in [0, 1]');
+  }
   nonNegative('scaleDownStabilizationSeconds', resolved.scaleDownStabilizationSeconds);
   nonNegative('nodeProvisioningSeconds', resolved.nodeProvisioningSeconds);
   for (const family of resolved.modelFamilies) {

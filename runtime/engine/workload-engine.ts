@@ -35,6 +35,13 @@ export interface Decision {
     readonly upper: number;
     readonly upperQuantile: number;
     readonly scores: readonly ModelScore[];
+    /**
+     * Factor (0..1] applied to the pre-scale (what the forecast asks above current demand) and to the
+     * headroom: 1 while recent pre-scales were needed at least `minPrescaleUse` of the time.
+     */
+    readonly prescaleTrust: number;
+    /** Share of recent pre-scaled replicas the demand then needed (NaN until 10 pre-scales were judged). */
+    readonly prescaleNeededShare: number;
   };
   readonly anomaly: Assessment;
   readonly replicasFor: {
@@ -74,6 +81,8 @@ export class WorkloadEngine {
       minReplicas: s.minReplicas,
       maxReplicas: s.maxReplicas,
       stabilizationSteps: Math.max(1, Math.round(s.scaleDownStabilizationSeconds / s.intervalSeconds)),
+      leadSteps: lead,
+      minPrescaleUse: s.minPrescaleUse,
     };
     // Every typed array of the engine in one buffer (see StateArena).
     const parts = StateArena.build((arena) => ({
@@ -131,6 +140,8 @@ export class WorkloadEngine {
         upper: forecast.upper,
         upperQuantile: s.upperQuantile,
         scores: forecast.scores,
+        prescaleTrust: out.prescaleTrust,
+        prescaleNeededShare: out.prescaleNeededShare,
       },
       anomaly: m.assessment,
       replicasFor: {

@@ -46,11 +46,44 @@ describe('WorkloadEngine decisions', () => {
       const later = dailyDemand(2 * 1440 + 400 + i + 4);
       assert.ok(d.desiredReplicas * 10 >= later, `minute ${i}: ${d.desiredReplicas} replicas < ${later}`);
     }
+    // AND its pre-scales were needed, so they are trusted in full
+    assert.ok(rising.every((d) => d.forecast.prescaleTrust === 1));
     // AND it names a seasonal or trend model, with weights that sum to 1
     const last = rising.at(-1) as Decision;
     const total = last.forecast.scores.reduce((sum, s) => sum + s.weight, 0);
     assert.ok(Math.abs(total - 1) < 1e-9);
     assert.match(last.forecast.model, /holt-winters|seasonal|trend|level/);
+  });
+
+  it('scales back pre-scaling that keeps not being needed (random one-interval bursts)', () => {
+    // GIVEN six days at 5 minutes of an idle load with bursts of one interval at random (4%), which the
+    // forecast keeps expecting again right after one (and at the same time the next day)
+    const run = (minPrescaleUse: number): Decision[] => {
+      let seed = 7;
+      const random = (): number => {
+        seed = (seed * 1664525 + 1013904223) >>> 0;
+        return seed / 2 ** 32;
+      };
+      const e = engine({ intervalSeconds: 300, capacityPerReplica: 10, leadSeconds: 120, minPrescaleUse });
+      return Array.from({ length: 6 * 288 }, (_, i) =>
+        e.step(T0 + i * 300, random() < 0.04 ? 300 : 5 + random()),
+      );
+    };
+    const trusting = run(0).slice(-288);
+    const judging = run(0.3).slice(-288);
+    const cost = (ds: Decision[]): number => ds.reduce((sum, d) => sum + d.desiredReplicas, 0);
+    // THEN on day 6 few pre-scaled replicas were needed, and pre-scales are trusted accordingly
+    const last = judging.at(-1) as Decision;
+    assert.ok(last.forecast.prescaleNeededShare < 0.15, String(last.forecast.prescaleNeededShare));
+    assert.ok(last.forecast.prescaleTrust < 0.5, String(last.forecast.prescaleTrust));
+    assert.equal(trusting.at(-1)?.forecast.prescaleTrust, 1);
+    // AND the day costs a fifth less than with every forecast trusted
+    assert.ok(
+      cost(judging) < 0.8 * cost(trusting),
+      `${cost(judging)} vs ${cost(trusting)} replica-intervals`,
+    );
+    // AND every decision still covers the demand just seen (the floor is never scaled back)
+    for (const d of judging) assert.ok(d.desiredReplicas >= Math.ceil(d.inputs.demand / (10 * 0.8) - 1e-9));
   });
 
   it('damps scale-down: after a drop the replica count is held for the stabilization window', () => {
@@ -190,6 +223,8 @@ describe('WorkloadEngine settings', () => {
     ],
     ['maxReplicas', { maxReplicas: 2.5 }, /maxReplicas: must be an integer ≥ 0 \(got 2.5\)/],
     ['upperQuantile', { upperQuantile: 1 }, /upperQuantile: must be in \(0, 1\)/],
+    ['minPrescaleUse', { minPrescaleUse: 1.5 }, /minPrescaleUse: must be in \[0, 1\] \(got 1.5\)/],
+    ['minPrescaleUse', { minPrescaleUse: Number.NaN }, /minPrescaleUse: must be in \[0, 1\]/],
   ];
   for (const [field, settings, message] of bad) {
     it(`rejects a bad ${field} naming it`, () => {

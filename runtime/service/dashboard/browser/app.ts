@@ -10,6 +10,7 @@
  * strings, so no API value can become markup (and the CSP's Trusted Types rule would refuse it).
  */
 import type { ContainerRecommendation } from '../../recommendations.js';
+import type { Decision } from '../../../engine/workload-engine.js';
 import type { WorkloadDetail, WorkloadSummary } from '../../http/workload-view.js';
 import type { ChartData } from './chart.js';
 import { chartModel, chartSummary, renderChart } from './chart.js';
@@ -76,6 +77,19 @@ export function failureText(answer: Answer): string {
     default:
       return `The runtime refused (${answer.status}${error?.code ? ` ${error.code}` : ''}): ${said || 'no details'}`;
   }
+}
+
+/**
+ * Why the forecast's pre-scale was scaled back, or nothing while it is trusted in full (a trust of 1,
+ * or none reported; NaN arrives as null in JSON).
+ */
+export function prescaleText(
+  forecast: Pick<Decision['forecast'], 'prescaleTrust' | 'prescaleNeededShare'>,
+): string {
+  const trust = forecast.prescaleTrust as number | null | undefined;
+  if (typeof trust !== 'number' || trust >= 1) return '';
+  const share = (forecast.prescaleNeededShare as number | null) ?? Number.NaN;
+  return `; pre-scale scaled to ${Math.round(trust * 100)}%: ${Math.round(share * 100)}% of recent pre-scaled replicas were needed`;
 }
 
 /** One sentence per decision rule: why this rule bound the replica count. */
@@ -521,7 +535,8 @@ export function startDashboard(w: DomWindow): void {
       ],
       [
         'Forecast',
-        `model ${e.forecast.model}: peak ${formatNumber(e.forecast.leadPeak)} over the next ${formatDuration(e.inputs.leadSeconds)}, upper band ${formatNumber(e.forecast.upper)} (quantile ${formatScore(e.forecast.upperQuantile)})`,
+        `model ${e.forecast.model}: peak ${formatNumber(e.forecast.leadPeak)} over the next ${formatDuration(e.inputs.leadSeconds)}, upper band ${formatNumber(e.forecast.upper)} (quantile ${formatScore(e.forecast.upperQuantile)})` +
+          prescaleText(e.forecast),
       ],
       [
         'Replicas per rule',

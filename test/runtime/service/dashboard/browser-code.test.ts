@@ -5,7 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { failureText, overrideText, ruleText } from '../../../../runtime/service/dashboard/browser/app.js';
+import {
+  failureText,
+  overrideText,
+  prescaleText,
+  ruleText,
+} from '../../../../runtime/service/dashboard/browser/app.js';
 import type { ChartData } from '../../../../runtime/service/dashboard/browser/chart.js';
 import {
   chartModel,
@@ -169,6 +174,17 @@ describe('chartSummary and the texts people read', () => {
     assert.equal(formatCores(2), '2');
     assert.equal(formatBytes(512 * 1024 * 1024), '512Mi');
     assert.equal(formatBytes(1.5 * 1024 ** 3), '1.5Gi');
+  });
+
+  it('says why a pre-scale was scaled back, and nothing while it is trusted in full', () => {
+    assert.equal(
+      prescaleText({ prescaleTrust: 0.47, prescaleNeededShare: 0.14 }),
+      '; pre-scale scaled to 47%: 14% of recent pre-scaled replicas were needed',
+    );
+    assert.equal(prescaleText({ prescaleTrust: 1, prescaleNeededShare: 0.6 }), '');
+    // NaN arrives as null; an older runtime sends no trust at all.
+    assert.equal(prescaleText({ prescaleTrust: 1, prescaleNeededShare: null as unknown as number }), '');
+    assert.equal(prescaleText({} as never), '');
   });
 
   it('says what a failed answer means and what to do', () => {
