@@ -18,6 +18,27 @@ export interface Ref {
   scalerMetadata: Record<string, string>;
 }
 
+/** The runtime's in-cluster scaler address, as a ScaledObject's `scalerAddress` names it. */
+export const RUNTIME_SCALER_ADDRESS = 'elasticai-runtime.elasticai-system.svc.cluster.local:9090';
+
+/**
+ * A ScaledObject `shop/<name>` whose trigger points at the runtime: demand from `demand{app=<name>}`,
+ * 40 per replica, 120 s lead; `meta` adds or replaces metadata.
+ */
+export function shopScaledObject(name: string, meta: Record<string, string> = {}): Ref {
+  return {
+    name,
+    namespace: 'shop',
+    scalerMetadata: {
+      scalerAddress: RUNTIME_SCALER_ADDRESS,
+      query: `demand{app="${name}"}`,
+      capacityPerReplica: '40',
+      leadSeconds: '120',
+      ...meta,
+    },
+  };
+}
+
 type Unary = (
   req: unknown,
   options: grpc.CallOptions,

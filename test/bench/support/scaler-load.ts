@@ -14,7 +14,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { loadScalerPackage } from '../../support/keda-client.js';
+import { RUNTIME_SCALER_ADDRESS, loadScalerPackage } from '../../support/keda-client.js';
 import { GrpcH2Client } from './h2-grpc-client.js';
 
 export interface LoadOptions {
@@ -50,7 +50,7 @@ export function scaledObjectRef(k: number): {
     namespace: `team-${k % 50}`,
     name: `app-${k}`,
     scalerMetadata: {
-      scalerAddress: 'elasticai-runtime.elasticai-system.svc.cluster.local:9090',
+      scalerAddress: RUNTIME_SCALER_ADDRESS,
       query: `sum(rate(http_requests_total{app="app-${k}"}[1m]))`,
       capacityPerReplica: String(20 + (k % 30)),
       leadSeconds: '120',

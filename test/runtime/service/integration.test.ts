@@ -16,7 +16,7 @@ import type { Runtime } from '../../../runtime/service/runtime.js';
 import { startRuntime } from '../../../runtime/service/runtime.js';
 import { readTrace } from '../../../runtime/simulation/trace.js';
 import type { Trace } from '../../../runtime/simulation/types.js';
-import { KedaClient } from '../../support/keda-client.js';
+import { KedaClient, RUNTIME_SCALER_ADDRESS } from '../../support/keda-client.js';
 import { SHARED_DIR } from '../../support/paths.js';
 import type { PrometheusServer } from '../../support/prometheus-server.js';
 import { startPrometheus } from '../../support/prometheus-server.js';
@@ -147,7 +147,7 @@ const REF = {
   namespace: 'web',
   name: 'nasa',
   scalerMetadata: {
-    scalerAddress: 'elasticai-runtime.elasticai-system.svc.cluster.local:9090',
+    scalerAddress: RUNTIME_SCALER_ADDRESS,
     query: 'sum(elasticai_trace_demand{trace="nasa"})',
     intervalSeconds: '900',
     capacityPerReplica: String(CAPACITY),

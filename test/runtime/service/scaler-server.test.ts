@@ -6,22 +6,11 @@ import { startScalerServer } from '../../../runtime/service/grpc/scaler-server.j
 import { registryBackend } from '../../../runtime/service/grpc/scaler-backend.js';
 import { RuntimeMetrics } from '../../../runtime/service/metrics.js';
 import type { WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
-import type { Ref } from '../../support/keda-client.js';
-import { KedaClient } from '../../support/keda-client.js';
+import { KedaClient, shopScaledObject } from '../../support/keda-client.js';
 import { MemorySource, dailyDemand, dayRegistry } from '../../support/memory-source.js';
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
-const ref = (name: string, meta: Record<string, string> = {}): Ref => ({
-  name,
-  namespace: 'shop',
-  scalerMetadata: {
-    scalerAddress: 'elasticai-runtime.elasticai-system.svc.cluster.local:9090',
-    query: `demand{app="${name}"}`,
-    capacityPerReplica: '40',
-    leadSeconds: '120',
-    ...meta,
-  },
-});
+const ref = shopScaledObject;
 
 /** Waits (up to 5 s) for the registry's first decision on shop/`name`. */
 async function untilDecided(registry: WorkloadRegistry, name: string): Promise<void> {
