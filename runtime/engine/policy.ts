@@ -112,17 +112,19 @@ export class PredictivePolicy {
     const forCurrent = broken ? Number.NaN : replicasFor(input.demand, perReplica * s.targetUtilization);
     // Judge the pre-scale made a lead time ago on the demand seen since, then trust the next one by it.
     this.ledger.observe(forCurrent);
-    const trust = this.ledger.trust;
     const forecastNeed = replicasFor(input.forecast.upper, perReplica);
     const prescale = broken ? 0 : Math.max(0, forecastNeed - forCurrent);
+    const trust = this.ledger.trust(forCurrent, prescale);
+    const judged = { trust, share: this.ledger.neededShare(forCurrent, prescale) };
     this.ledger.record(broken ? 0 : forCurrent, prescale);
     const forForecast = broken ? forecastNeed : forCurrent + scaled(prescale, trust);
-    const judged = { trust, share: this.ledger.neededShare };
-    const headroom = (desired: number): number =>
-      scaled(
-        Math.max(0, replicasFor(input.forecast.horizonUpper, perReplica * s.targetUtilization) - desired),
-        trust,
+    const headroom = (desired: number): number => {
+      const extra = Math.max(
+        0,
+        replicasFor(input.forecast.horizonUpper, perReplica * s.targetUtilization) - desired,
       );
+      return scaled(extra, this.ledger.trust(desired, extra));
+    };
     if (input.override !== undefined) {
       this.last = input.override;
       const held = input.override;
