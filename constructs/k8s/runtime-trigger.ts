@@ -25,6 +25,7 @@ export const RUNTIME_METADATA = {
   maxReplicas: 'maxReplicas',
   models: 'models',
   upperQuantile: 'upperQuantile',
+  minPrescaleUse: 'minPrescaleUse',
   scaleDownStabilizationSeconds: 'scaleDownStabilizationSeconds',
   nodeProvisioningSeconds: 'nodeProvisioningSeconds',
   nodePool: 'nodePool',
@@ -83,6 +84,12 @@ export interface RuntimeTriggerOptions {
   readonly maxReplicas?: number;
   /** Quantile of the lead-time peak provisioned for, in (0, 1). @default 0.95 (the engine's) */
   readonly upperQuantile?: number;
+  /**
+   * Share of pre-scaled replicas (asked ahead of a forecast rise) that must turn out needed for
+   * pre-scaling to be trusted in full, in [0, 1]; below it, pre-scales are scaled back by the share.
+   * 0 always pre-scales in full (e.g. for known batch jobs). @default 0.3 (the engine's)
+   */
+  readonly minPrescaleUse?: number;
   /** Window in which the highest recommendation wins before scaling down. @default 120 s (the engine's) */
   readonly scaleDownStabilization?: Duration;
   /** Horizon for node headroom (time to provision a node). @default 180 s (the engine's) */
@@ -215,6 +222,12 @@ export function buildRuntimeTrigger(
     if (!(Number.isFinite(q) && q > 0 && q < 1))
       throw new PropError(`${p}.upperQuantile`, q, 'must be in (0, 1)');
     metadata[m.upperQuantile] = String(q);
+  }
+  if (options.minPrescaleUse !== undefined) {
+    const share = options.minPrescaleUse;
+    if (!(Number.isFinite(share) && share >= 0 && share <= 1))
+      throw new PropError(`${p}.minPrescaleUse`, share, 'must be in [0, 1]');
+    metadata[m.minPrescaleUse] = String(share);
   }
   if (options.scaleDownStabilization !== undefined) {
     metadata[m.scaleDownStabilizationSeconds] = String(

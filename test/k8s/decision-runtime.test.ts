@@ -795,6 +795,7 @@ describe('DecisionRuntime.trigger', () => {
       minReplicas: 2,
       maxReplicas: 40,
       upperQuantile: 0.9,
+      minPrescaleUse: 0,
       scaleDownStabilization: Duration.minutes(5),
       nodeProvisioning: Duration.minutes(4),
       models: ['holt-winters', 'seasonal-naive'],
@@ -831,6 +832,7 @@ describe('DecisionRuntime.trigger', () => {
       minReplicas: 2,
       maxReplicas: 40,
       upperQuantile: 0.9,
+      minPrescaleUse: 0,
       scaleDownStabilizationSeconds: 300,
       nodeProvisioningSeconds: 240,
       modelFamilies: ['holt-winters', 'seasonal-naive'],
@@ -879,6 +881,7 @@ describe('DecisionRuntime.trigger', () => {
       /^trigger\.targetUtilization: must be in \(0, 1\] \(got 1.2\)$/,
     );
     throwsProp(t({ upperQuantile: 1 }), /^trigger\.upperQuantile: must be in \(0, 1\) \(got 1\)$/);
+    throwsProp(t({ minPrescaleUse: 1.5 }), /^trigger\.minPrescaleUse: must be in \[0, 1\] \(got 1.5\)$/);
     throwsProp(
       t({ minReplicas: 5, maxReplicas: 4 }),
       /^trigger\.minReplicas: must not exceed maxReplicas \(4\) \(got 5\)$/,

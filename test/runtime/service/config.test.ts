@@ -105,6 +105,16 @@ describe('trigger metadata → workload spec', () => {
     assert.deepEqual(full.kind === 'demand' && full.engine.modelFamilies, ['holt-winters', 'seasonal-naive']);
   });
 
+  it('reads the pre-scale trust break-even, and refuses one outside [0, 1] naming the key', () => {
+    const spec = parseWorkloadSpec(ref, { query: 'q', capacityPerReplica: '40', minPrescaleUse: '0' });
+    assert.equal(spec.kind === 'demand' && spec.engine.minPrescaleUse, 0);
+    assert.throws(
+      () => parseWorkloadSpec(ref, { query: 'q', capacityPerReplica: '40', minPrescaleUse: '1.5' }),
+      (error: unknown) =>
+        error instanceof MetadataError && /metadata\.minPrescaleUse: must be in \[0, 1\]/.test(error.message),
+    );
+  });
+
   it('limits tenants to their namespaces and replica caps', () => {
     const capped = parseWorkloadSpec(ref, { query: 'q', capacityPerReplica: '1' }, tenants);
     assert.equal(capped.kind === 'demand' && capped.engine.maxReplicas, 20);
