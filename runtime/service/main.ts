@@ -18,22 +18,30 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const runtime = await startRuntime(config);
-  let stopping = false;
+  // Signals are taken from the start: one that arrives while the servers are still starting (a pod
+  // deleted right after it was scheduled) is held and drains them as soon as they are up, instead of
+  // killing the process the default way.
+  const state: { runtime?: Awaited<ReturnType<typeof startRuntime>>; received?: string } = {};
   const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`elasticai-runtime: ${signal}: draining (up to ${config.shutdownGraceMs} ms)\n`);
-    runtime.shutdown().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`elasticai-runtime: shutdown failed: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
+    if (state.received !== undefined) return;
+    state.received = signal;
+    if (state.runtime) drain(state.runtime, signal, config.shutdownGraceMs);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  state.runtime = await startRuntime(config);
+  if (state.received !== undefined) drain(state.runtime, state.received, config.shutdownGraceMs);
+}
+
+function drain(runtime: { shutdown(): Promise<void> }, signal: string, graceMs: number): void {
+  process.stderr.write(`elasticai-runtime: ${signal}: draining (up to ${graceMs} ms)\n`);
+  runtime.shutdown().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`elasticai-runtime: shutdown failed: ${String(error)}\n`);
+      process.exit(1);
+    },
+  );
 }
 
 main().catch((error: unknown) => {

@@ -263,12 +263,15 @@ describe('docker build runtime/ (simulated without Docker)', () => {
     assert.match(r.stdout, new RegExp(`loaded ${modulesToLoad.length} modules, ${packages.length} packages`));
   });
 
-  it('starts the service from the image, serves both ports, and exits 0 on SIGTERM without writing', async () => {
-    // GIVEN the image's command, run in its layout with the production environment, two free
-    // loopback ports and no Kubernetes or Prometheus (the defaults outside a cluster). No network
-    // guard here: listening resolves the host with dns.lookup, which the guard refuses.
+  /** Starts the image's command in its layout on two free loopback ports (no Kubernetes, no Prometheus). */
+  async function startImageService(): Promise<{
+    child: ReturnType<typeof spawn>;
+    ports: { grpc: number; http: number };
+    exited: Promise<[number | null, NodeJS.Signals | null]>;
+    output: () => string;
+  }> {
+    // No network guard here: listening resolves the host with dns.lookup, which the guard refuses.
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
-    const before = snapshot(root);
     const [node, ...args] = imageCommand();
     assert.equal(node, 'node');
     const child = spawn(
@@ -288,27 +291,60 @@ describe('docker build runtime/ (simulated without Docker)', () => {
       },
     );
     let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    return { child, ports: { grpc: grpcPort, http: httpPort }, exited, output: () => output };
+  }
+
+  /** Sends SIGTERM and expects the service to handle it and exit 0 within 30 s. */
+  async function expectCleanExitOnSigterm(
+    service: Awaited<ReturnType<typeof startImageService>>,
+  ): Promise<void> {
+    service.child.kill('SIGTERM');
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`still running 30 s after SIGTERM:\n${service.output()}`)),
+        30_000,
+      ).unref(),
+    );
+    const [code, signal] = await Promise.race([service.exited, timeout]);
+    // The service handled the signal itself (not killed by it) and exited cleanly.
+    assert.equal(signal, null, `killed by ${signal}: no SIGTERM handler ran\n${service.output()}`);
+    assert.equal(code, 0, service.output());
+  }
+
+  it('starts the service from the image, serves both ports, and exits 0 on SIGTERM without writing', async () => {
+    // GIVEN the image's command, run in its layout with the production environment, two free
+    // loopback ports and no Kubernetes or Prometheus (the defaults outside a cluster)
+    const before = snapshot(root);
+    const service = await startImageService();
     try {
       // WHEN both ports accept connections
-      await waitForPort(grpcPort, exited, () => output);
-      await waitForPort(httpPort, exited, () => output);
+      await waitForPort(service.ports.grpc, service.exited, service.output);
+      await waitForPort(service.ports.http, service.exited, service.output);
       // AND Kubernetes stops the pod
-      child.kill('SIGTERM');
-      const timeout = new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`still running 30 s after SIGTERM:\n${output}`)), 30_000).unref(),
-      );
-      const [code, signal] = await Promise.race([exited, timeout]);
-      // THEN the service handled the signal itself (not killed by it) and exited cleanly
-      assert.equal(signal, null, `killed by ${signal}: no SIGTERM handler ran\n${output}`);
-      assert.equal(code, 0, output);
+      // THEN the service handles the signal and exits cleanly
+      await expectCleanExitOnSigterm(service);
     } finally {
-      child.kill('SIGKILL');
+      service.child.kill('SIGKILL');
     }
     // AND it wrote nothing into the image (a read-only root filesystem would have refused it)
     assert.deepEqual(diff(before, snapshot(root)), [], 'files the service created or changed');
+  });
+
+  it('exits 0 on a SIGTERM that arrives while it is still starting (the signal waits for the servers)', async () => {
+    // GIVEN the service, stopped as soon as its first port (gRPC, started before the HTTP API) accepts
+    const service = await startImageService();
+    try {
+      await waitForPort(service.ports.grpc, service.exited, service.output);
+      // WHEN Kubernetes stops the pod right away
+      // THEN the signal is not fatal: the servers are drained once up, and the exit is clean
+      await expectCleanExitOnSigterm(service);
+      assert.match(service.output(), /SIGTERM: draining/);
+    } finally {
+      service.child.kill('SIGKILL');
+    }
   });
 
   it('runs the elasticai CLI from the image layout', () => {
