@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient, SERVICE_ACCOUNT_DIR } from '../service/kube/kube-client.js';
+import { drainOnSignal } from '../service/signals.js';
 import { ConfigError, loadResolverConfig, RESOLVER_ENV } from './config.js';
 import { startResolver } from './resolver.js';
 
@@ -40,27 +41,12 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
-  const resolver = await startResolver(config, { kube });
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(
-      `elasticai-resolver: ${signal}: draining (up to ${config.drainDelayMs + config.shutdownGraceMs} ms)\n`,
-    );
-    resolver.shutdown().then(
-      () => {
-        kube.close();
-        process.exit(0);
-      },
-      (error: unknown) => {
-        process.stderr.write(`elasticai-resolver: shutdown failed: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  const serve = drainOnSignal({
+    name: 'elasticai-resolver',
+    graceMs: config.drainDelayMs + config.shutdownGraceMs,
+    afterDrain: () => kube.close(),
+  });
+  serve(await startResolver(config, { kube }));
 }
 
 main().catch((error: unknown) => {

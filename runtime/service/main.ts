@@ -6,6 +6,7 @@
  */
 import { ConfigError, loadRuntimeConfig } from './config.js';
 import { startRuntime } from './runtime.js';
+import { drainOnSignal } from './signals.js';
 
 async function main(): Promise<void> {
   let config;
@@ -18,30 +19,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  // Signals are taken from the start: one that arrives while the servers are still starting (a pod
-  // deleted right after it was scheduled) is held and drains them as soon as they are up, instead of
-  // killing the process the default way.
-  const state: { runtime?: Awaited<ReturnType<typeof startRuntime>>; received?: string } = {};
-  const stop = (signal: string): void => {
-    if (state.received !== undefined) return;
-    state.received = signal;
-    if (state.runtime) drain(state.runtime, signal, config.shutdownGraceMs);
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  state.runtime = await startRuntime(config);
-  if (state.received !== undefined) drain(state.runtime, state.received, config.shutdownGraceMs);
-}
-
-function drain(runtime: { shutdown(): Promise<void> }, signal: string, graceMs: number): void {
-  process.stderr.write(`elasticai-runtime: ${signal}: draining (up to ${graceMs} ms)\n`);
-  runtime.shutdown().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(`elasticai-runtime: shutdown failed: ${String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  const serve = drainOnSignal({ name: 'elasticai-runtime', graceMs: config.shutdownGraceMs });
+  serve(await startRuntime(config));
 }
 
 main().catch((error: unknown) => {
