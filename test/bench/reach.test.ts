@@ -1,38 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { simulate } from '../../runtime/simulation/simulator.js';
-import type { PolicyContext, RunMeasures, Trace } from '../../runtime/simulation/types.js';
+import type { RunMeasures, Trace } from '../../runtime/simulation/types.js';
+import { contextOf, measuresOf, traceOf } from '../runtime/simulation/helpers.js';
 import { meetsGoal } from './policy-suite.js';
 import { reachOf } from './support/reach.js';
 import { reactHoldPolicy } from './support/react-hold-policy.js';
 
-const context: PolicyContext = {
-  intervalSeconds: 60,
-  capacityPerReplica: 10,
-  startupSeconds: 60,
-  minReplicas: 1,
-  maxReplicas: 100,
-};
-
-function trace(demand: number[]): Trace {
-  return {
-    rows: demand.map((d, i) => ({ timestamp: i * 60, demand: d, line: i + 2 })),
-    intervalSeconds: 60,
-    source: 'test',
-  };
-}
-
-function measures(violationIntervals: number, replicaIntervals: number): RunMeasures {
-  return {
-    policy: 'p',
-    rows: 10,
-    violationIntervals,
-    unservedShare: 0,
-    replicaIntervals,
-    overProvisioningShare: 0,
-    scalingChanges: 0,
-  };
-}
+const context = contextOf({ startupSeconds: 60 });
+const trace = (demand: number[]): Trace => traceOf(demand);
+const measures = (violationIntervals: number, replicaIntervals: number): RunMeasures =>
+  measuresOf('p', violationIntervals, replicaIntervals);
 
 describe('reactHoldPolicy', () => {
   it('asks for the highest demand of the window at the utilisation', () => {

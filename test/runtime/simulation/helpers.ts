@@ -1,4 +1,4 @@
-import type { PolicyContext, PolicyFactory, Trace } from '../../../runtime/simulation/types.js';
+import type { PolicyContext, PolicyFactory, RunMeasures, Trace } from '../../../runtime/simulation/types.js';
 
 /** A trace of the given demands at interval `delta` seconds, starting at epoch 0. */
 export function traceOf(demands: readonly number[], delta = 60): Trace {
@@ -29,4 +29,21 @@ export function contextOf(overrides: Partial<PolicyContext> = {}): PolicyContext
 /** A policy that returns a fixed script of decisions. */
 export function scripted(decisions: readonly number[]): PolicyFactory {
   return () => ({ name: 'scripted', decide: (_row, i) => decisions[i] as number });
+}
+
+/** Measures of a 10-row run with only violations and cost set (for comparing runs). */
+export function measuresOf(
+  policy: string,
+  violationIntervals: number,
+  replicaIntervals: number,
+): RunMeasures {
+  return {
+    policy,
+    rows: 10,
+    violationIntervals,
+    unservedShare: 0,
+    replicaIntervals,
+    overProvisioningShare: 0,
+    scalingChanges: 0,
+  };
 }

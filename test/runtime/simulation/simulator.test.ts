@@ -11,7 +11,7 @@ import {
 import { readEventLog, readTrace } from '../../../runtime/simulation/trace.js';
 import type { PolicyFactory, Trace } from '../../../runtime/simulation/types.js';
 import { SHARED_DIR } from '../../support/paths.js';
-import { contextOf, prefix, scripted, traceOf } from './helpers.js';
+import { contextOf, measuresOf, prefix, scripted, traceOf } from './helpers.js';
 
 const TRACES = join(SHARED_DIR, 'traces');
 
@@ -200,18 +200,12 @@ describe('simulate: causality', () => {
 
 describe('compareRuns', () => {
   it('gives violation and cost ratios and the share of the cost gap closed', () => {
-    // GIVEN three runs' measures
-    const m = (policy: string, violationIntervals: number, replicaIntervals: number) => ({
-      policy,
-      rows: 10,
-      violationIntervals,
-      unservedShare: 0,
-      replicaIntervals,
-      overProvisioningShare: 0,
-      scalingChanges: 0,
-    });
-    // WHEN compared
-    const c = compareRuns(m('predictive', 2, 80), m('hpa', 8, 100), m('oracle', 0, 60));
+    // GIVEN three runs' measures, WHEN compared
+    const c = compareRuns(
+      measuresOf('predictive', 2, 80),
+      measuresOf('hpa', 8, 100),
+      measuresOf('oracle', 0, 60),
+    );
     // THEN
     assert.deepEqual(c, {
       policy: 'predictive',
@@ -220,7 +214,7 @@ describe('compareRuns', () => {
       costRatio: 0.8,
       costGapClosed: 0.5,
     });
-    assert.equal(compareRuns(m('a', 1, 1), m('b', 0, 1)).violationRatio, Infinity);
-    assert.ok(Number.isNaN(compareRuns(m('a', 0, 1), m('b', 0, 1)).costGapClosed));
+    assert.equal(compareRuns(measuresOf('a', 1, 1), measuresOf('b', 0, 1)).violationRatio, Infinity);
+    assert.ok(Number.isNaN(compareRuns(measuresOf('a', 0, 1), measuresOf('b', 0, 1)).costGapClosed));
   });
 });
