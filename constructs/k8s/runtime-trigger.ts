@@ -32,6 +32,9 @@ export const RUNTIME_METADATA = {
   tenant: 'tenant',
 } as const;
 
+/** Kubernetes' replica counts are int32; the runtime refuses bounds beyond (`MAX_REPLICAS` of the engine). */
+const MAX_REPLICAS = 2_147_483_647;
+
 /** The runtime's defaults for omitted metadata (`METADATA_DEFAULTS` of workload-spec.ts). */
 export const RUNTIME_METADATA_DEFAULTS = { intervalSeconds: 60, leadSeconds: 120 } as const;
 
@@ -205,11 +208,11 @@ export function buildRuntimeTrigger(
     metadata[m.targetUtilization] = String(u);
   }
   if (options.minReplicas !== undefined) {
-    checkInteger(`${p}.minReplicas`, options.minReplicas, 0);
+    checkInteger(`${p}.minReplicas`, options.minReplicas, 0, MAX_REPLICAS);
     metadata[m.minReplicas] = String(options.minReplicas);
   }
   if (options.maxReplicas !== undefined) {
-    checkInteger(`${p}.maxReplicas`, options.maxReplicas, 1);
+    checkInteger(`${p}.maxReplicas`, options.maxReplicas, 1, MAX_REPLICAS);
     metadata[m.maxReplicas] = String(options.maxReplicas);
   }
   const min = options.minReplicas ?? 1;

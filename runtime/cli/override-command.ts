@@ -3,6 +3,7 @@
  * runtime's API, which writes KEDA's `autoscaling.keda.sh/paused-replicas` annotation on the ScaledObject
  * (and an expiry the leader clears). Needs a token allowed to `patch` the ScaledObject.
  */
+import { MAX_REPLICAS } from '../engine/settings.js';
 import type { OverrideRecord } from '../service/http/api-deps.js';
 import type { ApiCommandOptions } from './api-client.js';
 import {
@@ -93,7 +94,7 @@ async function run(argv: readonly string[], io: CommandIo, options: ApiCommandOp
   const ref = parseWorkloadRef(flags.positionals[0] as string);
   let body: { replicas: number; durationSeconds?: number } | undefined;
   if (action === 'set') {
-    const replicas = flags.requiredNumber('replicas', { min: 0, integer: true, max: 2_147_483_647 });
+    const replicas = flags.requiredNumber('replicas', { min: 0, integer: true, max: MAX_REPLICAS });
     const duration = flags.string('for');
     let durationSeconds: number | undefined;
     if (duration !== undefined) {

@@ -2,8 +2,9 @@
  * Causal anomaly detection on one series. Each point is compared with the one-step forecast made
  * before it arrived, on a log-ratio scale normalised by a robust running spread:
  *
- * - a broken signal (missing value, NaN/Infinity, negative, or a sudden drop to zero where the series
- *   has been well above zero) must be held through: the policy never scales down on it;
+ * - a broken signal (missing value, NaN/Infinity, beyond ±{@link MAX_SIGNAL}, negative, or a sudden
+ *   drop to zero where the series has been well above zero) must be held through: the policy never
+ *   scales down on it;
  * - a surge (far above forecast) is real demand until proven otherwise: serve it at once;
  * - a level shift (a run of same-signed errors, found with a two-sided CUSUM) makes the forecaster
  *   re-learn from recent points instead of slowly un-learning the old level.
@@ -11,6 +12,13 @@
 
 export type SignalState =
   'warming-up' | 'normal' | 'surge' | 'level-shift' | 'missing' | 'invalid' | 'drop-to-zero';
+
+/**
+ * Magnitude from which a finite value is invalid. The engine keeps its history, seasons and residuals
+ * in float32 (largest ≈ 3.4e38): a value beyond 1e38, or the difference of two such values, would be
+ * stored as Infinity and poison the models for good. No real metric comes near it.
+ */
+export const MAX_SIGNAL = 1e38;
 
 /** States in which the value must not drive a scale-down (nor be learned from). */
 export function isBrokenSignal(state: SignalState): boolean {
@@ -93,7 +101,7 @@ export class AnomalyDetector {
    */
   assess(value: number, expected: number): Assessment {
     if (Number.isNaN(value)) return { state: 'missing', score: 1, zScore: 0 };
-    if (!Number.isFinite(value) || (value < 0 && this.kind === 'demand')) {
+    if (!(Math.abs(value) < MAX_SIGNAL) || (value < 0 && this.kind === 'demand')) {
       return { state: 'invalid', score: 1, zScore: 0 };
     }
     const dropToZero = this.kind === 'demand' && this.isDropToZero(value);

@@ -17,6 +17,7 @@ import type { Assessment } from './anomaly.js';
 import { isBrokenSignal } from './anomaly.js';
 import type { Forecast } from './forecaster.js';
 import { PrescaleLedger } from './prescale-ledger.js';
+import { MAX_REPLICAS } from './settings.js';
 import { StateArena } from './state-arena.js';
 
 export type DecisionRule =
@@ -62,7 +63,7 @@ export interface PolicyOutcome {
    * upper quantile needs at full utilisation beyond it, times {@link prescaleTrust}.
    */
   readonly forForecast: number;
-  /** Factor (0..1] applied to this decision's pre-scale and headroom (1: trusted in full). */
+  /** Factor [0, 1] applied to this decision's pre-scale and headroom (1: trusted in full). */
   readonly prescaleTrust: number;
   /** Share of recent pre-scaled replicas the demand then needed (NaN until 10 have been judged). */
   readonly prescaleNeededShare: number;
@@ -123,7 +124,8 @@ export class PredictivePolicy {
         0,
         replicasFor(input.forecast.horizonUpper, perReplica * s.targetUtilization) - desired,
       );
-      return scaled(extra, this.ledger.trust(desired, extra));
+      // Never more pods than maxReplicas allows: node headroom for pods that cannot exist is waste.
+      return Math.min(scaled(extra, this.ledger.trust(desired, extra)), Math.max(0, s.maxReplicas - desired));
     };
     if (input.override !== undefined) {
       this.last = input.override;
@@ -131,8 +133,9 @@ export class PredictivePolicy {
       return outcome(held, 'override', Number.NaN, forForecast, 0, held, headroom(held), judged);
     }
     if (broken) {
-      // Hold: never scale down on a broken signal; also never grow on it (there is no evidence).
-      const held = this.last;
+      // Hold: never scale down on a broken signal; also never grow on it (there is no evidence). Within
+      // the bounds: the last decision may be an override outside them.
+      const held = Math.min(Math.max(this.last, s.minReplicas), s.maxReplicas);
       return outcome(held, 'hold-broken-signal', Number.NaN, forForecast, 0, held, headroom(held), judged);
     }
     const forSurge = input.anomaly.state === 'surge' ? this.surgeNeed(input) : 0;
@@ -173,7 +176,7 @@ export class PredictivePolicy {
   }
 
   private stabilize(raw: number): number {
-    this.window[this.next] = raw;
+    this.window[this.next] = Math.min(raw, MAX_REPLICAS);
     this.next = (this.next + 1) % this.window.length;
     if (this.filled < this.window.length) this.filled++;
     let highest = raw;
@@ -190,8 +193,9 @@ function scaled(replicas: number, trust: number): number {
 /** Replicas needed to serve `demand` at `perReplica` each; 0 for no demand, never NaN. */
 export function replicasFor(demand: number, perReplica: number): number {
   if (!Number.isFinite(demand) || demand <= 0) return 0;
-  // Guard against 10.000000001 → 11 from float noise.
-  return Math.ceil(demand / perReplica - 1e-9);
+  // Guard against 10.000000001 → 11 from float noise. Capped where Kubernetes' int32 replica counts
+  // end (a tiny perReplica would give Infinity, and the policy keeps replica counts in Int32Arrays).
+  return Math.min(Math.ceil(demand / perReplica - 1e-9), MAX_REPLICAS);
 }
 
 function outcome(

@@ -110,7 +110,7 @@ export class PrescaleLedger {
       : Number.NaN;
   }
 
-  /** Factor (0..1] on a pre-scale of `extra` over `base`: min(1, needed share ÷ break-even), 1 without a record. */
+  /** Factor [0, 1] on a pre-scale of `extra` over `base`: min(1, needed share ÷ break-even), 1 without a record. */
   trust(base: number, extra: number): number {
     const share = this.neededShare(base, extra);
     if (this.breakEven <= 0 || !Number.isFinite(share)) return 1;

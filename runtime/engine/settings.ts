@@ -67,9 +67,12 @@ function nonNegative(field: string, value: number): void {
   }
 }
 
+/** The most replicas a decision asks: Kubernetes' replica counts are int32. */
+export const MAX_REPLICAS = 2_147_483_647;
+
 function replicaCount(field: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0)
-    throw new EngineSettingsError(field, value, 'must be an integer ≥ 0');
+  if (!Number.isInteger(value) || value < 0 || value > MAX_REPLICAS)
+    throw new EngineSettingsError(field, value, `must be an integer in [0, ${MAX_REPLICAS}]`);
 }
 
 function fraction(field: string, value: number, inclusiveOne: boolean): void {

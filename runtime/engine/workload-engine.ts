@@ -10,7 +10,7 @@ import { PredictivePolicy } from './policy.js';
 import { SeriesMonitor } from './series-monitor.js';
 import { StateArena } from './state-arena.js';
 import type { EngineSettings, ResolvedEngineSettings } from './settings.js';
-import { EngineSettingsError, leadStepsOf, resolveEngineSettings } from './settings.js';
+import { EngineSettingsError, MAX_REPLICAS, leadStepsOf, resolveEngineSettings } from './settings.js';
 
 /** Why the engine asked for what it asked for: shown by the API, dashboard, CLI and logs. */
 export interface Decision {
@@ -36,7 +36,7 @@ export interface Decision {
     readonly upperQuantile: number;
     readonly scores: readonly ModelScore[];
     /**
-     * Factor (0..1] applied to the pre-scale (what the forecast asks above current demand) and to the
+     * Factor [0, 1] applied to the pre-scale (what the forecast asks above current demand) and to the
      * headroom: 1 while recent pre-scales were needed at least `minPrescaleUse` of the time.
      */
     readonly prescaleTrust: number;
@@ -108,8 +108,8 @@ export class WorkloadEngine {
 
   /** The decision after the points seen so far; `override` is a manual replica count. */
   decide(override?: number): Decision {
-    if (override !== undefined && (!Number.isInteger(override) || override < 0)) {
-      throw new EngineSettingsError('override', override, 'must be an integer ≥ 0');
+    if (override !== undefined && (!Number.isInteger(override) || override < 0 || override > MAX_REPLICAS)) {
+      throw new EngineSettingsError('override', override, `must be an integer in [0, ${MAX_REPLICAS}]`);
     }
     const s = this.settings;
     const m = this.monitor;

@@ -883,6 +883,10 @@ describe('DecisionRuntime.trigger', () => {
     throwsProp(t({ upperQuantile: 1 }), /^trigger\.upperQuantile: must be in \(0, 1\) \(got 1\)$/);
     throwsProp(t({ minPrescaleUse: 1.5 }), /^trigger\.minPrescaleUse: must be in \[0, 1\] \(got 1.5\)$/);
     throwsProp(
+      t({ maxReplicas: 2_147_483_648 }),
+      /^trigger\.maxReplicas: must be between 1 and 2147483647 \(got 2147483648\)$/,
+    );
+    throwsProp(
       t({ minReplicas: 5, maxReplicas: 4 }),
       /^trigger\.minReplicas: must not exceed maxReplicas \(4\) \(got 5\)$/,
     );

@@ -5,6 +5,7 @@
  * an unknown field is an error, never silently ignored.
  */
 import { z } from 'zod';
+import { MAX_REPLICAS } from '../../engine/settings.js';
 import { STREAM_NAME } from '../history/event-store.js';
 import { ApiError } from './api-error.js';
 
@@ -13,9 +14,6 @@ export const MAX_OVERRIDE_SECONDS = 7 * 86_400;
 
 /** Events one webhook call may carry (the body limit bounds it as well). */
 export const MAX_WEBHOOK_EVENTS = 10_000;
-
-/** Kubernetes replica counts are int32. */
-const MAX_REPLICAS = 2_147_483_647;
 
 /** A message for a field's failure; a missing field says so instead. */
 function must(text: string): { error: (issue: { input?: unknown }) => string } {

@@ -4,6 +4,8 @@
  * removed. The runtime adds who set it and, optionally, when it expires; the leader clears expired ones.
  * Also lists the ScaledObjects whose external triggers point at this runtime (workload discovery).
  */
+// KEDA parses paused-replicas as an int32, as Kubernetes' replica counts are.
+import { MAX_REPLICAS } from '../../engine/settings.js';
 import type { KubeClient } from './kube-client.js';
 import { KubeApiError, kubePath } from './kube-client.js';
 
@@ -21,8 +23,6 @@ export const EXTERNAL_TRIGGER_TYPES = ['external', 'external-push'] as const;
 export type ExternalTriggerType = (typeof EXTERNAL_TRIGGER_TYPES)[number];
 
 const SCALED_OBJECTS = ['apis', 'keda.sh', 'v1alpha1'] as const;
-/** KEDA parses paused-replicas as an int32. */
-const MAX_REPLICAS = 2_147_483_647;
 
 export interface ScaledObjectRef {
   readonly namespace: string;

@@ -221,7 +221,7 @@ describe('WorkloadEngine settings', () => {
       { minReplicas: 5, maxReplicas: 2 },
       /minReplicas: must not exceed maxReplicas \(2\) \(got 5\)/,
     ],
-    ['maxReplicas', { maxReplicas: 2.5 }, /maxReplicas: must be an integer ≥ 0 \(got 2.5\)/],
+    ['maxReplicas', { maxReplicas: 2.5 }, /maxReplicas: must be an integer in \[0, 2147483647\] \(got 2.5\)/],
     ['upperQuantile', { upperQuantile: 1 }, /upperQuantile: must be in \(0, 1\)/],
     ['minPrescaleUse', { minPrescaleUse: 1.5 }, /minPrescaleUse: must be in \[0, 1\] \(got 1.5\)/],
     ['minPrescaleUse', { minPrescaleUse: Number.NaN }, /minPrescaleUse: must be in \[0, 1\]/],
@@ -240,6 +240,6 @@ describe('WorkloadEngine settings', () => {
     const e = engine();
     e.step(T0, 1);
     assert.throws(() => e.step(T0, 1), /timestamp: must be after the previous point/);
-    assert.throws(() => e.decide(-1), /override: must be an integer ≥ 0 \(got -1\)/);
+    assert.throws(() => e.decide(-1), /override: must be an integer in \[0, 2147483647\] \(got -1\)/);
   });
 });
