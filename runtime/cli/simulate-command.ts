@@ -3,7 +3,7 @@
  * and reports the measures of each run; `--decisions` writes one policy's per-row decisions and
  * `--report` a self-contained HTML page with the charts.
  */
-import { EngineSettingsError } from '../engine/settings.js';
+import { EngineSettingsError, MAX_REPLICAS } from '../engine/settings.js';
 import { hpaPolicy } from '../simulation/hpa-policy.js';
 import { oraclePolicy, replicasNeeded } from '../simulation/oracle-policy.js';
 import { predictivePolicy } from '../simulation/predictive-policy.js';
@@ -39,8 +39,8 @@ Flags:
                          as KEDA configures it: 15 s sync, 0.1 tolerance, 300 s scale-down stabilization)
                          or oracle (perfect foresight, the cost lower bound); default: all three
   --hpa-target T         the hpa policy's target utilisation, in (0, 1] (default 0.7)
-  --min-replicas N       integer >= 0 (default 1)
-  --max-replicas N       integer >= 1 and >= --min-replicas (default 1000)
+  --min-replicas N       integer in [0, 2147483647] (default 1)
+  --max-replicas N       integer in [1, 2147483647] and >= --min-replicas (default 1000)
   --decisions OUT.csv    write timestamp,demand,desired_replicas, one row per trace row, in order
                          (needs --policy: exactly one policy)
   --report REPORT.html   write a self-contained HTML page (inline SVG, works offline): for each policy
@@ -110,11 +110,17 @@ function parseParameters(argv: readonly string[]): { tracePath: string; paramete
   const startupSeconds = flags.requiredNumber('startup', { min: 0 });
   const policy = flags.choice('policy', POLICIES);
   const hpaTarget = flags.number('hpa-target', { min: 0, minExclusive: true, max: 1 }, 0.7);
-  const minReplicas = flags.number('min-replicas', { min: 0, integer: true }, 1);
-  const maxReplicas = flags.number('max-replicas', { min: 1, integer: true }, 1000);
+  const minReplicas = flags.number('min-replicas', { min: 0, integer: true, max: MAX_REPLICAS }, 1);
+  const maxReplicas = flags.number('max-replicas', { min: 1, integer: true, max: MAX_REPLICAS }, 1000);
   if (minReplicas > maxReplicas) {
     throw new UsageError(
       `--min-replicas must not exceed --max-replicas (${maxReplicas}) (got "${flags.string('min-replicas') ?? minReplicas}")`,
+    );
+  }
+  // The HPA model reads the target in milli-units as KEDA sends it: below 0.001 it would be 0.
+  if ((policy === undefined || policy === 'hpa') && Math.round(hpaTarget * capacity * 1000) < 1) {
+    throw new UsageError(
+      `--capacity × --hpa-target must be at least 0.001 for the hpa policy (KEDA sends metrics in milli-units) (got ${capacity} × ${hpaTarget})`,
     );
   }
   const decisions = flags.string('decisions');

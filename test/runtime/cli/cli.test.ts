@@ -250,8 +250,22 @@ describe('elasticai usage errors (exit 2, a message naming the line or flag, no 
       /--startup must be a number >= 0 \(got "-5"\)/,
     );
     assertUsageError(bad('hpa-target', '1.5'), /--hpa-target must be a number in \(0, 1\] \(got "1.5"\)/);
-    assertUsageError(bad('min-replicas', '1.5'), /--min-replicas must be an integer >= 0 \(got "1.5"\)/);
-    assertUsageError(bad('max-replicas', 'Infinity'), /--max-replicas must be an integer >= 1/);
+    assertUsageError(
+      bad('min-replicas', '1.5'),
+      /--min-replicas must be an integer in \[0, 2147483647\] \(got "1.5"\)/,
+    );
+    assertUsageError(
+      bad('max-replicas', 'Infinity'),
+      /--max-replicas must be an integer in \[1, 2147483647\]/,
+    );
+    assertUsageError(
+      bad('max-replicas', '3000000000'),
+      /--max-replicas must be an integer in \[1, 2147483647\] \(got "3000000000"\)/,
+    );
+    assertUsageError(
+      cli('simulate', '--trace', trace, '--capacity', '0.000001', '--startup', '0'),
+      /--capacity × --hpa-target must be at least 0.001 for the hpa policy .*\(got 0.000001 × 0.7\)/,
+    );
     assertUsageError(
       bad('policy', 'magic'),
       /--policy must be one of predictive, hpa, oracle \(got "magic"\)/,
