@@ -77,6 +77,21 @@ export function registerWorkloadRoutes(
     return status;
   };
 
+  /**
+   * The workload a request's path names, once the path and query are valid, the caller may `verb` it,
+   * and the runtime knows it (400, 403, 404 in that order).
+   */
+  const authorizedWorkload = async (
+    request: FastifyRequest,
+    caller: Caller | undefined,
+    verb: 'get' | 'patch',
+  ): Promise<{ namespace: string; name: string; status: WorkloadStatus }> => {
+    const { namespace, name } = check(workloadParams, request.params, 'path');
+    check(emptyQuery, request.query, 'query');
+    await access.require(caller, { verb, namespace, name });
+    return { namespace, name, status: known(namespace, name) };
+  };
+
   /** The override of each workload, where the store answers (undefined: not known). */
   const overridesOf = async (
     list: readonly WorkloadStatus[],
@@ -106,20 +121,14 @@ export function registerWorkloadRoutes(
 
   app.get('/api/v1/workloads/:namespace/:name', async (request) => {
     const caller = await access.reader(request.headers.authorization);
-    const { namespace, name } = check(workloadParams, request.params, 'path');
-    check(emptyQuery, request.query, 'query');
-    await access.require(caller, { verb: 'get', namespace, name });
-    const status = known(namespace, name);
+    const { namespace, name, status } = await authorizedWorkload(request, caller, 'get');
     const [override] = await overridesOf([status]);
     return detail(status, registry.history({ namespace, name }), override);
   });
 
   app.get('/api/v1/workloads/:namespace/:name/override', async (request) => {
     const caller = await access.reader(request.headers.authorization);
-    const { namespace, name } = check(workloadParams, request.params, 'path');
-    check(emptyQuery, request.query, 'query');
-    await access.require(caller, { verb: 'get', namespace, name });
-    known(namespace, name);
+    const { namespace, name } = await authorizedWorkload(request, caller, 'get');
     let record: OverrideRecord | undefined;
     try {
       record = await requireOverrides().get(namespace, name);
@@ -194,10 +203,7 @@ export function registerWorkloadRoutes(
     { preParsing: authenticateWrite },
     async (request: FastifyRequest, reply: FastifyReply) => {
       const caller = callerOf(request);
-      const { namespace, name } = check(workloadParams, request.params, 'path');
-      check(emptyQuery, request.query, 'query');
-      await access.require(caller, { verb: 'patch', namespace, name });
-      known(namespace, name);
+      const { namespace, name } = await authorizedWorkload(request, caller, 'patch');
       registry.wake({ namespace, name });
       reply.code(202);
       return { namespace, name, woken: true };
@@ -209,10 +215,7 @@ export function registerWorkloadRoutes(
     { preParsing: authenticateWrite },
     async (request: FastifyRequest, reply: FastifyReply) => {
       const caller = callerOf(request);
-      const { namespace, name } = check(workloadParams, request.params, 'path');
-      check(emptyQuery, request.query, 'query');
-      await access.require(caller, { verb: 'patch', namespace, name });
-      known(namespace, name);
+      const { namespace, name } = await authorizedWorkload(request, caller, 'patch');
       const store = requireOverrides();
       try {
         await store.clear(namespace, name);
