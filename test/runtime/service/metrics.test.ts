@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { Gauge, Registry } from 'prom-client';
-import { WorkloadGauge } from '../../../runtime/service/metrics.js';
+import { RuntimeMetrics, WorkloadGauge } from '../../../runtime/service/metrics.js';
+import { PROMTOOL } from '../../k8s/promtool.js';
 
 type Label = 'namespace' | 'name' | 'state';
 
@@ -45,6 +47,57 @@ describe('WorkloadGauge', () => {
     compact.reset();
     plain.reset();
     assert.equal(await compactRegistry.metrics(), await plainRegistry.metrics());
+  });
+
+  it('prints its exposition itself exactly as the registry would, escapes and odd values included', async () => {
+    // GIVEN a plain Gauge and a WorkloadGauge, with a help text and label values that need escaping
+    const config = {
+      help: 'Odd \\ help\nover two lines.',
+      labelNames: ['namespace', 'name', 'state'] as Label[],
+    };
+    const plainRegistry = new Registry();
+    const plain = new Gauge<Label>({ ...config, name: 'odd_gauge', registers: [plainRegistry] });
+    const compact = new WorkloadGauge<Label>({ ...config, name: 'odd_gauge', registers: [] });
+    for (const gauge of [plain, compact]) {
+      exercise(gauge);
+      gauge.set(
+        { namespace: 'we"ird', name: 'back\\slash\nnewline', state: 'normal' },
+        Number.POSITIVE_INFINITY,
+      );
+      gauge.set({ namespace: 'x', name: 'y', state: 'normal' }, Number.NEGATIVE_INFINITY);
+      gauge.set({ namespace: 'ns', name: 'no-state' }, 1e-7);
+    }
+    // WHEN the WorkloadGauge prints itself, not through a registry
+    const text = compact.exposition();
+    // THEN it is the registry's text of the plain gauge, character for character
+    assert.equal(`${text}\n`, await plainRegistry.metrics());
+    assert.match(
+      text,
+      /odd_gauge\{namespace="we\\"ird",name="back\\\\slash\\nnewline",state="normal"\} \+Inf/,
+    );
+    assert.match(text, /odd_gauge\{namespace="ns",name="no-state"\} 1e-7/);
+    assert.match(text, /state="stale"\} Nan/);
+  });
+
+  it('/metrics text is what the registry prints, per-workload gauges included', async () => {
+    // GIVEN the runtime's metrics with per-workload series and other metrics
+    const metrics = new RuntimeMetrics({ defaultMetrics: false });
+    for (let i = 0; i < 50; i++) {
+      const ref = { namespace: `ns-${i % 3}`, name: `w-${i}` };
+      metrics.desiredReplicas.set(ref, i);
+      metrics.anomalyScore.set({ ...ref, state: i % 2 ? 'normal' : 'surge' }, i / 50);
+    }
+    metrics.decisions.inc({ rule: 'forecast' }, 3);
+    metrics.headroomPods.set({ node_pool: 'general' }, 4);
+    // WHEN /metrics renders it
+    const text = await metrics.text();
+    // THEN it is the registry's own rendering, in the same order
+    assert.equal(text, await metrics.registry.metrics());
+    assert.match(text, /elasticai_desired_replicas\{namespace="ns-1",name="w-49"\} 49/);
+    // AND Prometheus' own linter parses and accepts it, escaped label values included
+    metrics.predictedDemand.set({ namespace: 'we"ird', name: 'back\\slash\nnewline' }, Number.NaN);
+    const lint = spawnSync(PROMTOOL, ['check', 'metrics'], { input: await metrics.text(), encoding: 'utf8' });
+    assert.equal(lint.status, 0, `${lint.stdout}${lint.stderr}`);
   });
 
   it('refuses labels it was not declared with, like prom-client', () => {
