@@ -6,6 +6,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { M4Series } from '../../runtime/evaluation/m4-metrics.js';
 import { replicasNeeded } from '../../runtime/simulation/oracle-policy.js';
 import { readyDelayRows, simulate } from '../../runtime/simulation/simulator.js';
 import { readEventLog, readTrace } from '../../runtime/simulation/trace.js';
@@ -36,6 +37,24 @@ function peakSized(name: string, trace: Trace, startupSeconds: number): SuiteTra
     note: `capacity = peak ${Number(peak.toPrecision(4))} / ${PEAK_REPLICAS}, startup ${startupSeconds}s`,
   };
 }
+
+/**
+ * An M4 hourly series (train then test) as a demand trace for the hold-out run: hourly rows from an
+ * arbitrary epoch (M4 has no dates), sized like the suite, start-up 120 s (ready after two rows, as
+ * anything under an hour would be).
+ */
+export function m4DemandTrace(series: M4Series): SuiteTrace {
+  const values = [...series.train, ...series.test];
+  const trace: Trace = {
+    rows: values.map((demand, i) => ({ timestamp: M4_EPOCH + i * 3600, demand, line: i + 1 })),
+    intervalSeconds: 3600,
+    source: `M4 ${series.id}`,
+  };
+  return peakSized(series.id, trace, 120);
+}
+
+/** 2026-01-05T00:00:00Z, a Monday: where the hold-out's hourly rows start. */
+const M4_EPOCH = Date.UTC(2026, 0, 5) / 1000;
 
 /** The suite the `bench:policy` table reports on. */
 export function policySuite(): SuiteTrace[] {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { simulate } from '../../runtime/simulation/simulator.js';
 import type { RunMeasures, Trace } from '../../runtime/simulation/types.js';
 import { contextOf, measuresOf, traceOf } from '../runtime/simulation/helpers.js';
-import { meetsGoal } from './policy-suite.js';
+import { m4DemandTrace, meetsGoal } from './policy-suite.js';
 import { reachOf } from './support/reach.js';
 import { reactHoldPolicy } from './support/react-hold-policy.js';
 
@@ -34,6 +34,20 @@ describe('reactHoldPolicy', () => {
     assert.throws(() => reactHoldPolicy(1.2, 1), /utilization/);
     assert.throws(() => reactHoldPolicy(0.8, 0), /window: must be an integer ≥ 1 \(got 0\)/);
     assert.throws(() => reactHoldPolicy(0.8, 1.5), /window/);
+  });
+});
+
+describe('m4DemandTrace', () => {
+  it('turns an M4 series into hourly demand, train then test, sized for a 40-replica peak', () => {
+    const entry = m4DemandTrace({ id: 'H0', train: [10, 20, 400], test: [30, NaN] });
+    assert.equal(entry.trace.intervalSeconds, 3600);
+    assert.deepEqual(
+      entry.trace.rows.map((r) => r.demand),
+      [10, 20, 400, 30, NaN],
+    );
+    assert.equal((entry.trace.rows[4]?.timestamp ?? 0) - (entry.trace.rows[0]?.timestamp ?? 0), 4 * 3600);
+    assert.equal(entry.capacityPerReplica, 10);
+    assert.equal(entry.startupSeconds, 120);
   });
 });
 
