@@ -196,8 +196,14 @@ export class Forecaster {
   private readonly quantileLevel: number;
   private readonly maxLogMargin: number;
   private readonly decay: number;
-  /** Per model, the first `lead` steps of the paths made at each of the last lead+1 points. */
+  /**
+   * Per model, what the back-test scores of the forecasts made at each of the last lead+1 points: the
+   * first `lead` steps of the path, or in lead-peak mode only their peak (lead × lead values per
+   * model would be 357 KiB per 1-second workload).
+   */
   private readonly pastPaths: Float64Array;
+  /** Values kept per model and point in {@link pastPaths}: 1 (the peak) or `lead` (the path). */
+  private readonly pathLength: number;
   private readonly pastValid: Uint8Array;
   /** The ensemble's lead peak made at each of the last lead+1 points. */
   private readonly pastPeaks: Float64Array;
@@ -233,7 +239,8 @@ export class Forecaster {
     this.history = new History(Math.max(depth, this.lead, 64) + this.lead + 1, arena);
     const n = this.models.length;
     const slots = this.lead + 1;
-    this.pastPaths = arena.float64(n * slots * this.lead);
+    this.pathLength = this.target === 'lead-peak' ? 1 : this.lead;
+    this.pastPaths = arena.float64(n * slots * this.pathLength);
     this.pastValid = arena.uint8(n * slots);
     this.pastPeaks = arena.float64(slots).fill(Number.NaN);
     this.losses = arena.float64(n);
@@ -323,18 +330,15 @@ export class Forecaster {
     if (Number.isFinite(peak)) this.residuals.push(this.peakResidual(actualPeak, peak));
     for (let m = 0; m < this.models.length; m++) {
       if (!this.pastValid[m * (lead + 1) + slot]) continue;
-      const base = (m * (lead + 1) + slot) * lead;
-      const loss = this.target === 'lead-peak' ? this.peakLoss(base, actualPeak) : this.pathLoss(base);
+      const base = (m * (lead + 1) + slot) * this.pathLength;
+      const loss =
+        this.target === 'lead-peak'
+          ? this.asymmetric(this.logRatio(actualPeak, this.pastPaths[base] ?? 0))
+          : this.pathLoss(base);
       const w = this.lossWeights[m] ?? 0;
       this.losses[m] = (this.decay * w * (this.losses[m] ?? 0) + loss) / (this.decay * w + 1);
       this.lossWeights[m] = this.decay * w + 1;
     }
-  }
-
-  private peakLoss(base: number, actualPeak: number): number {
-    let forecastPeak = Number.NEGATIVE_INFINITY;
-    for (let h = 0; h < this.lead; h++) forecastPeak = Math.max(forecastPeak, this.pastPaths[base + h] ?? 0);
-    return this.asymmetric(this.logRatio(actualPeak, forecastPeak));
   }
 
   private pathLoss(base: number): number {
@@ -359,7 +363,14 @@ export class Forecaster {
       this.ready[m] = ok ? 1 : 0;
       this.pastValid[m * (lead + 1) + slot] = ok ? 1 : 0;
       if (!ok) continue;
-      this.pastPaths.set(this.scratch.subarray(0, lead), (m * (lead + 1) + slot) * lead);
+      const base = (m * (lead + 1) + slot) * this.pathLength;
+      if (this.pathLength === 1) {
+        let peak = Number.NEGATIVE_INFINITY;
+        for (let h = 0; h < lead; h++) peak = Math.max(peak, this.scratch[h] ?? 0);
+        this.pastPaths[base] = peak;
+      } else {
+        this.pastPaths.set(this.scratch.subarray(0, lead), base);
+      }
       const weight = this.weights[m] ?? 0;
       if (weight <= 0) continue;
       totalWeight += weight;

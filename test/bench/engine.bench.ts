@@ -63,8 +63,12 @@ console.log(`decide alone, warm:       ${decideMicros.toFixed(2)} µs per decisi
 console.log(
   `memory per workload:      ${(engine.bytes / 1024).toFixed(1)} KiB counted, ${measuredKiB.toFixed(1)} KiB measured (${COUNT} engines${gc ? '' : ', no --expose-gc'})`,
 );
-const fiveMinute = new WorkloadEngine({ intervalSeconds: 300, capacityPerReplica: 10, leadSeconds: 120 });
-console.log(`memory at 5 min:          ${(fiveMinute.bytes / 1024).toFixed(1)} KiB counted`);
+// The arrays are sized by the interval (a day of history, the daily season, the weekly blocks).
+const byInterval = [1, 5, 10, 15, 30, 60, 300, 1800].map((intervalSeconds) => {
+  const e = new WorkloadEngine({ intervalSeconds, capacityPerReplica: 10, leadSeconds: 120 });
+  return `${intervalSeconds} s ${(e.bytes / 1024).toFixed(1)}`;
+});
+console.log(`memory by interval:       ${byInterval.join(', ')} KiB counted`);
 console.log(
   `10,000 workloads:         ~${((measuredKiB * 10_000) / 1024).toFixed(0)} MiB, ${((stepMicros * 10_000) / 1000).toFixed(0)} ms of CPU per round of decisions`,
 );

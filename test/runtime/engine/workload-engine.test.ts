@@ -204,6 +204,16 @@ describe('WorkloadEngine memory', () => {
     // THEN its state is at most 30 KB (10,000 workloads in under 300 MB)
     assert.ok(e.bytes <= 30_000, `${e.bytes} bytes`);
   });
+
+  it('keeps a short interval with a long lead small: the back-test keeps peaks, not lead × lead paths', () => {
+    // GIVEN a 1-second workload whose lead time is 120 steps
+    const e = engine({ intervalSeconds: 1, leadSeconds: 120 });
+    for (let s = 0; s < 600; s++) e.step(T0 + s, 100 + 50 * Math.sin(s / 30));
+    // THEN it holds under 20 KB (it was 366 KB: 121 × 122 path values per model)
+    assert.ok(e.bytes <= 20_000, `${e.bytes} bytes`);
+    // AND its models are back-tested all the same
+    assert.ok(e.decide().forecast.scores.every((m) => Number.isFinite(m.loss)));
+  });
 });
 
 describe('WorkloadEngine settings', () => {
