@@ -146,6 +146,9 @@ export class RuntimeMetrics {
   readonly sourceLatency: Histogram<'source'>;
   readonly grpcLatency: Histogram<'method' | 'code'>;
   readonly workloads: Gauge;
+  readonly stateBytes: Gauge;
+  /** What `stateBytes` reads at each scrape (the workload registry's count). */
+  private stateBytesSource: (() => number) | undefined;
   readonly httpRequests: Counter<'route' | 'status'>;
   readonly webhookEvents: Counter<'stream'>;
 
@@ -224,6 +227,16 @@ export class RuntimeMetrics {
       help: 'Workloads the runtime decides for.',
       registers,
     });
+    const stateBytes: Gauge = new Gauge({
+      name: 'elasticai_workload_state_bytes',
+      help: 'Bytes of engine, chart and decision-log state held for all workloads, counted at scrape time (most of the memory that grows with workloads).',
+      registers,
+      collect: () => {
+        const source = this.stateBytesSource;
+        if (source) stateBytes.set(source());
+      },
+    });
+    this.stateBytes = stateBytes;
     this.httpRequests = new Counter({
       name: 'elasticai_http_requests_total',
       help: 'HTTP API requests, by route and status code.',
@@ -236,6 +249,11 @@ export class RuntimeMetrics {
       labelNames: ['stream'],
       registers,
     });
+  }
+
+  /** Where `elasticai_workload_state_bytes` is read from (the workload registry calls this). */
+  measureStateBytes(source: () => number): void {
+    this.stateBytesSource = source;
   }
 
   /**

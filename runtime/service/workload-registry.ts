@@ -239,6 +239,7 @@ export class WorkloadRegistry extends EventEmitter {
     this.chartPoints = options.chartPoints ?? 360;
     this.logSize = options.decisionLog ?? 100;
     this.concurrency = options.concurrency ?? 8;
+    options.metrics?.measureStateBytes(() => this.bytes);
   }
 
   get size(): number {
@@ -444,7 +445,7 @@ export class WorkloadRegistry extends EventEmitter {
     };
   }
 
-  /** Bytes held for all workloads (engines, charts), for the benchmark and `/metrics`. */
+  /** Bytes held for all workloads (engines, charts, decision logs): `elasticai_workload_state_bytes`. */
   get bytes(): number {
     let total = 0;
     for (const w of this.workloads.values()) {

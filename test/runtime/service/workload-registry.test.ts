@@ -139,6 +139,27 @@ describe('WorkloadRegistry', () => {
     );
   });
 
+  it('exposes the bytes it holds for its workloads, counted at each scrape', async () => {
+    // GIVEN a registry with metrics and no workload
+    const metrics = new RuntimeMetrics({ defaultMetrics: false });
+    const reg = registry(new MemorySource(dailyDemand), { now: T0 }, { metrics });
+    const scraped = async (): Promise<number> => {
+      const line = /^elasticai_workload_state_bytes (\d+)$/m.exec(await metrics.text());
+      assert.ok(line, 'elasticai_workload_state_bytes is exposed');
+      return Number(line[1]);
+    };
+    assert.equal(await scraped(), 0);
+    // WHEN a workload is registered and backfilled
+    await reg.register(REF, parseWorkloadSpec(REF, META));
+    // THEN the gauge shows what the registry holds: its engine and more
+    const held = await scraped();
+    assert.equal(held, reg.bytes);
+    assert.ok(held > 20_000, `${held} bytes`);
+    // AND it falls back when the workload goes
+    reg.unregister(REF);
+    assert.equal(await scraped(), 0);
+  });
+
   it('has nothing to serve before a first answer and says why', async () => {
     const source = new MemorySource(dailyDemand);
     source.fail('timeout');

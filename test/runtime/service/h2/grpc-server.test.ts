@@ -490,8 +490,11 @@ describe('gRPC over our own HTTP/2', () => {
   });
 
   it('drains on close: open calls finish, new streams are refused, then the connection ends', async () => {
-    // GIVEN a server with a call in progress
+    // GIVEN a server with a call in progress (its handler has run: a fixed sleep was not enough on a
+    // loaded machine, and a GOAWAY sent before the server saw stream 1 rightly names stream 0)
     let release: () => void = () => undefined;
+    let started: () => void = () => undefined;
+    const handling = new Promise<void>((resolve) => (started = resolve));
     const own = await startGrpcServer({
       host: '127.0.0.1',
       port: 0,
@@ -500,14 +503,18 @@ describe('gRPC over our own HTTP/2', () => {
           codec: codec('/t/Slow'),
           handler: {
             kind: 'unary',
-            handle: (request) => new Promise((resolve) => (release = () => resolve(request))),
+            handle: (request) =>
+              new Promise((resolve) => {
+                release = () => resolve(request);
+                started();
+              }),
           },
         },
       ],
     });
     const client = new RawClient(own.port);
     client.request(1, '/t/Slow', Buffer.from('in flight'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await handling;
     // WHEN it closes
     const closing = own.close(2000);
     await client.until('GOAWAY', () => client.frames.some((f) => f.type === FrameType.GoAway));
