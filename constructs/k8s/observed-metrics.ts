@@ -25,6 +25,8 @@ export const RUNTIME_METRICS = {
   sourceLatency: 'elasticai_history_query_duration_seconds',
   grpcLatency: 'elasticai_grpc_request_duration_seconds',
   workloads: 'elasticai_workloads',
+  workloadsRefused: 'elasticai_workloads_refused_total',
+  stateBytes: 'elasticai_workload_state_bytes',
 } as const;
 
 /** Kind of a metric family: which series names it exposes. */

@@ -490,6 +490,7 @@ function runtimeRules(runtime: RuntimeTargets, props: RuntimeAlertsProps): RuleS
       runbook: [
         `1. kubectl -n ${SCALED_OBJECT_NAMESPACE} describe scaledobject {{ $labels.scaledObject }}: KEDAScalerFailed events carry the gRPC error.`,
         '2. UNAVAILABLE: the runtime has no decision for the workload yet (first backfill) or cannot be reached: check the runtime pods and its NetworkPolicy (gRPC 9090 only from the KEDA namespace).',
+        `   "refused: not enough memory": the runtime is within 10% of its memory limit and admits no new workload (${RUNTIME_METRICS.workloadsRefused}{job="${runtime.job}"} rises); raise the DecisionRuntime's memory limit, or lengthen short trigger intervals (a 10 s workload takes ~100 KiB, a 1 min one ~42 KiB).`,
         '3. INVALID_ARGUMENT: the trigger metadata is wrong; the message names the key (metadata.capacityPerReplica: ...).',
         `4. kubectl -n ${runtime.namespace} logs deploy/${runtime.name}: TLS handshake failures point at the trigger's TriggerAuthentication (caCert, tlsClientCert).`,
       ].join('\n'),

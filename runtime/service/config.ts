@@ -69,6 +69,11 @@ export interface RuntimeConfig {
    * tests): the engine sees the trace's own intervals and seasons. 1 in production.
    */
   readonly timeScale: number;
+  /**
+   * Memory limit (MiB) new workloads are admitted against (see memory-guard.ts); 0: admit every
+   * workload. Absent: the container's cgroup limit, when it has one.
+   */
+  readonly memoryLimitMiB?: number;
 }
 
 /** Every variable the runtime reads. The construct imports this to set them. */
@@ -99,6 +104,7 @@ export const ENV = {
   kubeApiUrl: 'ELASTICAI_KUBE_API_URL',
   shutdownGraceMs: 'ELASTICAI_SHUTDOWN_GRACE_MS',
   timeScale: 'ELASTICAI_TIME_SCALE',
+  memoryLimitMiB: 'ELASTICAI_MEMORY_LIMIT_MIB',
 } as const;
 
 /** Documented defaults (README's settings table repeats them). */
@@ -286,8 +292,12 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     shutdownGraceMs: int(env, ENV.shutdownGraceMs, DEFAULTS.shutdownGraceMs, 0, 300_000),
     timeScale: int(env, ENV.timeScale, 1, 1, 100_000),
   };
+  const memoryLimitMiB = text(env, ENV.memoryLimitMiB);
   return {
     ...config,
+    ...(memoryLimitMiB === undefined
+      ? {}
+      : { memoryLimitMiB: int(env, ENV.memoryLimitMiB, 0, 0, 1_048_576) }),
     ...(files[ENV.apiKeysDir] ? { apiKeysDir: files[ENV.apiKeysDir] } : {}),
     ...(files[ENV.webhookSecretFile] ? { webhookSecretFile: files[ENV.webhookSecretFile] } : {}),
     ...(files[ENV.grpcTlsDir] ? { grpcTlsDir: files[ENV.grpcTlsDir] } : {}),

@@ -146,6 +146,8 @@ export class RuntimeMetrics {
   readonly sourceLatency: Histogram<'source'>;
   readonly grpcLatency: Histogram<'method' | 'code'>;
   readonly workloads: Gauge;
+  /** New workloads refused for lack of memory (each refused call counts; KEDA asks again). */
+  readonly workloadsRefused: Counter;
   readonly stateBytes: Gauge;
   /** What `stateBytes` reads at each scrape (the workload registry's count). */
   private stateBytesSource: (() => number) | undefined;
@@ -225,6 +227,11 @@ export class RuntimeMetrics {
     this.workloads = new Gauge({
       name: 'elasticai_workloads',
       help: 'Workloads the runtime decides for.',
+      registers,
+    });
+    this.workloadsRefused = new Counter({
+      name: 'elasticai_workloads_refused_total',
+      help: 'Times a new workload was refused because the runtime is near its memory limit.',
       registers,
     });
     const stateBytes: Gauge = new Gauge({

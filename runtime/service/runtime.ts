@@ -23,6 +23,7 @@ import { startScalerThread } from './grpc/scaler-thread.js';
 import { KubeClient } from './kube/kube-client.js';
 import { LeaderElector } from './kube/leader-election.js';
 import { ScaledObjectOverrides } from './kube/scaled-object-overrides.js';
+import { MemoryGuard, cgroupMemoryLimit } from './memory-guard.js';
 import { RuntimeMetrics } from './metrics.js';
 import type { WorkloadRef } from './workload-spec.js';
 import { parseWorkloadSpec } from './workload-spec.js';
@@ -52,6 +53,8 @@ export interface RuntimeOptions {
    * @default exit the process with status 1 (Kubernetes restarts the container)
    */
   readonly onScalerExit?: (error: Error) => void;
+  /** The container's memory limit in bytes, when the config gives none. @default the cgroup's */
+  readonly containerMemoryLimit?: () => number | undefined;
 }
 
 export interface Runtime {
@@ -109,6 +112,10 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     usage = new PrometheusUsageSource(prometheus, { clock: wallClock });
     sources.prometheus = scaled ? new TimeScaledSource(prometheus, config.timeScale, origin) : prometheus;
   }
+  const memoryLimit =
+    config.memoryLimitMiB === undefined
+      ? (options.containerMemoryLimit ?? cgroupMemoryLimit)()
+      : config.memoryLimitMiB * 1024 * 1024 || undefined;
   const registry = new WorkloadRegistry({
     sources,
     clock,
@@ -117,6 +124,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     refitEpochSeconds: config.refitEpochSeconds,
     staleAfterSeconds: config.staleAfterSeconds,
     metrics,
+    ...(memoryLimit ? { memory: new MemoryGuard({ limitBytes: memoryLimit }) } : {}),
   });
   registry.on('decision', (ref: WorkloadRef, decision: Decision) =>
     emit('decision', { namespace: ref.namespace, name: ref.name, ...decisionLogFields(decision) }),
@@ -224,7 +232,13 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     elector.start();
   }
   const httpPort = Number(new URL(http.url).port);
-  emit('started', { grpcPort: grpc.port, httpPort, prometheus: config.prometheus?.url ?? null });
+  emit('started', {
+    grpcPort: grpc.port,
+    httpPort,
+    prometheus: config.prometheus?.url ?? null,
+    // New workloads are refused within 10% of this (null: every workload is admitted).
+    memoryLimitBytes: memoryLimit ?? null,
+  });
 
   return {
     config,

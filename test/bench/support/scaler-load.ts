@@ -40,6 +40,9 @@ export interface LoadResult {
 /** KEDA's rate per ScaledObject: GetMetrics every HPA sync (15 s), GetMetrics + IsActive every 30 s. */
 export const CALLS_PER_OBJECT_PER_SECOND = 1 / 15 + 2 / 30;
 
+/** SCALER_INTERVAL: every workload's interval in seconds (unset: the default, 60). */
+const INTERVAL_SECONDS = process.env.SCALER_INTERVAL;
+
 /** The trigger metadata of ScaledObject k (the same as scaler-target.ts registers). */
 export function scaledObjectRef(k: number): {
   namespace: string;
@@ -55,6 +58,7 @@ export function scaledObjectRef(k: number): {
       capacityPerReplica: String(20 + (k % 30)),
       leadSeconds: '120',
       nodePool: `pool-${k % 4}`,
+      ...(INTERVAL_SECONDS ? { intervalSeconds: INTERVAL_SECONDS } : {}),
     },
   };
 }

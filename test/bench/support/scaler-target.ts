@@ -10,8 +10,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startScalerServer } from '../../../runtime/service/grpc/scaler-server.js';
 import { registryBackend } from '../../../runtime/service/grpc/scaler-backend.js';
 import { startScalerThread } from '../../../runtime/service/grpc/scaler-thread.js';
+import { MemoryGuard, cgroupMemoryLimit } from '../../../runtime/service/memory-guard.js';
 import { RuntimeMetrics } from '../../../runtime/service/metrics.js';
-import { WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
+import { NotReadyError, WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
 import { parseWorkloadSpec } from '../../../runtime/service/workload-spec.js';
 import { MemorySource, dailyDemand } from '../../support/memory-source.js';
 import { scaledObjectRef } from './scaler-load.js';
@@ -23,6 +24,8 @@ const source = new MemorySource((t, query) => {
 });
 // The runtime's metrics, as it keeps them: per-workload gauges published with every decision.
 const metrics = new RuntimeMetrics();
+// Admission by memory, as the runtime does it: against the cgroup's limit (the bench's 512 MiB).
+const limit = cgroupMemoryLimit();
 // Rings are allocated up front, so a few hours of backfill give the steady-state memory of any history.
 const registry = new WorkloadRegistry({
   metrics,
@@ -33,13 +36,20 @@ const registry = new WorkloadRegistry({
   // A short grace keeps the share of workloads holding a second engine (being rebuilt) at 1/60.
   refitGraceSeconds: 60,
   staleAfterSeconds: 300,
+  ...(limit ? { memory: new MemoryGuard({ limitBytes: limit }) } : {}),
 });
 
 const started = performance.now();
+let refused = 0;
 for (let k = 0; k < count; k++) {
   const { namespace, name, scalerMetadata } = scaledObjectRef(k);
   const ref = { namespace, name };
-  await registry.register(ref, parseWorkloadSpec(ref, scalerMetadata));
+  try {
+    await registry.register(ref, parseWorkloadSpec(ref, scalerMetadata));
+  } catch (error) {
+    if (!(error instanceof NotReadyError)) throw error;
+    refused++;
+  }
 }
 const backfillMs = performance.now() - started;
 // As the runtime runs it: in a thread of its own (SCALER_IN_MAIN_THREAD=1: in this thread, as before).
@@ -54,7 +64,9 @@ setInterval(() => {
   ticking = true;
   void registry.tick().finally(() => (ticking = false));
 }, 5_000).unref();
-process.stdout.write(`${JSON.stringify({ port: server.port, backfillMs, points: source.queries.length })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ port: server.port, backfillMs, points: source.queries.length, refused, limit: limit ?? null })}\n`,
+);
 /** The gRPC histogram's cumulative bucket counts by label set, from the exposition text. */
 async function latencyBuckets(): Promise<Map<string, { le: string; value: number }>> {
   const buckets = new Map<string, { le: string; value: number }>();

@@ -13,6 +13,8 @@ describe('runtime configuration from the environment', () => {
     assert.equal(config.tokenReview, true);
     assert.equal(config.prometheus, undefined);
     assert.deepEqual(config.tenants, []);
+    assert.equal(config.memoryLimitMiB, undefined, "the container's own limit applies");
+    assert.equal(loadRuntimeConfig({ [ENV.memoryLimitMiB]: '768' }).memoryLimitMiB, 768);
   });
 
   it('reads every variable the construct sets', () => {
@@ -62,6 +64,10 @@ describe('runtime configuration from the environment', () => {
       ],
       [{ [ENV.prometheusAuth]: 'azure' }, /^ELASTICAI_PROMETHEUS_AUTH: needs ELASTICAI_PROMETHEUS_URL/],
       [{ [ENV.readAccess]: 'public' }, /^ELASTICAI_READ_ACCESS: must be one of anonymous, authenticated/],
+      [
+        { [ENV.memoryLimitMiB]: '512Mi' },
+        /^ELASTICAI_MEMORY_LIMIT_MIB: must be an integer in \[0, 1048576\]/,
+      ],
       [
         { [ENV.tenants]: '[{"name":"a","namespaces":[],"maxReplicas":3}]' },
         /^ELASTICAI_TENANTS\[0\]\.namespaces/,

@@ -14,6 +14,7 @@ import { loadRuntimeConfig } from '../../../runtime/service/config.js';
 import { KubeClient } from '../../../runtime/service/kube/kube-client.js';
 import type { Runtime } from '../../../runtime/service/runtime.js';
 import { LEADER_LEASE_NAME, startRuntime } from '../../../runtime/service/runtime.js';
+import { parseWorkloadSpec } from '../../../runtime/service/workload-spec.js';
 import { FakeKubeApi } from '../../support/fake-kube-api.js';
 import type { FakePrometheus } from '../../support/fake-prometheus.js';
 import { startFakePrometheus } from '../../support/fake-prometheus.js';
@@ -305,4 +306,47 @@ describe('container entry point', () => {
       }
     },
   );
+});
+
+describe('runtime memory admission', () => {
+  const env = { ELASTICAI_LISTEN_HOST: '127.0.0.1', ELASTICAI_GRPC_PORT: '0', ELASTICAI_HTTP_PORT: '0' };
+  const ref = { namespace: 'shop', name: 'cart' };
+  const spec = { source: 'webhook', stream: 'cart', capacityPerReplica: '10' };
+
+  async function withRuntime(
+    extra: Record<string, string>,
+    limit: number | undefined,
+    check: (rt: Runtime, logs: string[]) => Promise<void> | void,
+  ): Promise<void> {
+    const logs: string[] = [];
+    const rt = await startRuntime(loadRuntimeConfig({ ...env, ...extra }), {
+      kube: null,
+      log: (l) => logs.push(l),
+      containerMemoryLimit: () => limit,
+    });
+    try {
+      await check(rt, logs);
+    } finally {
+      await rt.shutdown();
+    }
+  }
+
+  it("admits workloads against the container's limit, says so at start, and ELASTICAI_MEMORY_LIMIT_MIB overrides it", async () => {
+    // GIVEN a container limit far below what the process already uses
+    await withRuntime({}, 1024 * 1024, (rt, logs) => {
+      // THEN the start-up log names the limit, and a new workload is refused
+      assert.ok(logs.some((l) => /"event":"started",.*"memoryLimitBytes":1048576/.test(l)));
+      assert.throws(() => rt.registry.register(ref, parseWorkloadSpec(ref, spec)), /not enough memory/);
+    });
+    // GIVEN the same container with admission turned off by the variable
+    await withRuntime({ ELASTICAI_MEMORY_LIMIT_MIB: '0' }, 1024 * 1024, async (rt, logs) => {
+      assert.ok(logs.some((l) => /"event":"started",.*"memoryLimitBytes":null/.test(l)));
+      await rt.registry.register(ref, parseWorkloadSpec(ref, spec));
+      assert.equal(rt.registry.has(ref), true);
+    });
+    // AND a limit set by the variable applies where the container reports none
+    await withRuntime({ ELASTICAI_MEMORY_LIMIT_MIB: '1' }, undefined, (rt) => {
+      assert.throws(() => rt.registry.register(ref, parseWorkloadSpec(ref, spec)), /not enough memory/);
+    });
+  });
 });

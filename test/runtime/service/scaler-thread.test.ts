@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import * as grpc from '@grpc/grpc-js';
 import type { ScalerServer } from '../../../runtime/service/grpc/scaler-server.js';
 import { startScalerThread } from '../../../runtime/service/grpc/scaler-thread.js';
+import { MemoryGuard } from '../../../runtime/service/memory-guard.js';
 import { RuntimeMetrics } from '../../../runtime/service/metrics.js';
 import { WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
 import { KedaClient, shopScaledObject } from '../../support/keda-client.js';
@@ -198,6 +199,44 @@ describe('scaler thread start-up', () => {
       await assert.rejects(startScalerThread({ registry, host: '127.0.0.1', port }), /gRPC scaler: .*/);
     } finally {
       taken.close();
+    }
+  });
+});
+
+describe('scaler thread when the runtime is short of memory', () => {
+  it('answers UNAVAILABLE naming why for a workload refused, and serves it once memory is freed', async () => {
+    // GIVEN a registry whose memory guard finds the runtime full
+    const resident = { bytes: 1e9 };
+    const memory = new MemoryGuard({ limitBytes: 1e9, residentBytes: () => resident.bytes });
+    const registry = new WorkloadRegistry({
+      sources: { prometheus: new MemorySource(dailyDemand) },
+      clock: () => T0,
+      historySeconds: 86_400,
+      settleSeconds: 30,
+      refitEpochSeconds: 86_400,
+      staleAfterSeconds: 300,
+      memory,
+    });
+    const server = await startScalerThread({ registry, host: '127.0.0.1', port: 0 });
+    const client = new KedaClient(`127.0.0.1:${server.port}`);
+    try {
+      // WHEN KEDA asks for a new ScaledObject's spec and metrics
+      // THEN both are UNAVAILABLE (the HPA keeps the current replica count) and say why
+      for (const call of [() => client.getMetricSpec(ref('cart')), () => client.getMetrics(ref('cart'))]) {
+        await assert.rejects(call(), (e: grpc.ServiceError) => {
+          assert.equal(e.code, grpc.status.UNAVAILABLE);
+          assert.match(e.details, /shop\/cart: refused: not enough memory/);
+          return true;
+        });
+      }
+      assert.equal(registry.has({ namespace: 'shop', name: 'cart' }), false);
+      // AND KEDA's next poll, after memory was freed, is served
+      resident.bytes = 0;
+      const response = await client.getMetrics(ref('cart'));
+      assert.ok((response.metricValues[0]?.metricValueFloat ?? 0) > 0);
+    } finally {
+      client.close();
+      await server.close(1000);
     }
   });
 });

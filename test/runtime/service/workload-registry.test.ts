@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WorkloadEngine } from '../../../runtime/engine/workload-engine.js';
+import { MemoryGuard } from '../../../runtime/service/memory-guard.js';
 import { RuntimeMetrics } from '../../../runtime/service/metrics.js';
 import type { RegistryOptions } from '../../../runtime/service/workload-registry.js';
 import { NotReadyError, WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
@@ -238,6 +239,68 @@ describe('WorkloadRegistry', () => {
       /history source "webhook" is not configured/,
     );
   });
+  it('refuses a new workload when memory runs short, counting workloads still loading, and admits it once they have loaded', async () => {
+    // GIVEN a guard with room for two workloads' expected state (~61 kB each at 1 minute), not three
+    const source = new MemorySource(dailyDemand);
+    source.delayMs = 50;
+    const metrics = new RuntimeMetrics({ defaultMetrics: false });
+    const limit = 10 * 1024 * 1024;
+    const memory = new MemoryGuard({
+      limitBytes: limit,
+      marginBytes: 0,
+      residentBytes: () => limit - 150_000,
+    });
+    const reg = registry(source, { now: T0 }, { memory, metrics });
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => ({ namespace: 'shop', name }));
+
+    // WHEN three register at once, before any backfill has run
+    const loading = [
+      reg.register(a!, parseWorkloadSpec(a!, META)),
+      reg.register(b!, parseWorkloadSpec(b!, META)),
+    ];
+    assert.ok(memory.pendingBytes > 100_000, 'two reservations held while they load');
+
+    // THEN the third is refused at once (KEDA gets UNAVAILABLE naming why), counted, and not tracked
+    assert.throws(
+      () => reg.register(c!, parseWorkloadSpec(c!, META)),
+      (e: unknown) =>
+        e instanceof NotReadyError &&
+        /shop\/c: refused: not enough memory .*raise the runtime's memory limit/.test(e.message),
+    );
+    assert.equal(reg.has(c!), false);
+    assert.equal((await metrics.workloadsRefused.get()).values[0]?.value, 1);
+
+    // AND once the two have loaded, their reservations are given back and the third is admitted
+    await Promise.all(loading);
+    assert.equal(memory.pendingBytes, 0);
+    await reg.register(c!, parseWorkloadSpec(c!, META));
+    assert.ok(reg.value(c!).value > 0);
+  });
+
+  it('never refuses what replaces or adds no workload state: a changed spec, a headroom workload', async () => {
+    // GIVEN a workload admitted, then memory full
+    const source = new MemorySource(dailyDemand);
+    const resident = { bytes: 0 };
+    const memory = new MemoryGuard({ limitBytes: 1e9, marginBytes: 0, residentBytes: () => resident.bytes });
+    const reg = registry(source, { now: T0 }, { memory });
+    await reg.register(REF, parseWorkloadSpec(REF, META));
+    resident.bytes = 1e9;
+
+    // WHEN its metadata changes, THEN the new spec replaces the old one (it frees what it replaces)
+    await reg.register(REF, parseWorkloadSpec(REF, { ...META, capacityPerReplica: '10' }));
+    assert.equal((reg.status(REF)?.spec as DemandSpec).engine.capacityPerReplica, 10);
+    // AND a headroom workload (no engine) registers
+    const pool = { namespace: 'elasticai-system', name: 'headroom-spot' };
+    await reg.register(pool, parseWorkloadSpec(pool, { metric: 'headroom', nodePool: 'spot-general' }));
+    assert.equal(reg.has(pool), true);
+    // AND a new demand workload is refused until memory is freed
+    const other = { namespace: 'shop', name: 'cart' };
+    assert.throws(() => reg.register(other, parseWorkloadSpec(other, META)), /not enough memory/);
+    resident.bytes = 0;
+    await reg.register(other, parseWorkloadSpec(other, META));
+    assert.equal(reg.has(other), true);
+  });
+
   it('replays a long backfill in slices: the event loop keeps turning, and the decision is the same', async () => {
     // GIVEN a registry with 14 days of 1-minute history (a refit's full replay, ~20,000 points)
     const source = new MemorySource(dailyDemand);
