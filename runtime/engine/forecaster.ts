@@ -147,7 +147,8 @@ function modelFactories(intervalSeconds: number, target: BacktestTarget): ModelF
       { name: 'seasonal-naive-daily', make: () => new SeasonalNaive('seasonal-naive-daily', daily) },
       {
         name: 'holt-winters-daily',
-        make: (arena) => new HoltWinters('holt-winters-daily', daily, HOLT_WINTERS, arena),
+        make: (arena) =>
+          new HoltWinters('holt-winters-daily', daily, HOLT_WINTERS, arena, dailyBlockPoints(daily)),
       },
       {
         name: 'seasonal-peak-daily',
@@ -183,6 +184,19 @@ const WEEKLY_BLOCK_SECONDS = 300;
 export function weeklyBlockPoints(intervalSeconds: number, weekly: number): number {
   let points = Math.max(1, Math.ceil(WEEKLY_BLOCK_SECONDS / intervalSeconds - 1e-9));
   while (weekly % points !== 0) points++;
+  return points;
+}
+
+/** Most seasonal indices Holt-Winters keeps for a day: one per minute. */
+const MAX_DAILY_SLOTS = 1_440;
+
+/**
+ * Points per Holt-Winters seasonal index: the fewest that keep the day within {@link MAX_DAILY_SLOTS}
+ * indices and divide it (1 at 1 minute and coarser, 6 at 10 seconds).
+ */
+export function dailyBlockPoints(daily: number): number {
+  let points = Math.max(1, Math.ceil(daily / MAX_DAILY_SLOTS - 1e-9));
+  while (daily % points !== 0) points++;
   return points;
 }
 

@@ -225,14 +225,19 @@ export interface SeasonalSmoothingParameters extends SmoothingParameters {
 
 /**
  * Additive Holt-Winters with a damped trend and one season (daily by default). Initialised from the
- * first full season; each point updates level, trend and that slot's seasonal index in O(1).
+ * first full season; each point updates level, trend and its slot's seasonal index in O(1). With
+ * `blockPoints` > 1 a seasonal index stands for that many consecutive points (a 10-second daily season
+ * in 1,440 one-minute slots, not 8,640): it is the block's mean in the first season, and each of its
+ * points updates it with gamma / blockPoints, so it moves as far per season as a one-point slot.
  */
 export class HoltWinters implements ForecastModel {
   readonly depth = 0;
   private readonly season: Float32Array;
+  /** Finite points averaged into each block during the first season (blocks only). */
+  private readonly firstSeasonCounts: Uint8Array | undefined;
   private level = Number.NaN;
   private trend = 0;
-  /** Slot of the next value. */
+  /** Slot (point of the period) of the next value. */
   private slot = 0;
   private seen = 0;
 
@@ -241,12 +246,29 @@ export class HoltWinters implements ForecastModel {
     private readonly period: number,
     private readonly params: SeasonalSmoothingParameters,
     arena: StateArena = StateArena.standalone,
+    private readonly blockPoints = 1,
   ) {
-    this.season = arena.float32(period);
+    // (Counts of up to 255 points per block: a day of 1-second points in 1,440 slots has 60.)
+    if (
+      !Number.isInteger(blockPoints) ||
+      blockPoints < 1 ||
+      blockPoints > 255 ||
+      period % blockPoints !== 0
+    ) {
+      throw new RangeError(
+        `HoltWinters: period ${period} is not a whole number of ${blockPoints}-point blocks`,
+      );
+    }
+    this.season = arena.float32(period / blockPoints);
+    this.firstSeasonCounts = blockPoints > 1 ? arena.uint8(period / blockPoints) : undefined;
   }
 
   get bytes(): number {
-    return this.season.byteLength + 32;
+    return this.season.byteLength + (this.firstSeasonCounts?.byteLength ?? 0) + 32;
+  }
+
+  private block(slot: number): number {
+    return this.blockPoints === 1 ? slot : Math.floor(slot / this.blockPoints);
   }
 
   observe(value: number): void {
@@ -256,22 +278,38 @@ export class HoltWinters implements ForecastModel {
       this.collectFirstSeason(slot, value);
       return;
     }
-    const { alpha, beta, gamma, phi } = this.params;
-    const seasonal = this.season[slot] ?? 0;
+    const { alpha, beta, phi } = this.params;
+    const block = this.block(slot);
+    const seasonal = this.season[block] ?? 0;
     if (!Number.isFinite(value)) {
       this.level += phi * this.trend;
       this.trend *= phi;
       return;
     }
+    const gamma = this.params.gamma / this.blockPoints;
     const previous = this.level;
     this.level = alpha * (value - seasonal) + (1 - alpha) * (previous + phi * this.trend);
     this.trend = beta * (this.level - previous) + (1 - beta) * phi * this.trend;
-    this.season[slot] = gamma * (value - this.level) + (1 - gamma) * seasonal;
+    this.season[block] = gamma * (value - this.level) + (1 - gamma) * seasonal;
   }
 
-  /** Until one season is seen, the seasonal array holds raw values; then it becomes deviations. */
+  /** Until one season is seen, the seasonal array holds raw values (block means); then deviations. */
   private collectFirstSeason(slot: number, value: number): void {
-    this.season[slot] = value;
+    const counts = this.firstSeasonCounts;
+    if (counts === undefined) this.season[slot] = value;
+    else {
+      const block = this.block(slot);
+      if (slot % this.blockPoints === 0) {
+        this.season[block] = Number.NaN;
+        counts[block] = 0;
+      }
+      if (Number.isFinite(value)) {
+        const n = (counts[block] ?? 0) + 1;
+        counts[block] = n;
+        const mean = this.season[block] ?? Number.NaN;
+        this.season[block] = n === 1 ? value : mean + (value - mean) / n;
+      }
+    }
     this.seen++;
     if (this.seen < this.period) return;
     let sum = 0;
@@ -287,7 +325,7 @@ export class HoltWinters implements ForecastModel {
       return;
     }
     this.level = sum / count;
-    for (let i = 0; i < this.period; i++) {
+    for (let i = 0; i < this.season.length; i++) {
       const v = this.season[i] ?? Number.NaN;
       this.season[i] = Number.isFinite(v) ? v - this.level : 0;
     }
@@ -296,7 +334,7 @@ export class HoltWinters implements ForecastModel {
   forecast(out: Float64Array): boolean {
     if (!Number.isFinite(this.level)) return false;
     for (let h = 1; h <= out.length; h++) {
-      const seasonal = this.season[(this.slot + h - 1) % this.period] ?? 0;
+      const seasonal = this.season[this.block((this.slot + h - 1) % this.period)] ?? 0;
       out[h - 1] = this.level + dampedSum(this.params.phi, h) * this.trend + seasonal;
     }
     return true;
@@ -310,7 +348,7 @@ export class HoltWinters implements ForecastModel {
       const value = history.back(lag);
       if (!Number.isFinite(value)) continue;
       const slot = (((this.slot - lag) % this.period) + this.period) % this.period;
-      sum += value - (this.season[slot] ?? 0);
+      sum += value - (this.season[this.block(slot)] ?? 0);
       count++;
     }
     if (count > 0) this.level = sum / count;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Forecaster, weeklyBlockPoints } from '../../../runtime/engine/forecaster.js';
+import { Forecaster, dailyBlockPoints, weeklyBlockPoints } from '../../../runtime/engine/forecaster.js';
 import { BlockSeasonalNaive, SeasonalNaive } from '../../../runtime/engine/models.js';
 
 const DAY = 1440;
@@ -34,6 +34,18 @@ describe('Forecaster memory layout', () => {
     assert.equal(weeklyBlockPoints(60, 10_080), 5);
     assert.ok(f.history.capacity >= DAY + 30 && f.history.capacity < DAY + 64, `${f.history.capacity}`);
     assert.ok(f.bytes < 25_000, `${f.bytes} bytes`);
+  });
+
+  it('keeps at most 1,440 Holt-Winters seasonal indices a day: one-minute blocks below a minute', () => {
+    assert.deepEqual(
+      [8640, 5760, 4320, 2880, 1920, 1440, 288, 24].map(dailyBlockPoints),
+      [6, 4, 3, 2, 2, 1, 1, 1],
+    );
+    // A 10-second forecaster holds a day of history (8,640 points) and 1,440 seasonal indices
+    const f = forecaster(10);
+    const hw = f.models.find((m) => m.name === 'holt-winters-daily');
+    assert.ok(hw && hw.bytes <= 1440 * 5 + 32, `${hw?.bytes} bytes`);
+    assert.ok(f.bytes < 48_000, `${f.bytes} bytes (it was 73,932 with an index per point)`);
   });
 
   it('at 5 minutes and coarser keeps the plain weekly seasonal naive on a week of history, as before', () => {
