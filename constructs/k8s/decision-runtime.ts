@@ -163,7 +163,7 @@ export interface DecisionRuntimeProps {
   readonly serviceMonitor?: RuntimeServiceMonitor;
   /**
    * Container requests and limits. The memory limit bounds how many workloads a replica takes: about
-   * 10,000 at a 1-minute interval or 4,700 at 10 seconds in 512Mi; past that, new ones are refused
+   * 10,000 at a 1-minute interval or 6,600 at 10 seconds in 512Mi; past that, new ones are refused
    * (UNAVAILABLE to KEDA) rather than the container being OOM-killed.
    * @default cpu 250m (limit 1), memory 512Mi (limit 512Mi)
    */

@@ -50,19 +50,22 @@ export class MemoryGuard {
 
   /**
    * Reserves `bytes` for a workload about to load; returns undefined when admitted, otherwise why not
-   * (for the UNAVAILABLE answer, so it names the numbers and what to change).
+   * (for the UNAVAILABLE answer, so it names the numbers and what to change). `bytes` may be a
+   * function: it is only called when there is room at all, so a refused workload, which KEDA asks
+   * about again on every poll, costs no allocation.
    */
-  reserve(bytes: number): string | undefined {
+  reserve(bytes: number | (() => number)): string | undefined {
     const resident = this.residentBytes();
     const room = this.limitBytes - this.marginBytes;
-    if (resident + this.reserved + bytes > room) {
+    const wanted = resident + this.reserved >= room ? 0 : typeof bytes === 'number' ? bytes : bytes();
+    if (resident + this.reserved + wanted >= room) {
       return (
         `refused: not enough memory (resident ${mib(resident)} MiB + loading ${mib(this.reserved)} MiB + ` +
-        `this workload ${mib(bytes)} MiB > ${mib(room)} MiB: the ${mib(this.limitBytes)} MiB limit less ` +
+        `this workload ${mib(wanted)} MiB ≥ ${mib(room)} MiB: the ${mib(this.limitBytes)} MiB limit less ` +
         `${mib(this.marginBytes)} MiB); raise the runtime's memory limit or run fewer workloads on it`
       );
     }
-    this.reserved += bytes;
+    this.reserved += wanted;
     return undefined;
   }
 

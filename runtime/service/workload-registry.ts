@@ -282,23 +282,28 @@ export class WorkloadRegistry extends EventEmitter {
     if (!this.options.sources[spec.source]) {
       throw new NotReadyError(ref, `history source "${spec.source}" is not configured in this runtime`);
     }
-    const engine = new WorkloadEngine(spec.engine);
-    const workload = new DemandWorkload(ref, spec, this.chartPoints, this.logSize, engine);
+    let engine: WorkloadEngine | undefined;
+    let footprint = 0;
     if (this.options.memory) {
       // A changed spec replaces a workload already admitted and frees its state: it is not refused.
       this.release(existing);
-      const footprint =
-        engine.bytes +
-        12 * this.chartPoints +
-        LOG_ENTRY_BYTES * (this.logSize + ANOMALY_LOG_SIZE) +
-        WORKLOAD_OVERHEAD_BYTES;
-      const refusal = this.options.memory.reserve(footprint);
+      const refusal = this.options.memory.reserve(() => {
+        engine = new WorkloadEngine(spec.engine);
+        footprint =
+          engine.bytes +
+          12 * this.chartPoints +
+          LOG_ENTRY_BYTES * (this.logSize + ANOMALY_LOG_SIZE) +
+          WORKLOAD_OVERHEAD_BYTES;
+        return footprint;
+      });
       if (refusal !== undefined && !existing) {
         this.options.metrics?.workloadsRefused.inc();
         throw new NotReadyError(ref, refusal);
       }
-      workload.reserved = refusal === undefined ? footprint : 0;
+      if (refusal !== undefined) footprint = 0;
     }
+    const workload = new DemandWorkload(ref, spec, this.chartPoints, this.logSize, engine);
+    workload.reserved = footprint;
     this.workloads.set(id(ref), workload);
     this.options.metrics?.workloads.set(this.workloads.size);
     return this.refresh(workload);

@@ -84,10 +84,10 @@ const WARMUP_SECONDS = 3;
 /** Load generator processes (each one connection). */
 const CLIENTS = Number(process.env.SCALER_CLIENTS ?? 1);
 
-function rssMiB(pid: number): { rss: number; peak: number } {
+function rssMiB(pid: number): { rss: number; anon: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+  return { rss: kib('VmRSS') / 1024, anon: kib('RssAnon') / 1024, peak: kib('VmHWM') / 1024 };
 }
 
 function percentile(sorted: Float64Array, q: number): number {
@@ -141,6 +141,7 @@ async function run(count: number): Promise<void> {
     backfillMs: number;
     refused: number;
     limit: number | null;
+    anonMiB: number;
   };
   // Warm-up: KEDA's first GetMetricSpec for every ScaledObject (the ones refused for memory fail).
   const keda = new KedaClient(`127.0.0.1:${ready.port}`);
@@ -196,7 +197,8 @@ async function run(count: number): Promise<void> {
         ? `${ready.refused} refused for memory (limit ${(Number(ready.limit) / 2 ** 20).toFixed(0)} MiB: ` +
           `their calls are UNAVAILABLE, counted in errors); `
         : '') +
-      `runtime RSS ${memory.rss.toFixed(0)} MiB (peak ${memory.peak.toFixed(0)} MiB); ` +
+      `runtime RSS ${memory.rss.toFixed(0)} MiB (peak ${memory.peak.toFixed(0)} MiB; anonymous ` +
+      `${ready.anonMiB.toFixed(0)} MiB when loaded, ${memory.anon.toFixed(0)} MiB at the end); ` +
       `server-side p99 ≤ ${serverQuantile(report.buckets, 0.99)}, event-loop delay p99 / max: ` +
       `runtime ${report.loop.p99.toFixed(1)} / ${report.loop.max.toFixed(0)} ms, ` +
       `load generator ${generatorLoop.p99.toFixed(1)} / ${generatorLoop.max.toFixed(0)} ms; ` +

@@ -10,7 +10,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startScalerServer } from '../../../runtime/service/grpc/scaler-server.js';
 import { registryBackend } from '../../../runtime/service/grpc/scaler-backend.js';
 import { startScalerThread } from '../../../runtime/service/grpc/scaler-thread.js';
-import { MemoryGuard, cgroupMemoryLimit } from '../../../runtime/service/memory-guard.js';
+import {
+  MemoryGuard,
+  anonymousResidentBytes,
+  cgroupMemoryLimit,
+} from '../../../runtime/service/memory-guard.js';
 import { RuntimeMetrics } from '../../../runtime/service/metrics.js';
 import { NotReadyError, WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
 import { parseWorkloadSpec } from '../../../runtime/service/workload-spec.js';
@@ -39,6 +43,12 @@ const registry = new WorkloadRegistry({
   ...(limit ? { memory: new MemoryGuard({ limitBytes: limit }) } : {}),
 });
 
+// As the runtime runs it: in a thread of its own (SCALER_IN_MAIN_THREAD=1: in this thread, as before),
+// started before the workloads register, as the runtime starts it before discovering ScaledObjects (so
+// the memory guard sees the thread's own memory when it admits them).
+const server = process.env.SCALER_IN_MAIN_THREAD
+  ? await startScalerServer({ backend: registryBackend(registry), metrics, host: '127.0.0.1', port: 0 })
+  : await startScalerThread({ registry, metrics, host: '127.0.0.1', port: 0 });
 const started = performance.now();
 let refused = 0;
 for (let k = 0; k < count; k++) {
@@ -52,10 +62,6 @@ for (let k = 0; k < count; k++) {
   }
 }
 const backfillMs = performance.now() - started;
-// As the runtime runs it: in a thread of its own (SCALER_IN_MAIN_THREAD=1: in this thread, as before).
-const server = process.env.SCALER_IN_MAIN_THREAD
-  ? await startScalerServer({ backend: registryBackend(registry), metrics, host: '127.0.0.1', port: 0 })
-  : await startScalerThread({ registry, metrics, host: '127.0.0.1', port: 0 });
 // Ticks as the runtime ticks (every 5 s, never two at once): each minute a settled point reaches every
 // engine, and the workloads whose epoch turns rebuild their next engine from a backfill.
 let ticking = false;
@@ -65,7 +71,7 @@ setInterval(() => {
   void registry.tick().finally(() => (ticking = false));
 }, 5_000).unref();
 process.stdout.write(
-  `${JSON.stringify({ port: server.port, backfillMs, points: source.queries.length, refused, limit: limit ?? null })}\n`,
+  `${JSON.stringify({ port: server.port, backfillMs, points: source.queries.length, refused, limit: limit ?? null, anonMiB: anonymousResidentBytes() / 2 ** 20 })}\n`,
 );
 /** The gRPC histogram's cumulative bucket counts by label set, from the exposition text. */
 async function latencyBuckets(): Promise<Map<string, { le: string; value: number }>> {

@@ -34,7 +34,7 @@ describe('MemoryGuard', () => {
     const refusal = guard.reserve(40 * MIB);
     assert.match(
       refusal ?? '',
-      /not enough memory \(resident 400\.0 MiB \+ loading 80\.0 MiB \+ this workload 40\.0 MiB > 496\.0 MiB/,
+      /not enough memory \(resident 400\.0 MiB \+ loading 80\.0 MiB \+ this workload 40\.0 MiB ≥ 496\.0 MiB/,
     );
     assert.match(refusal ?? '', /raise the runtime's memory limit/);
     assert.equal(guard.pendingBytes, 80 * MIB, 'a refusal reserves nothing');
@@ -43,6 +43,17 @@ describe('MemoryGuard', () => {
     guard.release(40 * MIB);
     resident.bytes = 410 * MIB;
     assert.equal(guard.reserve(40 * MIB), undefined);
+    // AND when memory is already full, the workload's size is not even computed (no engine is built)
+    resident.bytes = 500 * MIB;
+    let sized = false;
+    assert.match(guard.reserve(() => ((sized = true), MIB)) ?? '', /this workload 0\.0 MiB/);
+    assert.equal(sized, false);
+    resident.bytes = 100 * MIB;
+    assert.equal(
+      guard.reserve(() => ((sized = true), MIB)),
+      undefined,
+    );
+    assert.equal(sized, true);
     // AND releases never take the reservations below zero
     guard.release(10_000 * MIB);
     assert.equal(guard.pendingBytes, 0);
