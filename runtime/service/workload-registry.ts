@@ -79,6 +79,15 @@ export interface WorkloadStatus {
   readonly failingForSeconds: number;
 }
 
+/** A workload refused for lack of memory (KEDA asks again on every poll, so it stays listed while it does). */
+export interface RefusedWorkload {
+  readonly namespace: string;
+  readonly name: string;
+  readonly reason: string;
+  /** Epoch seconds of the latest refusal. */
+  readonly at: number;
+}
+
 /** Chart data: demand points, and the forecast band made at each decision. */
 export interface WorkloadHistory {
   readonly timestamps: readonly number[];
@@ -214,6 +223,10 @@ const SLICE_MS = 1;
  * cgroup at 1- and 10-second intervals. Only reservations for workloads still loading use it.
  */
 const WORKLOAD_OVERHEAD_BYTES = 24 * 1024;
+/** A refusal is listed this long after the latest (KEDA polls every 30 s by default). */
+const REFUSAL_TTL_SECONDS = 600;
+/** Most refusals listed (the oldest go first). */
+const MAX_REFUSALS = 1_000;
 /** Bytes per decision-log and anomaly-log entry once the logs fill. */
 const LOG_ENTRY_BYTES = 32;
 const ANOMALY_LOG_SIZE = 200;
@@ -237,6 +250,8 @@ function fnv1a(text: string): number {
  */
 export class WorkloadRegistry extends EventEmitter {
   private readonly workloads = new Map<string, Tracked>();
+  /** Latest refusal per workload, oldest first. */
+  private readonly refusals = new Map<string, RefusedWorkload>();
   private readonly clock: () => number;
   private readonly grace: number;
   private readonly chartPoints: number;
@@ -298,8 +313,10 @@ export class WorkloadRegistry extends EventEmitter {
       });
       if (refusal !== undefined && !existing) {
         this.options.metrics?.workloadsRefused.inc();
+        this.noteRefusal(ref, refusal);
         throw new NotReadyError(ref, refusal);
       }
+      this.refusals.delete(id(ref));
       if (refusal !== undefined) footprint = 0;
     }
     const workload = new DemandWorkload(ref, spec, this.chartPoints, this.logSize, engine);
@@ -318,6 +335,27 @@ export class WorkloadRegistry extends EventEmitter {
     const w = this.workloads.get(id(ref));
     if (!(w instanceof DemandWorkload) || w.served || w.failingSince !== undefined) return undefined;
     return w.busy;
+  }
+
+  /** Workloads refused for memory in the last ten minutes, by namespace and name. */
+  refused(): RefusedWorkload[] {
+    const since = this.clock() / 1000 - REFUSAL_TTL_SECONDS;
+    for (const [key, r] of this.refusals) if (r.at < since) this.refusals.delete(key);
+    return [...this.refusals.values()].sort((a, b) =>
+      `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`),
+    );
+  }
+
+  private noteRefusal(ref: WorkloadRef, reason: string): void {
+    const key = id(ref);
+    this.refusals.delete(key);
+    this.refusals.set(key, {
+      namespace: ref.namespace,
+      name: ref.name,
+      reason,
+      at: Math.floor(this.clock() / 1000),
+    });
+    if (this.refusals.size > MAX_REFUSALS) this.refusals.delete(this.refusals.keys().next().value as string);
   }
 
   /** Stops tracking (the ScaledObject is gone). */

@@ -69,7 +69,7 @@ export interface ApiServerDeps {
     RuntimeConfig,
     'readAccess' | 'rateLimitPerMinute' | 'bodyLimitBytes' | 'webhookSecretFile' | 'tenants'
   >;
-  readonly registry: Pick<WorkloadRegistry, 'list' | 'status' | 'history' | 'wake'>;
+  readonly registry: Pick<WorkloadRegistry, 'list' | 'status' | 'history' | 'wake' | 'refused'>;
   readonly metrics: RuntimeMetrics;
   /** Absent: every request that needs a caller is refused with 401. */
   readonly authenticator?: Authenticator;

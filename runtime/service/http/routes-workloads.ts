@@ -109,14 +109,19 @@ export function registerWorkloadRoutes(
     const caller = await access.reader(request.headers.authorization);
     const { namespace } = check(namespaceQuery, request.query, 'query');
     if (namespace !== undefined) await access.require(caller, { verb: 'list', namespace });
-    let list = registry.list().filter((w) => namespace === undefined || w.namespace === namespace);
-    const visible = await access.listable(
-      caller,
-      list.map((w) => w.namespace),
-    );
+    const inScope = (w: { namespace: string }): boolean =>
+      namespace === undefined || w.namespace === namespace;
+    let list = registry.list().filter(inScope);
+    let refused = registry.refused().filter(inScope);
+    const visible = await access.listable(caller, [
+      ...list.map((w) => w.namespace),
+      ...refused.map((r) => r.namespace),
+    ]);
     list = list.filter((w) => visible.has(w.namespace));
+    refused = refused.filter((r) => visible.has(r.namespace));
     const known = await overridesOf(list);
-    return { workloads: list.map((w, i) => summarize(w, known[i])) };
+    // `refused`: workloads KEDA asked about that the runtime would not take (memory); not in `workloads`.
+    return { workloads: list.map((w, i) => summarize(w, known[i])), refused };
   });
 
   app.get('/api/v1/workloads/:namespace/:name', async (request) => {

@@ -250,7 +250,8 @@ describe('WorkloadRegistry', () => {
       marginBytes: 0,
       residentBytes: () => limit - 150_000,
     });
-    const reg = registry(source, { now: T0 }, { memory, metrics });
+    const clock = { now: T0 };
+    const reg = registry(source, clock, { memory, metrics });
     const [a, b, c] = ['a', 'b', 'c'].map((name) => ({ namespace: 'shop', name }));
 
     // WHEN three register at once, before any backfill has run
@@ -269,12 +270,36 @@ describe('WorkloadRegistry', () => {
     );
     assert.equal(reg.has(c!), false);
     assert.equal((await metrics.workloadsRefused.get()).values[0]?.value, 1);
+    // AND the API can list it as refused, with the reason and when
+    assert.deepEqual(
+      reg.refused().map((r) => [r.namespace, r.name, r.at]),
+      [['shop', 'c', T0 / 1000]],
+    );
+    assert.match(reg.refused()[0]?.reason ?? '', /not enough memory/);
 
     // AND once the two have loaded, their reservations are given back and the third is admitted
     await Promise.all(loading);
     assert.equal(memory.pendingBytes, 0);
     await reg.register(c!, parseWorkloadSpec(c!, META));
     assert.ok(reg.value(c!).value > 0);
+    assert.deepEqual(reg.refused(), [], 'admitted: no longer listed as refused');
+  });
+
+  it('lists a refused workload for ten minutes after KEDA last asked about it', () => {
+    const clock = { now: T0 };
+    const memory = new MemoryGuard({ limitBytes: 1e9, marginBytes: 0, residentBytes: () => 1e9 });
+    const reg = registry(new MemorySource(dailyDemand), clock, { memory });
+    const cart = { namespace: 'shop', name: 'cart' };
+    assert.throws(() => reg.register(cart, parseWorkloadSpec(cart, META)), NotReadyError);
+    clock.now += 9 * 60_000;
+    assert.equal(reg.refused().length, 1);
+    // (KEDA's next poll refreshes it)
+    assert.throws(() => reg.register(cart, parseWorkloadSpec(cart, META)), NotReadyError);
+    clock.now += 9 * 60_000;
+    assert.equal(reg.refused()[0]?.at, T0 / 1000 + 9 * 60);
+    // The ScaledObject is deleted: nobody asks again, and the entry goes
+    clock.now += 2 * 60_000;
+    assert.deepEqual(reg.refused(), []);
   });
 
   it('never refuses what replaces or adds no workload state: a changed spec, a headroom workload', async () => {

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { createApiServer } from '../../../../runtime/service/http/api-server.js';
+import { MemoryGuard } from '../../../../runtime/service/memory-guard.js';
+import { WorkloadRegistry } from '../../../../runtime/service/workload-registry.js';
+import { parseWorkloadSpec } from '../../../../runtime/service/workload-spec.js';
 import type { WorkloadDetail, WorkloadSummary } from '../../../../runtime/service/http/workload-view.js';
 import type { World } from './support.js';
 import { BROKEN, CHECKOUT, HEADROOM, SEARCH, TOKENS, bearer, deps, world } from './support.js';
 
 interface List {
   workloads: WorkloadSummary[];
+  refused: { namespace: string; name: string; reason: string; at: number }[];
 }
 
 describe('GET /api/v1/workloads', () => {
@@ -61,6 +65,36 @@ describe('GET /api/v1/workloads', () => {
     const headroom = body.workloads.find((x) => x.name === HEADROOM.name) as WorkloadSummary;
     assert.equal(headroom.kind, 'headroom');
     assert.equal(headroom.desiredReplicas, w.registry.headroomFor('general'));
+  });
+
+  it('lists the workloads refused for memory apart, in the namespaces the caller may list', async () => {
+    // GIVEN a runtime whose memory is full, and KEDA asking about a new workload in team-a
+    const memory = new MemoryGuard({ limitBytes: 1e9, marginBytes: 0, residentBytes: () => 1e9 });
+    const registry = new WorkloadRegistry({
+      sources: { prometheus: w.source },
+      clock: () => w.now,
+      historySeconds: 86_400,
+      settleSeconds: 0,
+      refitEpochSeconds: 86_400,
+      staleAfterSeconds: 300,
+      memory,
+    });
+    const cart = { namespace: 'team-a', name: 'cart' };
+    assert.throws(() =>
+      registry.register(cart, parseWorkloadSpec(cart, { query: 'x', capacityPerReplica: '5' })),
+    );
+    const app = createApiServer(await deps({ registry, config: { readAccess: 'anonymous' } }));
+    // WHEN listing THEN it is under `refused` with the reason, not under `workloads`
+    const all = (await app.inject({ method: 'GET', url: '/api/v1/workloads' })).json<List>();
+    assert.deepEqual(all.workloads, []);
+    assert.deepEqual(
+      all.refused.map((r) => [r.namespace, r.name, r.at]),
+      [['team-a', 'cart', Math.floor(w.now / 1000)]],
+    );
+    assert.match(all.refused[0]?.reason ?? '', /refused: not enough memory/);
+    // AND a namespace filter applies to it too
+    const teamB = await app.inject({ method: 'GET', url: '/api/v1/workloads?namespace=team-b' });
+    assert.deepEqual(teamB.json<List>().refused, []);
   });
 
   it('leaves the override out when the store cannot say, instead of failing the list', async () => {
