@@ -18,7 +18,8 @@ const HELP = `Usage: elasticai status [--namespace NS] [connection flags] [--jso
 Lists the workloads the decision runtime serves: serving state, the demand and the forecast (upper
 quantile over the lead time) of the newest point, the replicas asked of KEDA, the rule that bound that
 decision, the anomaly state and any manual override. Degraded workloads (stale, holding, failed) are
-listed again below the table with the source's last error.
+listed again below the table with the source's last error, and workloads the runtime refused for
+lack of memory (KEDA gets UNAVAILABLE for them) below that.
 
 Flags:
   --namespace NS       only this namespace
@@ -30,7 +31,7 @@ holding (failing longer: never scales down), failed (source never answered: KEDA
 
 JSON output: the API's GET /api/v1/workloads answer, { workloads: [{ namespace, name, kind, tenant,
 state, demand, predicted, desiredReplicas, rule, summary, anomaly, override, lastError, decidedAt,
-lastPoint }] }.
+lastPoint }], refused: [{ namespace, name, reason, at }] }.
 
 Examples:
   elasticai status --url http://127.0.0.1:8080
@@ -63,11 +64,42 @@ function anomalyText(a: WorkloadSummary['anomaly'], color: boolean): string {
   return a.state === 'normal' || a.state === 'warming-up' ? text : red(text, color);
 }
 
-function human(url: string, workloads: readonly WorkloadSummary[], color: boolean): string {
+/** A workload the runtime refused for lack of memory (the API's `refused` list). */
+export interface RefusedSummary {
+  readonly namespace: string;
+  readonly name: string;
+  readonly reason: string;
+  readonly at: number;
+}
+
+/** The human-readable status: the table, the degraded workloads, then the refused ones. */
+export function statusText(
+  url: string,
+  workloads: readonly WorkloadSummary[],
+  refused: readonly RefusedSummary[],
+  color: boolean,
+): string {
+  let text = human(url, workloads, color, refused.length > 0);
+  if (refused.length > 0) {
+    text += `\n${bold('Refused', color)} (not enough memory in the runtime: KEDA gets UNAVAILABLE, the HPA holds)\n`;
+    for (const r of refused) {
+      text += `  ${r.namespace}/${r.name}: ${red('refused', color)} at ${isoTimestamp(r.at)}: ${r.reason}\n`;
+    }
+  }
+  return text;
+}
+
+function human(
+  url: string,
+  workloads: readonly WorkloadSummary[],
+  color: boolean,
+  anyRefused = false,
+): string {
   const counts = new Map<string, number>();
   for (const w of workloads) counts.set(w.state, (counts.get(w.state) ?? 0) + 1);
   const states = [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
   let text = `${bold('Runtime', color)}  ${url}: ${workloads.length} workload${workloads.length === 1 ? '' : 's'}${states ? ` (${states})` : ''}\n`;
+  if (workloads.length === 0 && anyRefused) return text;
   if (workloads.length === 0)
     return `${text}\nNo workloads: no ScaledObject has a trigger pointing at this runtime.\n`;
   text +=
@@ -108,9 +140,12 @@ async function run(argv: readonly string[], io: CommandIo, options: ApiCommandOp
   }
   const client = new ApiClient(resolveTarget(flags, io.env ?? process.env, options), io);
   const query = namespace === undefined ? '' : `?namespace=${encodeURIComponent(namespace)}`;
-  const { body } = await client.call<{ workloads: WorkloadSummary[] }>('GET', `api/v1/workloads${query}`);
+  const { body } = await client.call<{ workloads: WorkloadSummary[]; refused?: RefusedSummary[] }>(
+    'GET',
+    `api/v1/workloads${query}`,
+  );
   if (flags.has('json')) io.stdout(`${JSON.stringify(body, null, 2)}\n`);
-  else io.stdout(human(client.target.url.href, body.workloads, io.color));
+  else io.stdout(statusText(client.target.url.href, body.workloads, body.refused ?? [], io.color));
   return ExitCode.ok;
 }
 
