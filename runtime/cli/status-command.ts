@@ -4,6 +4,7 @@
  */
 import type { OverrideRecord } from '../service/http/api-deps.js';
 import type { WorkloadSummary } from '../service/http/workload-view.js';
+import type { RefusedWorkload } from '../service/workload-registry.js';
 import type { ApiCommandOptions } from './api-client.js';
 import { ApiClient, CONNECTION_FLAGS, CONNECTION_HELP, resolveTarget } from './api-client.js';
 import { parseFlags } from './args.js';
@@ -64,19 +65,11 @@ function anomalyText(a: WorkloadSummary['anomaly'], color: boolean): string {
   return a.state === 'normal' || a.state === 'warming-up' ? text : red(text, color);
 }
 
-/** A workload the runtime refused for lack of memory (the API's `refused` list). */
-export interface RefusedSummary {
-  readonly namespace: string;
-  readonly name: string;
-  readonly reason: string;
-  readonly at: number;
-}
-
 /** The human-readable status: the table, the degraded workloads, then the refused ones. */
 export function statusText(
   url: string,
   workloads: readonly WorkloadSummary[],
-  refused: readonly RefusedSummary[],
+  refused: readonly RefusedWorkload[],
   color: boolean,
 ): string {
   let text = human(url, workloads, color, refused.length > 0);
@@ -140,7 +133,7 @@ async function run(argv: readonly string[], io: CommandIo, options: ApiCommandOp
   }
   const client = new ApiClient(resolveTarget(flags, io.env ?? process.env, options), io);
   const query = namespace === undefined ? '' : `?namespace=${encodeURIComponent(namespace)}`;
-  const { body } = await client.call<{ workloads: WorkloadSummary[]; refused?: RefusedSummary[] }>(
+  const { body } = await client.call<{ workloads: WorkloadSummary[]; refused?: RefusedWorkload[] }>(
     'GET',
     `api/v1/workloads${query}`,
   );

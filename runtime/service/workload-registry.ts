@@ -220,7 +220,7 @@ const SLICE_MS = 1;
 /**
  * Resident bytes a demand workload takes beyond the state `bytes` counts (its objects, gauges, the
  * scaler's table entry, allocator overhead): 14.5–23.8 KiB measured in the scaler benchmark's 512 MiB
- * cgroup at 1- and 10-second intervals. Only reservations for workloads still loading use it.
+ * cgroup at 1-minute and 10-second intervals. Only reservations for workloads still loading use it.
  */
 const WORKLOAD_OVERHEAD_BYTES = 24 * 1024;
 /** A refusal is listed this long after the latest (KEDA polls every 30 s by default). */
@@ -289,6 +289,8 @@ export class WorkloadRegistry extends EventEmitter {
     if (existing && existing.key === key) {
       return existing instanceof DemandWorkload ? (existing.busy ?? Promise.resolve()) : Promise.resolve();
     }
+    // A changed spec replaces the workload and frees its state: its reservation goes with it.
+    this.release(existing);
     if (spec.kind === 'headroom') {
       this.workloads.set(id(ref), new HeadroomWorkload(ref, spec));
       this.options.metrics?.workloads.set(this.workloads.size);
@@ -300,8 +302,7 @@ export class WorkloadRegistry extends EventEmitter {
     let engine: WorkloadEngine | undefined;
     let footprint = 0;
     if (this.options.memory) {
-      // A changed spec replaces a workload already admitted and frees its state: it is not refused.
-      this.release(existing);
+      // A changed spec replaces a workload already admitted: it is not refused.
       const refusal = this.options.memory.reserve(() => {
         engine = new WorkloadEngine(spec.engine);
         footprint =
