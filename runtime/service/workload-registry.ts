@@ -245,8 +245,9 @@ function fnv1a(text: string): number {
  * Emits `active` (ref) when a workload turns active, for KEDA's StreamIsActive, `decision`
  * (ref, Decision) for every decision published (the structured decision log), and `state`
  * (ref, state, previous) when a workload's state changes, e.g. to `stale` while no decision is made
- * (the dashboard's live view and the log show the degradation when it happens), and `removed` (ref)
- * when a workload stops being tracked.
+ * (the dashboard's live view and the log show the degradation when it happens), `removed` (ref)
+ * when a workload stops being tracked, and `refused` (ref) when a workload starts being refused for
+ * memory (once, not on each of KEDA's retries while it stays in `refused()`).
  */
 export class WorkloadRegistry extends EventEmitter {
   private readonly workloads = new Map<string, Tracked>();
@@ -349,7 +350,7 @@ export class WorkloadRegistry extends EventEmitter {
 
   private noteRefusal(ref: WorkloadRef, reason: string): void {
     const key = id(ref);
-    this.refusals.delete(key);
+    const known = this.refusals.delete(key);
     this.refusals.set(key, {
       namespace: ref.namespace,
       name: ref.name,
@@ -357,6 +358,7 @@ export class WorkloadRegistry extends EventEmitter {
       at: Math.floor(this.clock() / 1000),
     });
     if (this.refusals.size > MAX_REFUSALS) this.refusals.delete(this.refusals.keys().next().value as string);
+    if (!known) this.emit('refused', ref);
   }
 
   /** Stops tracking (the ScaledObject is gone). */

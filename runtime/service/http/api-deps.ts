@@ -37,12 +37,15 @@ export interface OverrideStore {
   clear(namespace: string, name: string): Promise<void>;
 }
 
-/** Where `GET /api/v1/stream` learns of decisions: the registry's `decision` events. */
+/**
+ * Where `GET /api/v1/stream` learns of decisions and of changes to the list: the registry's `decision`,
+ * `state`, `removed` and `refused` events.
+ */
 export interface DecisionFeed {
   on(event: 'decision', listener: (ref: WorkloadRef, decision: Decision) => void): unknown;
-  on(event: 'state', listener: (ref: WorkloadRef) => void): unknown;
+  on(event: 'state' | 'removed' | 'refused', listener: (ref: WorkloadRef) => void): unknown;
   off(event: 'decision', listener: (ref: WorkloadRef, decision: Decision) => void): unknown;
-  off(event: 'state', listener: (ref: WorkloadRef) => void): unknown;
+  off(event: 'state' | 'removed' | 'refused', listener: (ref: WorkloadRef) => void): unknown;
 }
 
 /** Limits of the live stream (`GET /api/v1/stream`). */

@@ -16,6 +16,9 @@
  *   list's `WorkloadSummary` (without `override`, which lives in the Kubernetes API: the client keeps
  *   what the list said). Only workloads in namespaces
  *   the caller may `list` are sent; a stream re-asks the authorizer per namespace after `permissionTtlMs`;
+ * - `removed` (`{"namespace", "name"}`) when a workload stops being tracked, and `refused` (the same)
+ *   when the runtime starts refusing one for memory (it then shows in the list's `refused`), under
+ *   the same namespace rule. A workload's newest event replaces any of its events still waiting;
  * - a `: ping` comment every `heartbeatMs` when the client is keeping up;
  * - `bye` (`{"reason": "max-age" | "shutdown"}`) before the server ends the stream: after `maxStreamMs`
  *   (the client reconnects, so a revoked or expired token stops working) and on shutdown.
@@ -161,6 +164,8 @@ type Subscriber = (ref: WorkloadRef, frame: string) => void;
 class DecisionHub {
   private readonly subscribers = new Set<Subscriber>();
   private readonly listener = (ref: WorkloadRef): void => this.publish(ref);
+  private readonly removed = (ref: WorkloadRef): void => this.send(ref, 'removed');
+  private readonly refused = (ref: WorkloadRef): void => this.send(ref, 'refused');
 
   constructor(
     private readonly feed: DecisionFeed,
@@ -171,12 +176,16 @@ class DecisionHub {
     if (this.subscribers.size === 0) {
       this.feed.on('decision', this.listener);
       this.feed.on('state', this.listener);
+      this.feed.on('removed', this.removed);
+      this.feed.on('refused', this.refused);
     }
     this.subscribers.add(subscriber);
     return () => {
       if (this.subscribers.delete(subscriber) && this.subscribers.size === 0) {
         this.feed.off('decision', this.listener);
         this.feed.off('state', this.listener);
+        this.feed.off('removed', this.removed);
+        this.feed.off('refused', this.refused);
       }
     };
   }
@@ -184,7 +193,15 @@ class DecisionHub {
   private publish(ref: WorkloadRef): void {
     const status = this.registry.status(ref);
     if (!status) return;
-    const frame = sseFrame('decision', JSON.stringify(summarize(status)));
+    this.broadcast(ref, sseFrame('decision', JSON.stringify(summarize(status))));
+  }
+
+  /** `removed` / `refused`: the list changed without a decision; the client reloads it. */
+  private send(ref: WorkloadRef, event: 'removed' | 'refused'): void {
+    this.broadcast(ref, sseFrame(event, JSON.stringify({ namespace: ref.namespace, name: ref.name })));
+  }
+
+  private broadcast(ref: WorkloadRef, frame: string): void {
     for (const subscriber of this.subscribers) subscriber(ref, frame);
   }
 }

@@ -12,6 +12,7 @@
 import type { ContainerRecommendation } from '../../recommendations.js';
 import type { Decision } from '../../../engine/workload-engine.js';
 import type { WorkloadDetail, WorkloadSummary } from '../../http/workload-view.js';
+import type { RefusedWorkload } from '../../workload-registry.js';
 import type { ChartData } from './chart.js';
 import { chartModel, chartSummary, renderChart } from './chart.js';
 import type { Child, DomControl, DomDocument, DomElement, DomEvent, DomWindow } from './dom.js';
@@ -164,6 +165,17 @@ export function fillWorkloadRow(doc: DomDocument, row: DomElement, s: WorkloadSu
     if (cls) cell.setAttribute('class', cls);
     else cell.removeAttribute('class');
   });
+}
+
+/** The workloads the runtime refuses for lack of memory: what KEDA is told, and why, per workload. */
+export function refusedTable(doc: DomDocument, refused: readonly RefusedWorkload[]): DomElement {
+  return dataTable(
+    doc,
+    'refused',
+    `Workloads refused for lack of memory (${refused.length}): KEDA gets UNAVAILABLE for them and keeps their replica count; each is taken when KEDA asks again and memory allows`,
+    ['Workload', 'Last refused', 'Why'],
+    refused.map((r) => [`${r.namespace}/${r.name}`, formatTime(r.at), r.reason]),
+  );
 }
 
 /** A new row for a workload: a link to its page, then the cells `fillWorkloadRow` fills. */
@@ -343,6 +355,8 @@ export function startDashboard(w: DomWindow): void {
       if (typeof hello.heartbeatSeconds === 'number') live.heartbeatMs = hello.heartbeatSeconds * 1000;
     } else if (event.event === 'decision') {
       onDecision(JSON.parse(event.data) as WorkloadSummary);
+    } else if (event.event === 'removed' || event.event === 'refused') {
+      onListChange(event.event, JSON.parse(event.data) as { namespace: string; name: string });
     } else if (event.event === 'bye') {
       return true;
     }
@@ -428,6 +442,23 @@ export function startDashboard(w: DomWindow): void {
     }
   };
 
+  /** A workload left the list, or is refused for memory: the overview (or its own page) reloads. */
+  const onListChange = (change: 'removed' | 'refused', ref: { namespace: string; name: string }): void => {
+    const key = `${ref.namespace}/${ref.name}`;
+    if (change === 'removed') state.workloads.delete(key);
+    lastEvent.textContent =
+      change === 'removed'
+        ? `Workload no longer tracked: ${key}.`
+        : `Workload refused for lack of memory: ${key}.`;
+    const route = state.route;
+    if (
+      route.page === 'overview' ||
+      (route.page === 'workload' && route.namespace === ref.namespace && route.name === ref.name)
+    ) {
+      scheduleReload();
+    }
+  };
+
   /** Reloads the current view's data soon (several decisions in a burst make one request). */
   const scheduleReload = (): void => {
     if (state.reloadTimer !== undefined) return;
@@ -481,6 +512,7 @@ export function startDashboard(w: DomWindow): void {
           ),
           el(doc, 'tbody', { id: 'workload-rows' }),
         ),
+        el(doc, 'div', { id: 'refused-area' }),
       );
     }
     const answer = await call('/api/v1/workloads');
@@ -510,6 +542,8 @@ export function startDashboard(w: DomWindow): void {
       else rows.append(workloadRow(doc, s));
     }
     table.hidden = list.length === 0;
+    const refused = (answer.body as { refused?: RefusedWorkload[] }).refused ?? [];
+    byId('refused-area').replaceChildren(...(refused.length > 0 ? [refusedTable(doc, refused)] : []));
   };
 
   const explanation = (d: WorkloadDetail): DomElement => {

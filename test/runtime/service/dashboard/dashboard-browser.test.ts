@@ -10,7 +10,16 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { WorkloadDetail, WorkloadSummary } from '../../../../runtime/service/http/workload-view.js';
 import type { DashboardServer, DashboardWorld } from './support.js';
-import { TOKENS, dashboardWorld, getJson, launchChromium, startDashboardServer } from './support.js';
+import { parseWorkloadSpec } from '../../../../runtime/service/workload-spec.js';
+import {
+  CHECKOUT_QUERY,
+  TENANTS,
+  TOKENS,
+  dashboardWorld,
+  getJson,
+  launchChromium,
+  startDashboardServer,
+} from './support.js';
 
 /** `YYYY-MM-DD HH:MM UTC`, computed here independently of the page's code. */
 const utc = (seconds: number): string =>
@@ -554,6 +563,51 @@ describe('dashboard in headless Chromium', () => {
       requests.every((r) => r.url.startsWith(secured.url)),
       requests.map((r) => r.url).join('\n'),
     );
+    assert.deepEqual(problems, []);
+  });
+
+  // Last: it leaves a refusal in the list for ten minutes of the registry's clock.
+  it('shows workloads refused for memory, and workloads leaving the list, without a reload', async () => {
+    // GIVEN the overview, live, with no refused workload
+    const { page, problems } = await session(secured);
+    await useToken(page, TOKENS.viewer);
+    await overviewRows(page);
+    await page.getByText('Live updates: on').waitFor();
+    await page.evaluate('window.loadedOnce = true');
+    assert.equal(await page.locator('#refused').count(), 0);
+    const feed = { namespace: 'team-b', name: 'feed' };
+    const spec = parseWorkloadSpec(feed, { query: CHECKOUT_QUERY, capacityPerReplica: '20' }, TENANTS);
+
+    // WHEN memory is full and KEDA asks about team-b/feed
+    world.setMemoryFull(true);
+    try {
+      assert.throws(() => world.registry.register(feed, spec), /memory/);
+    } finally {
+      world.setMemoryFull(false);
+    }
+    // THEN a table of refused workloads appears, naming it, when, and why
+    const refused = page.getByRole('table', { name: /Workloads refused for lack of memory \(1\)/ });
+    await refused.waitFor();
+    const cells = await refused.locator('tbody tr th, tbody tr td').allInnerTexts();
+    assert.equal(cells[0], 'team-b/feed');
+    assert.equal(cells[1], utc(Math.floor(world.now() / 1000)));
+    assert.match(cells[2] as string, /memory/);
+    assert.deepEqual((await page.evaluate(CONTRAST_CHECK)) as string[], []);
+
+    // WHEN memory was freed and KEDA asks again
+    await world.registry.register(feed, spec);
+    // THEN the workload joins the table and the refused table goes
+    await page.locator('tr[data-workload="team-b/feed"]').waitFor();
+    await refused.waitFor({ state: 'detached' });
+
+    // WHEN its ScaledObject is deleted
+    world.registry.unregister(feed);
+    // THEN its row leaves the table
+    await page.locator('tr[data-workload="team-b/feed"]').waitFor({ state: 'detached' });
+    await page.getByText('Workload no longer tracked: team-b/feed.').waitFor();
+    assert.equal((await overviewRows(page)).size, 4);
+    // all without reloading the page
+    assert.equal(await page.evaluate('window.loadedOnce'), true);
     assert.deepEqual(problems, []);
   });
 });

@@ -12,10 +12,13 @@ import { after, before, describe, it } from 'node:test';
 import type { Action, Caller } from '../../../../runtime/service/auth/authenticator.js';
 import { SseConnection, sseFrame } from '../../../../runtime/service/http/routes-stream.js';
 import type { WorkloadSummary } from '../../../../runtime/service/http/workload-view.js';
+import { NotReadyError } from '../../../../runtime/service/workload-registry.js';
+import { parseWorkloadSpec } from '../../../../runtime/service/workload-spec.js';
 import type { DashboardServer, DashboardWorld } from './support.js';
 import {
   CHECKOUT_QUERY,
   TOKENS,
+  TENANTS,
   TestAuthenticator,
   dashboardWorld,
   getJson,
@@ -345,6 +348,53 @@ describe('GET /api/v1/stream', () => {
     } finally {
       await anonymous.server.close();
     }
+  });
+
+  it('says when a workload starts being refused for memory (once, not per retry) and when one is removed', async () => {
+    // GIVEN a viewer's stream and a team-a tenant's, and memory full
+    const viewer = await open(TOKENS.viewer);
+    const tenant = await open(TOKENS.tenantA);
+    for (const s of [viewer, tenant]) await until('hello', () => s.events.length >= 1);
+    const changes = (r: Received): string[] =>
+      r.events
+        .filter((e) => e.event === 'refused' || e.event === 'removed')
+        .map((e) => {
+          const ref = JSON.parse(e.data) as { namespace: string; name: string };
+          return `${e.event} ${ref.namespace}/${ref.name}`;
+        });
+    const cart = { namespace: 'team-a', name: 'cart' };
+    const feed = { namespace: 'team-b', name: 'feed' };
+    const spec = parseWorkloadSpec(cart, { query: CHECKOUT_QUERY, capacityPerReplica: '20' }, TENANTS);
+    world.setMemoryFull(true);
+    try {
+      // WHEN KEDA asks about two new workloads three times each
+      for (let i = 0; i < 3; i++) {
+        for (const ref of [cart, feed])
+          assert.throws(() => world.registry.register(ref, spec), NotReadyError);
+      }
+    } finally {
+      world.setMemoryFull(false);
+    }
+    // THEN the viewer heard of each refusal once, the tenant of its own namespace's only
+    await until('refusals', () => changes(viewer).length >= 2);
+    // WHEN memory is freed, cart is admitted on KEDA's next ask, then its ScaledObject is deleted
+    await world.registry.register(cart, spec);
+    world.registry.unregister(cart);
+    // THEN both streams hear it is gone
+    await until('removal', () => changes(tenant).length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(changes(viewer), ['refused team-a/cart', 'refused team-b/feed', 'removed team-a/cart']);
+    assert.deepEqual(changes(tenant), ['refused team-a/cart', 'removed team-a/cart']);
+    // and the list no longer names cart as refused (it was admitted), but still names feed
+    const list = await getJson<{ refused: { name: string }[] }>(
+      server.url,
+      '/api/v1/workloads',
+      TOKENS.viewer,
+    );
+    assert.deepEqual(
+      list.refused.map((r) => r.name),
+      ['feed'],
+    );
   });
 });
 

@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 import type { ReadAccess } from '../../../../runtime/service/config.js';
 import type { ApiServerDeps, RunningApiServer } from '../../../../runtime/service/http/api-server.js';
 import { startApiServer } from '../../../../runtime/service/http/api-server.js';
+import { MemoryGuard } from '../../../../runtime/service/memory-guard.js';
 import { RuntimeMetrics } from '../../../../runtime/service/metrics.js';
 import type { ContainerUsage, UsageSource } from '../../../../runtime/service/recommendations.js';
 import { WorkloadRegistry } from '../../../../runtime/service/workload-registry.js';
@@ -44,6 +45,8 @@ export interface DashboardWorld {
   now(): number;
   /** Moves the clock by `seconds` and runs a tick: each workload decides on the new points. */
   advance(seconds: number): Promise<void>;
+  /** Makes the registry's memory guard see memory full (new workloads refused) or empty. */
+  setMemoryFull(full: boolean): void;
 }
 
 /** A fresh registry (each test file gets its own: tests move its clock). */
@@ -61,7 +64,9 @@ export async function dashboardWorld(): Promise<DashboardWorld> {
     elb.map((r) => ({ timestamp: r.timestamp + shift, demand: r.demand })),
   );
   source.failing.add(REPORTS_QUERY);
+  let resident = 0;
   const registry = new WorkloadRegistry({
+    memory: new MemoryGuard({ limitBytes: 1e9, marginBytes: 0, residentBytes: () => resident }),
     sources: { prometheus: source },
     clock: () => now,
     historySeconds: 2 * 86_400,
@@ -103,6 +108,9 @@ export async function dashboardWorld(): Promise<DashboardWorld> {
     async advance(seconds: number) {
       now += seconds * 1000;
       await registry.tick();
+    },
+    setMemoryFull(full: boolean) {
+      resident = full ? 1e9 : 0;
     },
   };
 }
