@@ -179,6 +179,13 @@ export interface RuntimeAlertsProps {
   readonly runtimeReplicaDown?: AlertOptions;
   /** KEDA getting errors from the runtime's triggers. @default for 5 min, critical */
   readonly kedaErrors?: AlertOptions;
+  /**
+   * A runtime replica refusing new workloads because it is near its memory limit
+   * (`elasticai_workloads_refused_total` rising). The `for` should be longer than the 5-min rate
+   * window, so that a workload refused once and admitted on KEDA's next ask does not fire it.
+   * @default for 10 min, warning
+   */
+  readonly workloadsRefused?: AlertOptions;
   /** A workload held (`elasticai_degraded{state="holding"}`) too long. @default for 15 min, warning */
   readonly holding?: AlertOptions;
   /**
@@ -237,7 +244,7 @@ const RATE_WINDOW = '5m';
 
 /**
  * Prometheus alerts for ElasticAI: the decision runtime unreachable (down, a replica down, KEDA getting
- * errors from its triggers), a workload held on its last good decision for too long, forecasts far off,
+ * errors from its triggers), a replica refusing new workloads for memory, a workload held on its last good decision for too long, forecasts far off,
  * the scale-to-zero resolver rejecting requests, cluster-autoscaler failing to add nodes or leaving pods
  * unschedulable, and a high spot interruption rate. Every alert has a `for`, a `severity` label, and
  * `summary`, `description` and `runbook` annotations.
@@ -490,9 +497,35 @@ function runtimeRules(runtime: RuntimeTargets, props: RuntimeAlertsProps): RuleS
       runbook: [
         `1. kubectl -n ${SCALED_OBJECT_NAMESPACE} describe scaledobject {{ $labels.scaledObject }}: KEDAScalerFailed events carry the gRPC error.`,
         '2. UNAVAILABLE: the runtime has no decision for the workload yet (first backfill) or cannot be reached: check the runtime pods and its NetworkPolicy (gRPC 9090 only from the KEDA namespace).',
-        `   "refused: not enough memory": the runtime is within 10% of its memory limit and admits no new workload (${RUNTIME_METRICS.workloadsRefused}{job="${runtime.job}"} rises); raise the DecisionRuntime's memory limit, or lengthen short trigger intervals (a 10 s workload takes ~100 KiB, a 1 min one ~42 KiB).`,
+        `   "refused: not enough memory": the runtime is within 10% of its memory limit and admits no new workload (${RUNTIME_METRICS.workloadsRefused}{job="${runtime.job}"} rises); raise the DecisionRuntime's memory limit, or lengthen short trigger intervals (512Mi holds about 10,000 workloads at 1 min, 6,600 at 10 s).`,
         '3. INVALID_ARGUMENT: the trigger metadata is wrong; the message names the key (metadata.capacityPerReplica: ...).',
         `4. kubectl -n ${runtime.namespace} logs deploy/${runtime.name}: TLS handshake failures point at the trigger's TriggerAuthentication (caCert, tlsClientCert).`,
+      ].join('\n'),
+    });
+  }
+
+  const refused = resolve('workloadsRefused', props.workloadsRefused, {
+    forSeconds: 600,
+    severity: 'warning',
+  });
+  if (refused.enabled) {
+    rules.push({
+      alert: 'ElasticAIRuntimeRefusingWorkloads',
+      // KEDA asks again on every poll, so a workload that stays refused keeps the rate above zero. The
+      // counter has no namespace label of its own: `namespace` is the runtime's, from the scrape.
+      expr: `sum by (namespace, pod) (rate(${runtimeSelector(runtime, RUNTIME_METRICS.workloadsRefused, { namespace: runtime.namespace })}[${RATE_WINDOW}])) > 0`,
+      forSeconds: refused.forSeconds,
+      severity: refused.severity,
+      summary: 'A decision runtime replica refuses new workloads: it is near its memory limit',
+      description:
+        `Replica {{ $labels.pod }} of the decision runtime ${where} has refused new workloads for ${promDuration(refused.forSeconds)}: ` +
+        'admitting them would take it within 10% of its memory limit. KEDA gets UNAVAILABLE for them, so the HPA keeps their replica count and no forecast scales them. ' +
+        'Workloads already admitted are served as before.',
+      runbook: [
+        `1. elasticai status, or GET /api/v1/workloads on the runtime: "refused" names each workload, when, and the memory figures.`,
+        `2. Compare ${RUNTIME_METRICS.stateBytes}{job="${runtime.job}"} and the container's working set with its memory limit (kubectl -n ${runtime.namespace} top pod -l app.kubernetes.io/name=${runtime.name}).`,
+        "3. Raise the DecisionRuntime's memory limit (resources), or lengthen short trigger intervals (intervalSeconds): 512Mi holds about 10,000 workloads at 1 min, 6,600 at 10 s. More replicas do not help: every replica holds every workload.",
+        '4. ELASTICAI_MEMORY_LIMIT_MIB=0 turns admission off; the container is then OOM-killed instead, and restarts into the same load.',
       ].join('\n'),
     });
   }

@@ -30,6 +30,7 @@ const RUNTIME_ALERTS = [
   'ElasticAIRuntimeDown',
   'ElasticAIRuntimeReplicaDown',
   'ElasticAIRuntimeUnreachableFromKeda',
+  'ElasticAIRuntimeRefusingWorkloads',
   'ElasticAIWorkloadHolding',
   'ElasticAIForecastErrorHigh',
 ];
@@ -155,7 +156,7 @@ describe('RuntimeAlerts', () => {
     // GIVEN / WHEN
     const { alerts } = synthAlerts();
     // THEN
-    assert.equal(alerts.rules.length, 9);
+    assert.equal(alerts.rules.length, 10);
     for (const r of alerts.rules) {
       assert.match(r.alert, /^ElasticAI[A-Z][A-Za-z]+$/);
       assert.match(r.for, new RegExp(DURATION), r.alert);
@@ -169,6 +170,7 @@ describe('RuntimeAlerts', () => {
       ElasticAIRuntimeDown: ['2m', 'critical'],
       ElasticAIRuntimeReplicaDown: ['10m', 'warning'],
       ElasticAIRuntimeUnreachableFromKeda: ['5m', 'critical'],
+      ElasticAIRuntimeRefusingWorkloads: ['10m', 'warning'],
       ElasticAIWorkloadHolding: ['15m', 'warning'],
       ElasticAIForecastErrorHigh: ['30m', 'warning'],
       ElasticAIScaleToZeroRejections: ['2m', 'warning'],
@@ -196,6 +198,10 @@ describe('RuntimeAlerts', () => {
     assert.match(
       keda,
       /group by \(namespace, exported_namespace, scaledObject\) \(keda_scaler_metrics_value\{metric=~/,
+    );
+    assert.equal(
+      rule(alerts, 'ElasticAIRuntimeRefusingWorkloads').expr,
+      `sum by (namespace, pod) (rate(elasticai_workloads_refused_total{${RUNTIME_TARGET}}[5m])) > 0`,
     );
     assert.equal(
       rule(alerts, 'ElasticAIWorkloadHolding').expr,
@@ -311,6 +317,7 @@ describe('RuntimeAlerts', () => {
       'elasticai_degraded',
       'elasticai_forecast_error_ratio',
       'elasticai_resolver_rejected_total',
+      'elasticai_workloads_refused_total',
       'keda_scaled_object_errors_total',
       'keda_scaler_detail_errors_total',
       'keda_scaler_metrics_value',
@@ -481,6 +488,50 @@ describe('RuntimeAlerts', () => {
         0.1,
       ),
       'The scale-to-zero resolver has been rejecting requests for shop/checkout (timeout) at 0.10/s over the last 5m: clients of a workload waking from zero get errors instead of a delayed answer.',
+    );
+    // WHEN / THEN
+    await assertRuleTests(alerts, tests);
+  });
+
+  it('fires ElasticAIRuntimeRefusingWorkloads for a replica that keeps refusing, not for a refusal that clears', async () => {
+    // GIVEN replica a refusing on every poll (2 a minute) from minute 5; replica b refusing once at
+    // minute 5 (admitted on KEDA's next ask); another runtime's replica refusing all along
+    const { alerts } = synthAlerts();
+    const at = (pod: string, namespace = 'elasticai-system'): string =>
+      `elasticai_workloads_refused_total{job="elasticai-runtime",namespace="${namespace}",pod="${pod}"}`;
+    const tests: RuleTest[] = [
+      {
+        interval: '1m',
+        input_series: [
+          { series: at('a'), values: '0x5 2+2x30' },
+          { series: at('b'), values: '0x5 3x30' },
+          { series: at('c', 'other'), values: '0+2x35' },
+        ],
+        alert_rule_test: [
+          // a: refusing from minute 6, pending for the 10 min `for`
+          { eval_time: '15m', alertname: 'ElasticAIRuntimeRefusingWorkloads', exp_alerts: [] },
+          {
+            eval_time: '17m',
+            alertname: 'ElasticAIRuntimeRefusingWorkloads',
+            exp_alerts: [
+              expected(
+                alerts,
+                'ElasticAIRuntimeRefusingWorkloads',
+                { namespace: 'elasticai-system', pod: 'a' },
+                2 / 60,
+              ),
+            ],
+          },
+        ],
+      },
+    ];
+    assert.match(
+      expand(
+        rule(alerts, 'ElasticAIRuntimeRefusingWorkloads').annotations.description ?? '',
+        { namespace: 'elasticai-system', pod: 'a' },
+        2 / 60,
+      ),
+      /^Replica a of the decision runtime elasticai-system\/elasticai-runtime has refused new workloads for 10m: admitting them would take it within 10% of its memory limit\./,
     );
     // WHEN / THEN
     await assertRuleTests(alerts, tests);
@@ -825,7 +876,7 @@ describe('RuntimeAlerts', () => {
     assert.deepEqual(
       groups.map((g) => [g.name, g.interval, g.rules.length]),
       [
-        ['elasticai-runtime', 'PT2M', 5],
+        ['elasticai-runtime', 'PT2M', 6],
         ['elasticai-scale-to-zero', 'PT2M', 1],
       ],
     );
@@ -846,7 +897,7 @@ describe('RuntimeAlerts', () => {
       interval: groups[0]?.interval,
       rules: (groups[0]?.rules ?? []).map((r) => ({ ...r })),
     };
-    assert.equal((args.rules as unknown[]).length, 5);
+    assert.equal((args.rules as unknown[]).length, 6);
   });
 
   it('gives Amazon Managed Prometheus a rules file instead of a PrometheusRule, promtool-clean as written', async () => {
