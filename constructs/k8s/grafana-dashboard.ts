@@ -306,6 +306,8 @@ function builtInPanels(o: BuiltInOptions): DashboardPanel[] {
       name: LabelMatcher.regex('$workload'),
       ...matchers,
     });
+  // Series without a workload label carry the runtime's own namespace, from the scrape.
+  const own = { namespace: runtime.namespace };
   // Every replica publishes every workload's gauges: max over replicas is the workload's value.
   const byWorkload = `${ns}, name`;
   const who = `{{${ns}}}/{{name}}`;
@@ -438,6 +440,26 @@ function builtInPanels(o: BuiltInOptions): DashboardPanel[] {
       ],
       unit: 's',
       width: 8,
+    }),
+    DashboardPanel.timeSeries({
+      title: 'Workload state memory',
+      description:
+        'Bytes of engine, chart and decision-log state each replica holds for its workloads: most of the memory that grows with workloads.',
+      queries: [q(`max by (pod) (${job(RUNTIME_METRICS.stateBytes, own)})`, '{{pod}}')],
+      unit: 'bytes',
+      min: 0,
+      width: 12,
+    }),
+    DashboardPanel.timeSeries({
+      title: 'Workloads refused for memory',
+      description:
+        'New workloads refused per second, per replica, because admitting them would take it within 10% of its memory limit. KEDA asks again on every poll, so a workload that stays refused keeps this above zero.',
+      queries: [q(`sum by (pod) (${rate(job(RUNTIME_METRICS.workloadsRefused, own))})`, '{{pod}}')],
+      unit: 'ops',
+      min: 0,
+      baseColor: 'green',
+      thresholds: [{ value: 0.000001, color: 'red' }],
+      width: 12,
     }),
 
     DashboardPanel.row('Scale to zero'),

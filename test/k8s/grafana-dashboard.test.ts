@@ -91,6 +91,8 @@ const BUILT_IN = [
   'History source failures',
   'History query latency',
   'KEDA gRPC latency',
+  'Workload state memory',
+  'Workloads refused for memory',
   'Scale to zero',
   'Held requests',
   'Wake-ups, releases and rejections',
@@ -298,7 +300,9 @@ describe('GrafanaDashboard', () => {
       'elasticai_resolver_rejected_total',
       'elasticai_resolver_released_total',
       'elasticai_resolver_wakeups_total',
+      'elasticai_workload_state_bytes',
       'elasticai_workloads',
+      'elasticai_workloads_refused_total',
       'up',
     ]);
   });
@@ -347,6 +351,13 @@ describe('GrafanaDashboard', () => {
     assert.deepEqual(exprs(model, 'Runtime replicas up'), [
       'sum(up{job="elasticai-runtime",namespace="elasticai-system"})',
     ]);
+    assert.deepEqual(exprs(model, 'Workload state memory'), [
+      'max by (pod) (elasticai_workload_state_bytes{job="elasticai-runtime",namespace="elasticai-system"})',
+    ]);
+    assert.deepEqual(exprs(model, 'Workloads refused for memory'), [
+      'sum by (pod) (rate(elasticai_workloads_refused_total{job="elasticai-runtime",namespace="elasticai-system"}[$__rate_interval]))',
+    ]);
+    assert.equal(panel(model, 'Workload state memory').fieldConfig.defaults.unit, 'bytes');
     assert.deepEqual(exprs(model, 'Held requests'), ['sum by (target) (elasticai_resolver_held_requests)']);
     assert.deepEqual(exprs(model, 'Cold start p95'), [
       'histogram_quantile(0.95, sum by (le, target) (rate(elasticai_resolver_cold_start_seconds_bucket[$__rate_interval])))',
