@@ -11,6 +11,7 @@ import { History } from './history.js';
 import type { ForecastModel } from './models.js';
 import {
   BlockSeasonalNaive,
+  BlockSeasonalPeak,
   DampedTrend,
   HoltWinters,
   RecentPeak,
@@ -140,29 +141,41 @@ function modelFactories(intervalSeconds: number, target: BacktestTarget): ModelF
     { name: 'smoothed-level', make: () => new DampedTrend('smoothed-level', SMOOTHED_LEVEL) },
     { name: 'recent-peak-5m', make: () => new RecentPeak('recent-peak-5m', recent) },
   ];
+  // Blocks of a season hold the statistic the back-test scores: the block's maximum for the lead-time
+  // peak, its mean for the path.
+  const aggregate = target === 'lead-peak' ? 'max' : 'mean';
   if (daily !== undefined) {
-    // ±30 minutes around the same time yesterday (at least ±1 point).
-    const jitter = Math.max(1, Math.round(1800 / intervalSeconds));
+    // Below a minute, the daily models keep the day in one-minute blocks (1,440 values each) instead
+    // of reading a day of points from the shared history, which then stays short.
+    const block = dailyBlockPoints(daily);
+    // ±30 minutes around the same time yesterday (at least ±1 point, or ±1 block).
+    const jitter = Math.max(1, Math.round(1800 / (intervalSeconds * block)));
     models.push(
-      { name: 'seasonal-naive-daily', make: () => new SeasonalNaive('seasonal-naive-daily', daily) },
+      {
+        name: 'seasonal-naive-daily',
+        make: (arena) =>
+          block === 1
+            ? new SeasonalNaive('seasonal-naive-daily', daily)
+            : new BlockSeasonalNaive('seasonal-naive-daily', daily, block, aggregate, arena),
+      },
       {
         name: 'holt-winters-daily',
-        make: (arena) =>
-          new HoltWinters('holt-winters-daily', daily, HOLT_WINTERS, arena, dailyBlockPoints(daily)),
+        make: (arena) => new HoltWinters('holt-winters-daily', daily, HOLT_WINTERS, arena, block),
       },
       {
         name: 'seasonal-peak-daily',
-        make: () => new SeasonalPeak('seasonal-peak-daily', daily, jitter),
+        make: (arena) =>
+          block === 1
+            ? new SeasonalPeak('seasonal-peak-daily', daily, jitter)
+            : new BlockSeasonalPeak('seasonal-peak-daily', daily, block, jitter, arena),
       },
     );
   }
   if (weekly !== undefined) {
-    // Below 5 minutes, the week is kept in its own ring of 5-minute blocks (2,016 values), each the
-    // statistic the back-test scores: the block's maximum for the lead-time peak, its mean for the
-    // path. At 5 minutes and coarser, a block would be one point: the weekly model reads the shared
-    // history, which then holds the week (and the daily model can fall back through it over gaps).
+    // Below 5 minutes, the week is kept in its own ring of 5-minute blocks (2,016 values). At 5 minutes
+    // and coarser, a block would be one point: the weekly model reads the shared history, which then
+    // holds the week (and the daily model can fall back through it over gaps).
     const block = weeklyBlockPoints(intervalSeconds, weekly);
-    const aggregate = target === 'lead-peak' ? 'max' : 'mean';
     models.push({
       name: 'seasonal-naive-weekly',
       make: (arena) =>

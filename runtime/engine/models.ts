@@ -73,42 +73,38 @@ export class SeasonalNaive implements ForecastModel {
 export type BlockAggregate = 'mean' | 'max';
 
 /**
- * Seasonal naive over a long season kept at a coarser resolution: the value `period` points ago is
- * read from a ring of per-block aggregates (`blockPoints` points each) instead of the raw history, so a
- * week of 1-minute points costs 2,016 five-minute blocks instead of 10,080 points. Blocks are aligned
- * on the first point observed; missing (NaN) points are left out of their block, and a block with no
- * finite point is missing. With `blockPoints` 1 it is the plain seasonal naive of the same period.
+ * A ring of per-block aggregates (`blockPoints` points each) of a series: a long season kept at a
+ * coarser resolution. Blocks are aligned on the first point observed; missing (NaN) points are left out
+ * of their block, and a block with no finite point is missing (NaN).
  */
-export class BlockSeasonalNaive implements ForecastModel {
-  readonly depth = 0;
-  private readonly blocks: Float32Array;
+class BlockRing {
+  readonly blocks: Float32Array;
   /** Ring position of the next completed block, and completed blocks held (≤ blocks.length). */
   private next = 0;
-  private stored = 0;
+  stored = 0;
   /** Points observed so far: blocks end after every `blockPoints`-th point. */
-  private observed = 0;
+  observed = 0;
   /** The block being filled. */
   private sum = 0;
   private count = 0;
   private peak = Number.NEGATIVE_INFINITY;
 
   constructor(
-    readonly name: string,
-    private readonly period: number,
-    private readonly blockPoints: number,
-    private readonly aggregate: BlockAggregate = 'mean',
-    arena: StateArena = StateArena.standalone,
+    capacity: number,
+    readonly blockPoints: number,
+    private readonly aggregate: BlockAggregate,
+    arena: StateArena,
   ) {
-    if (!Number.isInteger(blockPoints) || blockPoints < 1 || period % blockPoints !== 0 || period < 1) {
-      throw new RangeError(
-        `BlockSeasonalNaive: period ${period} is not a whole number of ${blockPoints}-point blocks`,
-      );
-    }
-    this.blocks = arena.float32(period / blockPoints).fill(Number.NaN);
+    this.blocks = arena.float32(capacity).fill(Number.NaN);
   }
 
   get bytes(): number {
     return this.blocks.byteLength + 48;
+  }
+
+  /** Completed blocks so far. */
+  get completed(): number {
+    return Math.floor(this.observed / this.blockPoints);
   }
 
   observe(value: number): void {
@@ -127,35 +123,144 @@ export class BlockSeasonalNaive implements ForecastModel {
     this.peak = Number.NEGATIVE_INFINITY;
   }
 
-  /** The completed block `lag` blocks back (1 is the latest), NaN when it had no finite point. */
-  private block(lag: number): number {
+  /** The completed block `lag` blocks back (1 is the latest, at most the ring's length), NaN when it had no finite point. */
+  block(lag: number): number {
     const size = this.blocks.length;
     return this.blocks[(this.next - lag + size) % size] ?? Number.NaN;
   }
 
   /** The summary of the block being filled so far, NaN when none of its points is finite. */
-  private partial(): number {
+  partial(): number {
     if (this.count === 0) return Number.NaN;
     return this.aggregate === 'max' ? this.peak : this.sum / this.count;
   }
 
+  /** Blocks back (0: the one being filled) of the block holding the point `h` steps ahead, `period` points ago or more. */
+  lagOf(h: number, period: number): number {
+    const source = this.observed - 1 + h - Math.ceil(h / period) * period;
+    return this.completed - Math.floor(source / this.blockPoints);
+  }
+}
+
+function checkBlocks(model: string, period: number, blockPoints: number): void {
+  if (!Number.isInteger(blockPoints) || blockPoints < 1 || period % blockPoints !== 0 || period < 1) {
+    throw new RangeError(`${model}: period ${period} is not a whole number of ${blockPoints}-point blocks`);
+  }
+}
+
+/**
+ * Seasonal naive over a long season kept at a coarser resolution: the value `period` points ago is
+ * read from a ring of per-block aggregates (`blockPoints` points each) instead of the raw history, so a
+ * week of 1-minute points costs 2,016 five-minute blocks instead of 10,080 points. Blocks are aligned
+ * on the first point observed; missing (NaN) points are left out of their block, and a block with no
+ * finite point is missing. With `blockPoints` 1 it is the plain seasonal naive of the same period.
+ */
+export class BlockSeasonalNaive implements ForecastModel {
+  readonly depth = 0;
+  private readonly ring: BlockRing;
+
+  constructor(
+    readonly name: string,
+    private readonly period: number,
+    blockPoints: number,
+    aggregate: BlockAggregate = 'mean',
+    arena: StateArena = StateArena.standalone,
+  ) {
+    checkBlocks('BlockSeasonalNaive', period, blockPoints);
+    this.ring = new BlockRing(period / blockPoints, blockPoints, aggregate, arena);
+  }
+
+  get bytes(): number {
+    return this.ring.bytes;
+  }
+
+  observe(value: number): void {
+    this.ring.observe(value);
+  }
+
   forecast(out: Float64Array): boolean {
-    const size = this.blocks.length;
-    if (this.stored < size) return false;
-    const k = this.blockPoints;
-    const completed = Math.floor(this.observed / k);
+    const ring = this.ring;
+    const size = ring.blocks.length;
+    if (ring.stored < size) return false;
     for (let h = 1; h <= out.length; h++) {
-      // Point h steps ahead (0-based index observed - 1 + h), the same slot one season or more back.
-      const source = this.observed - 1 + h - Math.ceil(h / this.period) * this.period;
-      const lag = completed - Math.floor(source / k);
+      const lag = ring.lagOf(h, this.period);
       // lag 0: the slot lies in the block still being filled (horizons of a season or more). Its
       // points so far stand for it, or, when all are missing, the same block one season earlier.
-      let value = lag >= 1 ? this.block(lag) : this.partial();
-      if (lag < 1 && !Number.isFinite(value)) value = this.block(size);
+      let value = lag >= 1 ? ring.block(lag) : ring.partial();
+      if (lag < 1 && !Number.isFinite(value)) value = ring.block(size);
       if (!Number.isFinite(value)) return false;
       out[h - 1] = value;
     }
     return true;
+  }
+
+  relearn(): void {}
+}
+
+/**
+ * {@link SeasonalPeak} over block maxima: the highest block within ±`jitterBlocks` blocks of the
+ * block holding the same slot one season ago. Below a minute a day is kept as 1,440 one-minute maxima
+ * (5.6 KiB) instead of every point (34 KiB at 10 seconds).
+ */
+export class BlockSeasonalPeak implements ForecastModel {
+  readonly depth = 0;
+  private readonly ring: BlockRing;
+  private readonly seasonBlocks: number;
+
+  constructor(
+    readonly name: string,
+    private readonly period: number,
+    blockPoints: number,
+    private readonly jitterBlocks: number,
+    arena: StateArena = StateArena.standalone,
+  ) {
+    checkBlocks('BlockSeasonalPeak', period, blockPoints);
+    this.seasonBlocks = period / blockPoints;
+    if (!Number.isInteger(jitterBlocks) || jitterBlocks < 0 || jitterBlocks >= this.seasonBlocks) {
+      throw new RangeError(
+        `BlockSeasonalPeak: jitter ${jitterBlocks} must be 0..${this.seasonBlocks - 1} blocks`,
+      );
+    }
+    // A season of blocks, and the jitter beyond it (the window of the next slot reaches that far back).
+    this.ring = new BlockRing(this.seasonBlocks + jitterBlocks, blockPoints, 'max', arena);
+  }
+
+  get bytes(): number {
+    return this.ring.bytes;
+  }
+
+  observe(value: number): void {
+    this.ring.observe(value);
+  }
+
+  forecast(out: Float64Array): boolean {
+    const ring = this.ring;
+    if (ring.stored < ring.blocks.length) return false;
+    let centre = Number.NaN;
+    let peak = Number.NaN;
+    for (let h = 1; h <= out.length; h++) {
+      const lag = ring.lagOf(h, this.period);
+      // Consecutive horizons mostly fall in the same block: its window's peak is computed once.
+      if (lag !== centre) {
+        centre = lag;
+        peak = this.windowPeak(lag);
+      }
+      if (!Number.isFinite(peak)) return false;
+      out[h - 1] = peak;
+    }
+    return true;
+  }
+
+  /** Highest finite block at lags centre ± jitter (0 is the block being filled; none newer exists). */
+  private windowPeak(centre: number): number {
+    const ring = this.ring;
+    const oldest = Math.min(centre + this.jitterBlocks, ring.blocks.length);
+    let peak = Number.NEGATIVE_INFINITY;
+    for (let lag = Math.max(0, centre - this.jitterBlocks); lag <= oldest; lag++) {
+      const value = lag === 0 ? ring.partial() : ring.block(lag);
+      if (Number.isFinite(value) && value > peak) peak = value;
+    }
+    return Number.isFinite(peak) ? peak : Number.NaN;
   }
 
   relearn(): void {}

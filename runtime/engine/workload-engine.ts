@@ -160,6 +160,16 @@ export class WorkloadEngine {
     return this.monitor.timestamp;
   }
 
+  /** Demand points kept: {@link recentDemand} reads NaN beyond them. */
+  get historyPoints(): number {
+    return this.monitor.forecaster.history.capacity;
+  }
+
+  /** The newest demand value as the engine kept it: NaN for a gap or a broken-signal point. */
+  get lastDemand(): number {
+    return this.monitor.forecaster.history.back(1);
+  }
+
   /**
    * The newest `count` demand values on the interval grid, oldest first, ending at {@link timestamp}:
    * NaN for gaps and broken-signal points, and for steps older than the history kept.

@@ -40,7 +40,10 @@ export interface RegistryOptions {
   readonly staleAfterSeconds: number;
   /** Time after an epoch boundary for the next engine to be built. @default min(600, epoch / 4) */
   readonly refitGraceSeconds?: number;
-  /** Points kept per workload for the API's chart (12 bytes each). @default 360 */
+  /**
+   * Points kept per workload for the API's chart: 12 bytes each, 16 where the engine keeps fewer
+   * points of demand than this (below a minute, and at 30 minutes and coarser). @default 360
+   */
   readonly chartPoints?: number;
   /** Decisions kept per workload for the API's log. @default 100 */
   readonly decisionLog?: number;
@@ -110,7 +113,7 @@ export class NotReadyError extends Error {
   }
 }
 
-/** A fixed ring of Float32 chart values (a view: a workload's three rings share one buffer). */
+/** A fixed ring of Float32 chart values (a view: a workload's rings share one buffer). */
 class Ring {
   private start = 0;
   length = 0;
@@ -156,9 +159,11 @@ class DemandWorkload {
   busy: Promise<void> | undefined;
   /**
    * Per grid step up to the newest point: the forecast and decision made there (NaN for steps without
-   * a point). Demand and times come from the engine's own history, so they are not stored twice.
+   * a point). Times follow from `chartEnd`. Demand comes from the engine's own history where it holds
+   * the whole chart, so it is not stored twice; where it holds less (below a minute it keeps minutes
+   * of points), `demand` keeps what the engine saw at each step (NaN for gaps and broken signals).
    */
-  readonly chart: { forecast: Ring; upper: Ring; replicas: Ring };
+  readonly chart: { demand: Ring | undefined; forecast: Ring; upper: Ring; replicas: Ring };
   chartEnd = Number.NaN;
   readonly anomalies = new AnomalyLog(ANOMALY_LOG_SIZE);
   readonly log: DecisionLog;
@@ -179,12 +184,19 @@ class DemandWorkload {
   ) {
     this.key = specKey(spec);
     this.log = new DecisionLog(logSize);
-    const buffer = new ArrayBuffer(3 * 4 * chartPoints);
+    const keepDemand = spare !== undefined && spare.historyPoints < chartPoints;
+    const buffer = new ArrayBuffer((keepDemand ? 4 : 3) * 4 * chartPoints);
     this.chart = {
       forecast: new Ring(new Float32Array(buffer, 0, chartPoints)),
       upper: new Ring(new Float32Array(buffer, 4 * chartPoints, chartPoints)),
       replicas: new Ring(new Float32Array(buffer, 8 * chartPoints, chartPoints)),
+      demand: keepDemand ? new Ring(new Float32Array(buffer, 12 * chartPoints, chartPoints)) : undefined,
     };
+  }
+
+  /** Bytes of the chart's rings. */
+  get chartBytes(): number {
+    return (this.chart.demand ? 4 : 3) * this.chart.forecast.bytes;
   }
 
   get interval(): number {
@@ -306,9 +318,10 @@ export class WorkloadRegistry extends EventEmitter {
       // A changed spec replaces a workload already admitted: it is not refused.
       const refusal = this.options.memory.reserve(() => {
         engine = new WorkloadEngine(spec.engine);
+        const chartSeries = engine.historyPoints < this.chartPoints ? 4 : 3;
         footprint =
           engine.bytes +
-          12 * this.chartPoints +
+          chartSeries * 4 * this.chartPoints +
           LOG_ENTRY_BYTES * (this.logSize + ANOMALY_LOG_SIZE) +
           WORKLOAD_OVERHEAD_BYTES;
         return footprint;
@@ -321,6 +334,8 @@ export class WorkloadRegistry extends EventEmitter {
       this.refusals.delete(id(ref));
       if (refusal !== undefined) footprint = 0;
     }
+    // Built now (if admission did not) so the chart knows whether the engine holds its demand.
+    engine ??= new WorkloadEngine(spec.engine);
     const workload = new DemandWorkload(ref, spec, this.chartPoints, this.logSize, engine);
     workload.reserved = footprint;
     this.workloads.set(id(ref), workload);
@@ -514,8 +529,11 @@ export class WorkloadRegistry extends EventEmitter {
     const n = w.chart.forecast.length;
     const engine = w.current?.engine;
     const end = w.chartEnd;
-    const demand =
-      engine && engine.timestamp === end ? engine.recentDemand(n) : new Array<number>(n).fill(NaN);
+    const demand = w.chart.demand
+      ? w.chart.demand.toArray()
+      : engine && engine.timestamp === end
+        ? engine.recentDemand(n)
+        : new Array<number>(n).fill(NaN);
     return {
       timestamps: Array.from({ length: n }, (_, i) => end - (n - 1 - i) * w.interval),
       demand,
@@ -533,7 +551,7 @@ export class WorkloadRegistry extends EventEmitter {
     for (const w of this.workloads.values()) {
       if (!(w instanceof DemandWorkload)) continue;
       total += (w.current?.engine.bytes ?? 0) + (w.next?.engine.bytes ?? 0);
-      total += 3 * w.chart.forecast.bytes + w.log.bytes + w.anomalies.bytes;
+      total += w.chartBytes + w.log.bytes + w.anomalies.bytes;
     }
     return total;
   }
@@ -662,7 +680,7 @@ export class WorkloadRegistry extends EventEmitter {
       // The policy is stateful (stabilization window): every replica decides on every point, so the
       // state after a backfill equals the state of a replica that has been running all along.
       last = run.engine.decide();
-      if (serve && t > chartFrom) this.record(w, t, v, last);
+      if (serve && t > chartFrom) this.record(w, t, v, run.engine.lastDemand, last);
     }
     // Steps with no sample up to `end` are gaps: the engine sees them when the next point arrives.
     if (!fed && serve && series.timestamps.length === 0 && run.fedThrough < end - 10 * Δ) {
@@ -676,16 +694,18 @@ export class WorkloadRegistry extends EventEmitter {
   }
 
   /** Keeps chart, log, forecast-error and anomaly data for the point at `t`. */
-  private record(w: DemandWorkload, t: number, value: number, d: Decision): void {
+  private record(w: DemandWorkload, t: number, value: number, demand: number, d: Decision): void {
     if (Number.isFinite(w.chartEnd)) {
       const missing = Math.min(w.chart.forecast.capacity, Math.round((t - w.chartEnd) / w.interval) - 1);
       for (let i = 0; i < missing; i++) {
+        w.chart.demand?.push(NaN);
         w.chart.forecast.push(NaN);
         w.chart.upper.push(NaN);
         w.chart.replicas.push(NaN);
       }
     }
     w.chartEnd = t;
+    w.chart.demand?.push(demand);
     w.chart.forecast.push(d.forecast.leadPeak);
     w.chart.upper.push(d.forecast.upper);
     w.chart.replicas.push(d.desiredReplicas);

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Forecaster, dailyBlockPoints, weeklyBlockPoints } from '../../../runtime/engine/forecaster.js';
-import { BlockSeasonalNaive, SeasonalNaive } from '../../../runtime/engine/models.js';
+import {
+  BlockSeasonalNaive,
+  BlockSeasonalPeak,
+  SeasonalNaive,
+  SeasonalPeak,
+} from '../../../runtime/engine/models.js';
 
 const DAY = 1440;
 
@@ -41,11 +46,40 @@ describe('Forecaster memory layout', () => {
       [8640, 5760, 4320, 2880, 1920, 1440, 288, 24].map(dailyBlockPoints),
       [6, 4, 3, 2, 2, 1, 1, 1],
     );
-    // A 10-second forecaster holds a day of history (8,640 points) and 1,440 seasonal indices
+    // A 10-second forecaster holds 1,440 seasonal indices
     const f = forecaster(10);
     const hw = f.models.find((m) => m.name === 'holt-winters-daily');
     assert.ok(hw && hw.bytes <= 1440 * 5 + 32, `${hw?.bytes} bytes`);
-    assert.ok(f.bytes < 48_000, `${f.bytes} bytes (it was 73,932 with an index per point)`);
+  });
+
+  it('below a minute keeps the day in one-minute blocks, and minutes of history instead of a day', () => {
+    for (const [interval, block] of [
+      [10, 6],
+      [15, 4],
+      [30, 2],
+    ] as const) {
+      // GIVEN a sub-minute forecaster
+      const f = forecaster(interval);
+      // THEN the daily seasonal naive and seasonal peak read their own rings of 1,440 one-minute blocks
+      // (the peak's ±30 min beyond the day: 1,470)
+      const naive = f.models.find((m) => m.name === 'seasonal-naive-daily');
+      const peak = f.models.find((m) => m.name === 'seasonal-peak-daily');
+      assert.ok(naive instanceof BlockSeasonalNaive, `${interval} s`);
+      assert.ok(peak instanceof BlockSeasonalPeak, `${interval} s`);
+      assert.equal(dailyBlockPoints(86_400 / interval), block);
+      assert.equal(naive.bytes, 1440 * 4 + 48);
+      assert.equal(peak.bytes, 1470 * 4 + 48);
+      // and the shared history only what the short models and the back-test read: max(5 min, lead, 64) + lead + 1
+      assert.equal(f.history.capacity, 64 + 3 + 1, `${interval} s`);
+      assert.ok(
+        f.bytes < 24_000,
+        `${interval} s: ${f.bytes} bytes (10 s: 73,932 with a day of points and an index per point)`,
+      );
+    }
+    // At a minute nothing changes: the plain models on a day of history
+    const minute = forecaster(60);
+    assert.ok(minute.models.find((m) => m.name === 'seasonal-naive-daily') instanceof SeasonalNaive);
+    assert.ok(minute.models.find((m) => m.name === 'seasonal-peak-daily') instanceof SeasonalPeak);
   });
 
   it('at 5 minutes and coarser keeps the plain weekly seasonal naive on a week of history, as before', () => {

@@ -3,9 +3,11 @@ import { describe, it } from 'node:test';
 import { History } from '../../../runtime/engine/history.js';
 import {
   BlockSeasonalNaive,
+  BlockSeasonalPeak,
   DampedTrend,
   HoltWinters,
   SeasonalNaive,
+  SeasonalPeak,
 } from '../../../runtime/engine/models.js';
 import type { ForecastModel } from '../../../runtime/engine/models.js';
 import { ResidualWindow } from '../../../runtime/engine/quantile.js';
@@ -192,6 +194,70 @@ describe('BlockSeasonalNaive', () => {
       () => new BlockSeasonalNaive('w', 10, 3),
       /period 10 is not a whole number of 3-point blocks/,
     );
+  });
+});
+
+describe('BlockSeasonalPeak', () => {
+  it('equals the plain seasonal peak when a block is one point, gaps included', () => {
+    // GIVEN the same noisy series with missing points fed to both models, period 50, ±4 points
+    const block = new BlockSeasonalPeak('b', 50, 1, 4);
+    const plain = new SeasonalPeak('p', 50, 4);
+    const history = new History(120);
+    for (let i = 0; i < 400; i++) {
+      const value = i % 23 === 5 ? Number.NaN : Math.fround(100 + 40 * Math.sin(i / 7) + ((i * 13) % 17));
+      history.push(value);
+      block.observe(value);
+      plain.observe();
+      // THEN at every point both are ready together and forecast the same 60 steps
+      const a = new Float64Array(60);
+      const b = new Float64Array(60);
+      const readyA = block.forecast(a);
+      assert.equal(readyA, plain.forecast(b, history), `i=${i}`);
+      if (readyA) assert.deepEqual(a, b, `i=${i}`);
+    }
+  });
+
+  it('forecasts the highest one-minute block within ±30 min of the same time yesterday (10-second points)', () => {
+    // GIVEN two days of 10-second points, flat at 10, with one 10-second burst of 90 yesterday at
+    // 12:00:20 and a missing minute at 13:00
+    const day = 8640;
+    const model = new BlockSeasonalPeak('seasonal-peak-daily', day, 6, 30);
+    const noon = 12 * 360;
+    const values = Array.from({ length: day + noon - 200 }, (_, i) => {
+      if (i === noon + 2) return 90;
+      if (i >= 13 * 360 && i < 13 * 360 + 6) return Number.NaN;
+      return 10;
+    });
+    feed(model, values);
+    // WHEN forecasting 600 steps (100 minutes: today 11:26:40 to 13:06:40)
+    const out = new Float64Array(600);
+    assert.equal(model.forecast(out), true);
+    // THEN 90 exactly for the slots within 30 one-minute blocks of the burst's block, 10 elsewhere
+    // (the missing minute is left out, not a failure)
+    const start = noon - 200; // the point forecast 1 step ahead
+    for (let h = 1; h <= 600; h++) {
+      const minute = Math.floor((start + h - 1) / 6);
+      const expected = Math.abs(minute - noon / 6) <= 30 ? 90 : 10;
+      assert.equal(out[h - 1], expected, `h=${h}`);
+    }
+    // and its state is 1,470 Float32 blocks, not a day of points
+    assert.equal(model.bytes, 1470 * 4 + 48);
+  });
+
+  it('is not ready before a season and its jitter, and refuses bad blocks or jitter', () => {
+    const model = new BlockSeasonalPeak('p', 12, 3, 1);
+    feed(
+      model,
+      Array.from({ length: 14 }, () => 1),
+    );
+    assert.equal(model.forecast(new Float64Array(3)), false);
+    feed(model, [1]); // 15 points: 5 blocks, a season of 4 and 1 of jitter
+    assert.equal(model.forecast(new Float64Array(3)), true);
+    assert.throws(
+      () => new BlockSeasonalPeak('p', 10, 3, 1),
+      /period 10 is not a whole number of 3-point blocks/,
+    );
+    assert.throws(() => new BlockSeasonalPeak('p', 12, 3, 4), /jitter 4 must be 0\.\.3 blocks/);
   });
 });
 

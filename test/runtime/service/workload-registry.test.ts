@@ -161,6 +161,30 @@ describe('WorkloadRegistry', () => {
     assert.equal(await scraped(), 0);
   });
 
+  it('charts the demand of its last 360 points at 10 seconds, though the engine keeps only minutes of them', async () => {
+    // GIVEN a 10-second workload whose source has a gap of 5 steps half an hour ago
+    const gapEnd = Math.floor((T0 / 1000 - 1800) / 10) * 10;
+    const source = new MemorySource((t) => (t > gapEnd - 50 && t <= gapEnd ? Number.NaN : dailyDemand(t)));
+    const reg = registry(source, { now: T0 }, { historySeconds: 86_400 });
+    const spec = parseWorkloadSpec(REF, { ...META, intervalSeconds: '10' }) as DemandSpec;
+    // (an engine fed 400 points keeps fewer than 360 of them)
+    const probe = new WorkloadEngine(spec.engine);
+    for (let i = 0; i < 400; i++) probe.observe(i * 10, 5);
+    assert.ok(Number.isNaN(probe.recentDemand(360)[0]));
+    // WHEN it has backfilled
+    await reg.register(REF, spec);
+    // THEN the chart has 360 demand points, each the source's value at its time, NaN in the gap
+    const chart = reg.history(REF);
+    assert.ok(chart);
+    assert.equal(chart.demand.length, 360);
+    assert.equal(chart.timestamps.length, 360);
+    chart.timestamps.forEach((t, i) => {
+      const expected = t > gapEnd - 50 && t <= gapEnd ? Number.NaN : Math.fround(dailyDemand(t));
+      assert.deepEqual(chart.demand[i], expected, `t=${t}`);
+    });
+    assert.equal(chart.demand.filter((v) => Number.isNaN(v)).length, 5);
+  });
+
   it('has nothing to serve before a first answer and says why', async () => {
     const source = new MemorySource(dailyDemand);
     source.fail('timeout');
