@@ -163,9 +163,9 @@ export interface DecisionRuntimeProps {
   readonly serviceMonitor?: RuntimeServiceMonitor;
   /**
    * Container requests and limits. The memory limit bounds how many workloads a replica takes: about
-   * 10,000 at a 1-minute interval or 9,700 at 10 seconds in 512Mi; past that, new ones are refused
-   * (UNAVAILABLE to KEDA) rather than the container being OOM-killed. Thousands of short-interval
-   * workloads also need CPU: 9,700 ten-second ones saturate the 1-core limit (KEDA call p99 ~10 ms).
+   * 10,000 at a 1-minute interval or 8,000 at 10 seconds in 512Mi; past that, new ones are refused
+   * (UNAVAILABLE to KEDA) rather than the container being OOM-killed. Many short-interval workloads
+   * also need CPU: 9,000 ten-second ones (without weekly models) saturated the 1-core limit.
    * @default cpu 250m (limit 1), memory 512Mi (limit 512Mi)
    */
   readonly resources?: ContainerResources;

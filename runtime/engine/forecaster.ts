@@ -86,24 +86,26 @@ export interface Forecast {
   readonly residuals: number;
 }
 
-/** Seasonal periods in points for the interval, keeping only those that fit `maxPeriod`. */
+/** Seasonal periods in points for the interval, keeping only those of at most `maxDaily` points a day. */
 export function seasonalPeriods(
   intervalSeconds: number,
-  maxPeriod: number,
+  maxDaily: number,
 ): { daily?: number; weekly?: number } {
   const periods: { daily?: number; weekly?: number } = {};
   const daily = 86_400 / intervalSeconds;
-  if (Number.isInteger(daily) && daily >= 2 && daily <= maxPeriod) periods.daily = daily;
-  const weekly = daily * 7;
-  if (Number.isInteger(weekly) && weekly >= 2 && weekly <= maxPeriod) periods.weekly = weekly;
+  if (!Number.isInteger(daily) || daily > maxDaily) return periods;
+  if (daily >= 2) periods.daily = daily;
+  periods.weekly = daily * 7;
   return periods;
 }
 
 /**
- * The longest season, in points, a model is built for: a week of 1-minute points. (The weekly model
- * keeps it in 5-minute blocks; see {@link weeklyBlockPoints}.)
+ * The most points a day may have for the seasonal models to be built: a day at 1 second. Below a
+ * minute they keep the day in one-minute blocks and the week in 5-minute ones, so their size does not
+ * grow with the points; Holt-Winters' blocks count their points in a byte, which bounds a block to
+ * 255 points (60 at 1 second).
  */
-export const MAX_SEASON_POINTS = 10_080;
+export const MAX_DAILY_POINTS = 86_400;
 /** Margin used until enough residuals exist: the peak may be 30% above the point forecast. */
 const WARMUP_LOG_MARGIN = Math.log(1.3);
 const MIN_RESIDUALS = 30;
@@ -134,7 +136,7 @@ function defaultModels(
 }
 
 function modelFactories(intervalSeconds: number, target: BacktestTarget): ModelFactory[] {
-  const { daily, weekly } = seasonalPeriods(intervalSeconds, MAX_SEASON_POINTS);
+  const { daily, weekly } = seasonalPeriods(intervalSeconds, MAX_DAILY_POINTS);
   const recent = Math.max(2, Math.round(300 / intervalSeconds));
   const models: ModelFactory[] = [
     { name: 'damped-trend', make: () => new DampedTrend('damped-trend', DAMPED_TREND) },

@@ -52,8 +52,10 @@ describe('Forecaster memory layout', () => {
     assert.ok(hw && hw.bytes <= 1440 * 5 + 32, `${hw?.bytes} bytes`);
   });
 
-  it('below a minute keeps the day in one-minute blocks, and minutes of history instead of a day', () => {
+  it('below a minute keeps the day in one-minute blocks, the week in 5-minute ones, and minutes of history', () => {
     for (const [interval, block] of [
+      [1, 60],
+      [5, 12],
       [10, 6],
       [15, 4],
       [30, 2],
@@ -69,11 +71,15 @@ describe('Forecaster memory layout', () => {
       assert.equal(dailyBlockPoints(86_400 / interval), block);
       assert.equal(naive.bytes, 1440 * 4 + 48);
       assert.equal(peak.bytes, 1470 * 4 + 48);
+      // and the weekly model 2,016 five-minute blocks
+      const weekly = f.models.find((m) => m.name === 'seasonal-naive-weekly');
+      assert.ok(weekly instanceof BlockSeasonalNaive, `${interval} s`);
+      assert.equal(weekly.bytes, 2016 * 4 + 48);
       // and the shared history only what the short models and the back-test read: max(5 min, lead, 64) + lead + 1
-      assert.equal(f.history.capacity, 64 + 3 + 1, `${interval} s`);
+      assert.equal(f.history.capacity, Math.max(300 / interval, 64) + 3 + 1, `${interval} s`);
       assert.ok(
-        f.bytes < 24_000,
-        `${interval} s: ${f.bytes} bytes (10 s: 73,932 with a day of points and an index per point)`,
+        f.bytes < 32_000,
+        `${interval} s: ${f.bytes} bytes (10 s: 73,932 with a day of points, an index per point and no weekly model)`,
       );
     }
     // At a minute nothing changes: the plain models on a day of history

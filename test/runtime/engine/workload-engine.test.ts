@@ -209,10 +209,15 @@ describe('WorkloadEngine memory', () => {
     // GIVEN a 1-second workload whose lead time is 120 steps
     const e = engine({ intervalSeconds: 1, leadSeconds: 120 });
     for (let s = 0; s < 600; s++) e.step(T0 + s, 100 + 50 * Math.sin(s / 30));
-    // THEN it holds under 20 KB (it was 366 KB: 121 × 122 path values per model)
-    assert.ok(e.bytes <= 20_000, `${e.bytes} bytes`);
-    // AND its models are back-tested all the same
-    assert.ok(e.decide().forecast.scores.every((m) => Number.isFinite(m.loss)));
+    // THEN it holds under 48 KB, 27 KiB of it the daily and weekly models' one-minute and five-minute
+    // blocks (with 121 × 122 path values per model its 7 models would hold 826 KB)
+    assert.ok(e.bytes <= 48_000, `${e.bytes} bytes`);
+    assert.equal(e.decide().forecast.scores.length, 7);
+    // AND its models are back-tested all the same (the seasonal ones wait for a day and a week)
+    const scores = e.decide().forecast.scores;
+    const short = scores.filter((m) => !/daily|weekly/.test(m.model));
+    assert.equal(short.length, 3);
+    assert.ok(short.every((m) => Number.isFinite(m.loss)));
   });
 });
 
