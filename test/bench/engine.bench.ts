@@ -69,6 +69,21 @@ const byInterval = [1, 5, 10, 15, 30, 60, 300, 1800].map((intervalSeconds) => {
   return `${intervalSeconds} s ${(e.bytes / 1024).toFixed(1)}`;
 });
 console.log(`memory by interval:       ${byInterval.join(', ')} KiB counted`);
+// Time per point grows with the horizon in points (every model forecasts the whole path each point):
+// a daily sine with a little noise, at least a day and a half so that the daily models run.
+const stepByInterval = [1, 10, 60].map((intervalSeconds) => {
+  const e = new WorkloadEngine({ intervalSeconds, capacityPerReplica: 10, leadSeconds: 120 });
+  const points = Math.round((1.5 * 86_400) / intervalSeconds) + 20_000;
+  const demand = (i: number): number =>
+    100 + 50 * Math.sin((2 * Math.PI * i * intervalSeconds) / 86_400) + (i % 7);
+  const warm = points - 20_000;
+  for (let i = 0; i < warm; i++) e.step(i * intervalSeconds, demand(i));
+  const t0 = performance.now();
+  for (let i = warm; i < points; i++) e.step(i * intervalSeconds, demand(i));
+  const micros = ((performance.now() - t0) * 1000) / 20_000;
+  return `${intervalSeconds} s ${micros.toFixed(1)} µs (14 days: ${((micros * 14 * 86_400) / intervalSeconds / 1e6).toFixed(1)} s)`;
+});
+console.log(`observe + decide by interval (daily models running): ${stepByInterval.join(', ')}`);
 console.log(
   `10,000 workloads:         ~${((measuredKiB * 10_000) / 1024).toFixed(0)} MiB, ${((stepMicros * 10_000) / 1000).toFixed(0)} ms of CPU per round of decisions`,
 );
