@@ -83,7 +83,7 @@ const stepByInterval = [1, 10, 60].map((intervalSeconds) => {
   const micros = ((performance.now() - t0) * 1000) / 20_000;
   return `${intervalSeconds} s ${micros.toFixed(1)} µs (14 days: ${((micros * 14 * 86_400) / intervalSeconds / 1e6).toFixed(1)} s)`;
 });
-console.log(`observe + decide by interval (daily models running): ${stepByInterval.join(', ')}`);
+console.log(`observe and decide by interval (daily models running): ${stepByInterval.join(', ')}`);
 console.log(
   `10,000 workloads:         ~${((measuredKiB * 10_000) / 1024).toFixed(0)} MiB, ${((stepMicros * 10_000) / 1000).toFixed(0)} ms of CPU per round of decisions`,
 );

@@ -364,6 +364,30 @@ describe('DampedTrend', () => {
     assert.ok((out[49] ?? 0) - (out[48] ?? 0) < (out[1] ?? 0) - (out[0] ?? 0));
   });
 
+  it('forecasts level + Σφ^k × trend exactly at every horizon, short paths first or long', () => {
+    // GIVEN two models with an unusual φ fed the same ramp (so the damped sums are not yet tabled)
+    const phi = 0.937;
+    const a = new DampedTrend('a', { alpha: 0.5, beta: 0.3, phi });
+    const b = new DampedTrend('b', { alpha: 0.5, beta: 0.3, phi });
+    const values = Array.from({ length: 40 }, (_, i) => 100 + 7 * i + (i % 3));
+    feed(a, values);
+    feed(b, values);
+    // WHEN one forecasts 10 steps, then the other 2,000 (the table grows)
+    const short = new Float64Array(10);
+    const long = new Float64Array(2000);
+    a.forecast(short);
+    b.forecast(long);
+    // THEN both equal the closed form to the bit: level + φ(1 − φ^h)/(1 − φ) × trend
+    const level = long[0] as number;
+    const trend = ((long[1] as number) - level) / phi ** 2;
+    const base = level - phi * trend;
+    for (let h = 1; h <= 2000; h++) {
+      const expected = base + ((phi * (1 - phi ** h)) / (1 - phi)) * trend;
+      assert.ok(Math.abs((long[h - 1] as number) - expected) <= 1e-9 * Math.abs(expected), `h=${h}`);
+    }
+    assert.deepEqual(short, long.subarray(0, 10));
+  });
+
   it('re-anchors on the recent level after relearn', () => {
     const model: ForecastModel = new DampedTrend('d', { alpha: 0.1, beta: 0, phi: 1 });
     const history = feed(model, [...Array(50).fill(100), ...Array(5).fill(300)]);
