@@ -44,6 +44,8 @@ export const RUNTIME_MODEL_FAMILIES = [
   'smoothed-level',
   'recent-peak',
   'seasonal-naive',
+  'seasonal-naive-daily',
+  'seasonal-naive-weekly',
   'holt-winters',
   'seasonal-peak',
 ] as const;

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Forecaster, dailyBlockPoints, weeklyBlockPoints } from '../../../runtime/engine/forecaster.js';
+import type { ModelFamily } from '../../../runtime/engine/forecaster.js';
+import {
+  Forecaster,
+  MODEL_FAMILIES,
+  dailyBlockPoints,
+  weeklyBlockPoints,
+} from '../../../runtime/engine/forecaster.js';
 import {
   BlockSeasonalNaive,
   BlockSeasonalPeak,
@@ -86,6 +92,29 @@ describe('Forecaster memory layout', () => {
     const minute = forecaster(60);
     assert.ok(minute.models.find((m) => m.name === 'seasonal-naive-daily') instanceof SeasonalNaive);
     assert.ok(minute.models.find((m) => m.name === 'seasonal-peak-daily') instanceof SeasonalPeak);
+  });
+
+  it('keeps one of the two seasonal naive models when asked, and both for the family', () => {
+    const names = (modelFamilies: ModelFamily[]): string[] =>
+      new Forecaster({ intervalSeconds: 60, leadSteps: 3, horizonSteps: 6, modelFamilies }).models.map(
+        (m) => m.name,
+      );
+    assert.deepEqual(names(['seasonal-naive']), ['seasonal-naive-daily', 'seasonal-naive-weekly']);
+    assert.deepEqual(names(['seasonal-naive-daily', 'damped-trend']), [
+      'damped-trend',
+      'seasonal-naive-daily',
+    ]);
+    assert.deepEqual(names(['seasonal-naive-weekly']), ['seasonal-naive-weekly']);
+    // Dropping the weekly model frees its 2,016 blocks
+    const all = new Forecaster({ intervalSeconds: 60, leadSteps: 3, horizonSteps: 6 });
+    const withoutWeekly = new Forecaster({
+      intervalSeconds: 60,
+      leadSteps: 3,
+      horizonSteps: 6,
+      modelFamilies: MODEL_FAMILIES.filter((f) => f !== 'seasonal-naive' && f !== 'seasonal-naive-weekly'),
+    });
+    assert.equal(withoutWeekly.models.length, all.models.length - 1);
+    assert.ok(all.bytes - withoutWeekly.bytes >= 2016 * 4, `${all.bytes} - ${withoutWeekly.bytes}`);
   });
 
   it('at 5 minutes and coarser keeps the plain weekly seasonal naive on a week of history, as before', () => {
