@@ -185,6 +185,24 @@ describe('WorkloadRegistry', () => {
     assert.equal(chart.demand.filter((v) => Number.isNaN(v)).length, 5);
   });
 
+  it('charts 360 points of demand at 1 hour and 1 minute too (the engine holds a week, then a day)', async () => {
+    for (const interval of [3600, 60]) {
+      // GIVEN a workload with 16 days of history
+      const reg = registry(new MemorySource(dailyDemand), { now: T0 }, { historySeconds: 16 * 86_400 });
+      const spec = parseWorkloadSpec(REF, { ...META, intervalSeconds: String(interval) }) as DemandSpec;
+      // WHEN it has backfilled
+      await reg.register(REF, spec);
+      // THEN every one of the chart's 360 points has the source's demand (at 1 hour the engine keeps
+      // only 171 of them: the chart keeps its own; at 1 minute it reads the engine's day)
+      const chart = reg.history(REF);
+      assert.ok(chart);
+      assert.equal(chart.demand.length, 360, `${interval} s`);
+      chart.timestamps.forEach((t, i) =>
+        assert.equal(chart.demand[i], Math.fround(dailyDemand(t)), `${interval} s, t=${t}`),
+      );
+    }
+  });
+
   it('has nothing to serve before a first answer and says why', async () => {
     const source = new MemorySource(dailyDemand);
     source.fail('timeout');
