@@ -142,10 +142,44 @@ class BlockRing {
   }
 }
 
-function checkBlocks(model: string, period: number, blockPoints: number): void {
+/**
+ * A seasonal model over a {@link BlockRing} of `period / blockPoints` blocks, plus `extraBlocks`
+ * older ones. It reads no shared history.
+ */
+abstract class BlockSeasonalModel implements ForecastModel {
+  readonly depth = 0;
+  protected readonly ring: BlockRing;
+
+  constructor(
+    readonly name: string,
+    protected readonly period: number,
+    blockPoints: number,
+    extraBlocks: number,
+    aggregate: BlockAggregate,
+    arena: StateArena,
+  ) {
+    this.ring = new BlockRing(period / blockPoints + extraBlocks, blockPoints, aggregate, arena);
+  }
+
+  get bytes(): number {
+    return this.ring.bytes;
+  }
+
+  observe(value: number): void {
+    this.ring.observe(value);
+  }
+
+  abstract forecast(out: Float64Array): boolean;
+
+  relearn(): void {}
+}
+
+/** `period` if it is a whole number of `blockPoints`-point blocks; a RangeError naming `model` otherwise. */
+function checkBlocks(model: string, period: number, blockPoints: number): number {
   if (!Number.isInteger(blockPoints) || blockPoints < 1 || period % blockPoints !== 0 || period < 1) {
     throw new RangeError(`${model}: period ${period} is not a whole number of ${blockPoints}-point blocks`);
   }
+  return period;
 }
 
 /**
@@ -155,27 +189,15 @@ function checkBlocks(model: string, period: number, blockPoints: number): void {
  * on the first point observed; missing (NaN) points are left out of their block, and a block with no
  * finite point is missing. With `blockPoints` 1 it is the plain seasonal naive of the same period.
  */
-export class BlockSeasonalNaive implements ForecastModel {
-  readonly depth = 0;
-  private readonly ring: BlockRing;
-
+export class BlockSeasonalNaive extends BlockSeasonalModel {
   constructor(
-    readonly name: string,
-    private readonly period: number,
+    name: string,
+    period: number,
     blockPoints: number,
     aggregate: BlockAggregate = 'mean',
     arena: StateArena = StateArena.standalone,
   ) {
-    checkBlocks('BlockSeasonalNaive', period, blockPoints);
-    this.ring = new BlockRing(period / blockPoints, blockPoints, aggregate, arena);
-  }
-
-  get bytes(): number {
-    return this.ring.bytes;
-  }
-
-  observe(value: number): void {
-    this.ring.observe(value);
+    super(name, checkBlocks('BlockSeasonalNaive', period, blockPoints), blockPoints, 0, aggregate, arena);
   }
 
   forecast(out: Float64Array): boolean {
@@ -193,8 +215,14 @@ export class BlockSeasonalNaive implements ForecastModel {
     }
     return true;
   }
+}
 
-  relearn(): void {}
+/** `jitterBlocks` if it is 0..seasonBlocks - 1; a RangeError otherwise. */
+function checkJitter(jitterBlocks: number, seasonBlocks: number): number {
+  if (!Number.isInteger(jitterBlocks) || jitterBlocks < 0 || jitterBlocks >= seasonBlocks) {
+    throw new RangeError(`BlockSeasonalPeak: jitter ${jitterBlocks} must be 0..${seasonBlocks - 1} blocks`);
+  }
+  return jitterBlocks;
 }
 
 /**
@@ -202,35 +230,23 @@ export class BlockSeasonalNaive implements ForecastModel {
  * block holding the same slot one season ago. Below a minute a day is kept as 1,440 one-minute maxima
  * (5.6 KiB) instead of every point (34 KiB at 10 seconds).
  */
-export class BlockSeasonalPeak implements ForecastModel {
-  readonly depth = 0;
-  private readonly ring: BlockRing;
-  private readonly seasonBlocks: number;
-
+export class BlockSeasonalPeak extends BlockSeasonalModel {
   constructor(
-    readonly name: string,
-    private readonly period: number,
+    name: string,
+    period: number,
     blockPoints: number,
     private readonly jitterBlocks: number,
     arena: StateArena = StateArena.standalone,
   ) {
-    checkBlocks('BlockSeasonalPeak', period, blockPoints);
-    this.seasonBlocks = period / blockPoints;
-    if (!Number.isInteger(jitterBlocks) || jitterBlocks < 0 || jitterBlocks >= this.seasonBlocks) {
-      throw new RangeError(
-        `BlockSeasonalPeak: jitter ${jitterBlocks} must be 0..${this.seasonBlocks - 1} blocks`,
-      );
-    }
     // A season of blocks, and the jitter beyond it (the window of the next slot reaches that far back).
-    this.ring = new BlockRing(this.seasonBlocks + jitterBlocks, blockPoints, 'max', arena);
-  }
-
-  get bytes(): number {
-    return this.ring.bytes;
-  }
-
-  observe(value: number): void {
-    this.ring.observe(value);
+    super(
+      name,
+      checkBlocks('BlockSeasonalPeak', period, blockPoints),
+      blockPoints,
+      checkJitter(jitterBlocks, period / blockPoints),
+      'max',
+      arena,
+    );
   }
 
   forecast(out: Float64Array): boolean {
@@ -262,8 +278,6 @@ export class BlockSeasonalPeak implements ForecastModel {
     }
     return Number.isFinite(peak) ? peak : Number.NaN;
   }
-
-  relearn(): void {}
 }
 
 /** Smoothing parameters of Holt's and Holt-Winters' methods. */

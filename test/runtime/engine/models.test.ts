@@ -24,6 +24,32 @@ function feed(model: ForecastModel, values: number[], capacity = 2000): History 
 
 const daily = (i: number): number => 100 + 50 * Math.sin((2 * Math.PI * i) / 24);
 
+/** A noisy Float32 series. */
+const noisy = (i: number): number => Math.fround(100 + 40 * Math.sin(i / 7) + ((i * 13) % 17));
+
+/**
+ * Feeds 400 points of `valueAt` to a block model and to the plain model it stands for (which reads a
+ * shared history), asserting after each point that both are ready together and forecast the same 60 steps.
+ */
+function assertSameForecasts(
+  block: ForecastModel,
+  plain: ForecastModel,
+  valueAt: (i: number) => number,
+): void {
+  const history = new History(120);
+  for (let i = 0; i < 400; i++) {
+    const value = valueAt(i);
+    history.push(value);
+    block.observe(value, history);
+    plain.observe(value, history);
+    const a = new Float64Array(60);
+    const b = new Float64Array(60);
+    const ready = block.forecast(a, history);
+    assert.equal(ready, plain.forecast(b, history), `i=${i}`);
+    if (ready) assert.deepEqual(a, b, `i=${i}`);
+  }
+}
+
 describe('History', () => {
   it('returns values by lag and NaN beyond what it holds', () => {
     // GIVEN a ring of 3
@@ -172,21 +198,8 @@ describe('BlockSeasonalNaive', () => {
 
   it('equals the plain seasonal naive when a block is one point', () => {
     // GIVEN the same noisy series fed to both models, period 50
-    const block = new BlockSeasonalNaive('b', 50, 1, 'max');
-    const plain = new SeasonalNaive('p', 50);
-    const history = new History(120);
-    for (let i = 0; i < 400; i++) {
-      const value = Math.fround(100 + 40 * Math.sin(i / 7) + ((i * 13) % 17));
-      history.push(value);
-      block.observe(value);
-      plain.observe();
-      // THEN at every point both are ready together and forecast the same 60 steps
-      const a = new Float64Array(60);
-      const b = new Float64Array(60);
-      const readyA = block.forecast(a);
-      assert.equal(readyA, plain.forecast(b, history), `i=${i}`);
-      if (readyA) assert.deepEqual(a, b, `i=${i}`);
-    }
+    // THEN at every point both are ready together and forecast the same 60 steps
+    assertSameForecasts(new BlockSeasonalNaive('b', 50, 1, 'max'), new SeasonalNaive('p', 50), noisy);
   });
 
   it('rejects a period that is not a whole number of blocks', () => {
@@ -200,21 +213,10 @@ describe('BlockSeasonalNaive', () => {
 describe('BlockSeasonalPeak', () => {
   it('equals the plain seasonal peak when a block is one point, gaps included', () => {
     // GIVEN the same noisy series with missing points fed to both models, period 50, ±4 points
-    const block = new BlockSeasonalPeak('b', 50, 1, 4);
-    const plain = new SeasonalPeak('p', 50, 4);
-    const history = new History(120);
-    for (let i = 0; i < 400; i++) {
-      const value = i % 23 === 5 ? Number.NaN : Math.fround(100 + 40 * Math.sin(i / 7) + ((i * 13) % 17));
-      history.push(value);
-      block.observe(value);
-      plain.observe();
-      // THEN at every point both are ready together and forecast the same 60 steps
-      const a = new Float64Array(60);
-      const b = new Float64Array(60);
-      const readyA = block.forecast(a);
-      assert.equal(readyA, plain.forecast(b, history), `i=${i}`);
-      if (readyA) assert.deepEqual(a, b, `i=${i}`);
-    }
+    // THEN at every point both are ready together and forecast the same 60 steps
+    assertSameForecasts(new BlockSeasonalPeak('b', 50, 1, 4), new SeasonalPeak('p', 50, 4), (i) =>
+      i % 23 === 5 ? Number.NaN : noisy(i),
+    );
   });
 
   it('forecasts the highest one-minute block within ±30 min of the same time yesterday (10-second points)', () => {
