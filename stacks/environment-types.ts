@@ -148,7 +148,10 @@ export interface EnvironmentConfig {
   readonly name: EnvironmentName;
   /** Days control-plane and runtime logs are kept (EKS log group / Azure workspace retention). */
   readonly logRetentionDays: number;
-  /** Days of metric history the decision runtime learns from. */
+  /**
+   * Days of metric history the decision runtime learns from (its `historyDays`): at most 20,160 points
+   * per workload, so more than 14 days reach only workloads with intervals over a minute.
+   */
   readonly metricsHistoryDays: number;
   readonly clusters: readonly ClusterConfig[];
 }

@@ -116,7 +116,12 @@ export interface DecisionRuntimeProps {
    * @default 2
    */
   readonly replicas?: number;
-  /** Days of history each workload's engine learns from (1–90). @default 14 */
+  /**
+   * Days of history each workload's engine learns from (1–90). A backfill replays at most 20,160 points
+   * per workload (14 days at 1 minute, 2.3 days at 10 s: the engine's longest season is a week), so days
+   * beyond that reach only longer intervals (35 days from 2.5 minutes).
+   * @default 14
+   */
   readonly historyDays?: number;
   /** How long the last good decision is served while history fails, before holding. @default 300 s */
   readonly staleAfter?: Duration;

@@ -11,8 +11,8 @@ export interface HpaScalingOptions {
   /** Metrics the HPA scales on; the largest recommendation wins. */
   readonly metrics: readonly Metric[];
   /**
-   * Scaling behaviour. @default unset, so Kubernetes' own defaults apply (scale up at once by up to
-   * max(4 pods, 100%) per 15 s; scale down after a 300 s stabilization window)
+   * Scaling behaviour. @default unset, so the HPA controller's built-in rules apply (scale up at once,
+   * to at most max(2 × current, 4) replicas per sync; scale down after a 300 s stabilization window)
    */
   readonly behavior?: ScalingBehavior;
 }
