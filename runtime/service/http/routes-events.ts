@@ -1,7 +1,8 @@
 /**
  * `POST /api/v1/events/<stream>`: the signed event webhook feeding the `webhook` history source.
- * Signature and timestamp are checked on the raw bytes before the body is looked at (401), then the
- * body (400), then the events are added to the EventStore (202 with what was stored). A repeated
+ * Signature (over timestamp, stream and raw body) and timestamp are checked before the body or the
+ * stream's form is looked at (401), then the body (400), then the events are added to the EventStore
+ * (202 with what was stored). A repeated
  * delivery of an already accepted request (same signature within the replay window) is answered 202 with
  * `duplicate: true` and counted once. Without a configured secret the route answers 404.
  *
@@ -42,18 +43,16 @@ export function registerEventRoutes(
     }
     const now = clock() / 1000;
     const raw = rawBodyOf(request) ?? Buffer.alloc(0);
+    const path = (request.params as Record<string, unknown>)['*'];
     const digest = verifyWebhook(
       await secret.get(),
       request.headers[SIGNATURE_HEADER],
       request.headers[TIMESTAMP_HEADER],
+      typeof path === 'string' ? path : '',
       raw,
       now,
     );
-    const { stream } = check(
-      streamParams,
-      { stream: (request.params as Record<string, unknown>)['*'] },
-      'path',
-    );
+    const { stream } = check(streamParams, { stream: path }, 'path');
     check(emptyQuery, request.query, 'query');
     const body = check(eventsBody, request.body, 'body');
     const latest = Math.floor(now) + MAX_SKEW_SECONDS;

@@ -1,6 +1,8 @@
 /**
- * Authentication of the event webhook: HMAC-SHA256 with a shared secret over `<timestamp>.<raw body>`,
- * sent as `X-ElasticAI-Signature: sha256=<hex>` with `X-ElasticAI-Timestamp: <epoch seconds>`.
+ * Authentication of the event webhook: HMAC-SHA256 with a shared secret over
+ * `<timestamp>\n<stream>\n<raw body>`, sent as `X-ElasticAI-Signature: sha256=<hex>` with
+ * `X-ElasticAI-Timestamp: <epoch seconds>`. The stream is signed so that a captured request cannot be
+ * replayed into another stream (streams hold no line breaks, so the three parts cannot be confused).
  * Requests more than 5 minutes off the runtime's clock are refused (a captured request cannot be replayed
  * later), and a signature already accepted within that window is recognised, so a sender's retry of a
  * delivery that did arrive is not counted twice. Digests are compared in constant time.
@@ -16,16 +18,23 @@ export const MAX_SKEW_SECONDS = 300;
 
 const CHALLENGE = { 'www-authenticate': 'HMAC-SHA256 realm="elasticai-webhook"' };
 
-/** `sha256=<hex>` of `<timestamp>.<body>` (what a sender puts in X-ElasticAI-Signature). */
+/** `sha256=<hex>` of `<timestamp>\n<stream>\n<body>` (what a sender puts in X-ElasticAI-Signature). */
 export function signWebhook(
   secret: Buffer | string,
   timestamp: number | string,
+  stream: string,
   body: Buffer | string,
 ): string {
-  const mac = createHmac('sha256', secret);
-  mac.update(`${timestamp}.`);
-  mac.update(body);
-  return `sha256=${mac.digest('hex')}`;
+  return `sha256=${webhookDigest(secret, timestamp, stream, body).toString('hex')}`;
+}
+
+function webhookDigest(
+  secret: Buffer | string,
+  timestamp: number | string,
+  stream: string,
+  body: Buffer | string,
+): Buffer {
+  return createHmac('sha256', secret).update(`${timestamp}\n${stream}\n`).update(body).digest();
 }
 
 function refuse(code: string, message: string): ApiError {
@@ -40,6 +49,7 @@ export function verifyWebhook(
   secret: Buffer,
   signature: string | string[] | undefined,
   timestamp: string | string[] | undefined,
+  stream: string,
   body: Buffer,
   nowSeconds: number,
 ): string {
@@ -59,9 +69,12 @@ export function verifyWebhook(
     );
   }
   const given = Buffer.from((m[1] as string).toLowerCase(), 'hex');
-  const expected = createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest();
+  const expected = webhookDigest(secret, timestamp, stream, body);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw refuse('bad-signature', 'X-ElasticAI-Signature: does not match the body and timestamp');
+    throw refuse(
+      'bad-signature',
+      'X-ElasticAI-Signature: does not match the timestamp, stream and body (HMAC-SHA256 of "<timestamp>\\n<stream>\\n<raw body>")',
+    );
   }
   return given.toString('hex');
 }

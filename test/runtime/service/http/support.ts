@@ -254,8 +254,8 @@ export function secretFile(secret: string): string {
 }
 
 /** Signs like a sender does, with node:crypto directly (independent of the server's code). */
-export function sign(secret: string, timestamp: number, body: string): string {
-  return 'sha256=' + createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+export function sign(secret: string, timestamp: number, stream: string, body: string): string {
+  return 'sha256=' + createHmac('sha256', secret).update(`${timestamp}\n${stream}\n${body}`).digest('hex');
 }
 
 export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });

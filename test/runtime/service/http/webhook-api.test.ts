@@ -30,11 +30,12 @@ async function server(extra: { secret?: string | null; clock?: () => number } = 
   return { app: createApiServer(d), events, metrics, path, lines: sink.lines };
 }
 
-function signed(body: string, timestamp = NOW, secret = SECRET): Record<string, string> {
+/** Headers of a delivery to `stream` (default `orders`). */
+function signed(body: string, timestamp = NOW, secret = SECRET, stream = 'orders'): Record<string, string> {
   return {
     ...json,
     'x-elasticai-timestamp': String(timestamp),
-    'x-elasticai-signature': sign(secret, timestamp, body),
+    'x-elasticai-signature': sign(secret, timestamp, stream, body),
   };
 }
 
@@ -66,7 +67,7 @@ describe('POST /api/v1/events/<stream>', () => {
     const res = await app.inject({
       method: 'POST',
       url: '/api/v1/events/team-a/checkout',
-      headers: signed(body),
+      headers: signed(body, NOW, SECRET, 'team-a/checkout'),
       payload: body,
     });
     // THEN 202 with the count stored
@@ -113,13 +114,53 @@ describe('POST /api/v1/events/<stream>', () => {
     assert.deepEqual((await events.queryRange(query('orders', NOW - 120, NOW - 120))).values, [10]);
   });
 
+  it('signs the stream: a delivery replayed to another stream is refused, not counted as a duplicate', async () => {
+    // GIVEN a delivery accepted for stream-one
+    const { app, events } = await server();
+    const body = JSON.stringify({
+      events: [
+        { timestamp: NOW - 120, count: 7 },
+        { timestamp: NOW - 1, count: 0 }, // the watermark: that minute is complete
+      ],
+    });
+    const headers = signed(body, NOW, SECRET, 'shop/stream-one');
+    const first = await app.inject({
+      method: 'POST',
+      url: '/api/v1/events/shop/stream-one',
+      headers,
+      payload: body,
+    });
+    assert.equal(first.statusCode, 202);
+    // WHEN the same headers and body are posted to stream-two (a captured request, or a sender's mix-up)
+    const replayed = await app.inject({
+      method: 'POST',
+      url: '/api/v1/events/shop/stream-two',
+      headers,
+      payload: body,
+    });
+    // THEN it is refused as a bad signature, and stream-two holds nothing
+    assert.equal(replayed.statusCode, 401);
+    assert.equal(replayed.json<ErrorBody>().error.code, 'bad-signature');
+    assert.match(replayed.json<ErrorBody>().error.message, /timestamp, stream and body/);
+    assert.deepEqual((await events.queryRange(query('shop/stream-two', NOW - 120, NOW - 120))).values, []);
+    // AND the same events signed for stream-two are stored there, not taken for a duplicate
+    const own = await app.inject({
+      method: 'POST',
+      url: '/api/v1/events/shop/stream-two',
+      headers: signed(body, NOW, SECRET, 'shop/stream-two'),
+      payload: body,
+    });
+    assert.deepEqual(own.json(), { stream: 'shop/stream-two', accepted: 2, tooOld: 0, duplicate: false });
+    assert.deepEqual((await events.queryRange(query('shop/stream-two', NOW - 120, NOW - 120))).values, [7]);
+  });
+
   it('refuses a wrong, missing or malformed signature and a stale or future timestamp (401)', async () => {
     const { app, events } = await server();
     const body = JSON.stringify({ events: [{ timestamp: NOW - 10, count: 1 }] });
     const cases: [Record<string, string>, string, RegExp][] = [
       [signed(body, NOW, 'another-secret'), 'bad-signature', /does not match/],
       [
-        { ...signed(body), 'x-elasticai-signature': sign(SECRET, NOW, body + ' ') },
+        { ...signed(body), 'x-elasticai-signature': sign(SECRET, NOW, 'orders', body + ' ') },
         'bad-signature',
         /does not match/,
       ],
@@ -131,7 +172,7 @@ describe('POST /api/v1/events/<stream>', () => {
         /X-ElasticAI-Signature: required/,
       ],
       [
-        { ...json, 'x-elasticai-signature': sign(SECRET, NOW, body) },
+        { ...json, 'x-elasticai-signature': sign(SECRET, NOW, 'orders', body) },
         'missing-timestamp',
         /X-ElasticAI-Timestamp: required/,
       ],
@@ -192,7 +233,7 @@ describe('POST /api/v1/events/<stream>', () => {
     const stream = await app.inject({
       method: 'POST',
       url: '/api/v1/events/bad%20stream',
-      headers: signed(body),
+      headers: signed(body, NOW, SECRET, 'bad stream'),
       payload: body,
     });
     assert.equal(stream.statusCode, 400);
@@ -225,8 +266,14 @@ describe('POST /api/v1/events/<stream>', () => {
     const { app, path } = await server({ clock: () => now });
     const body = JSON.stringify({ events: [{ timestamp: NOW, count: 1 }] });
     assert.equal(
-      (await app.inject({ method: 'POST', url: '/api/v1/events/s', headers: signed(body), payload: body }))
-        .statusCode,
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/events/s',
+          headers: signed(body, NOW, SECRET, 's'),
+          payload: body,
+        })
+      ).statusCode,
       202,
     );
     writeFileSync(path as string, 'rotated-secret\n');
@@ -235,14 +282,14 @@ describe('POST /api/v1/events/<stream>', () => {
     const old = await app.inject({
       method: 'POST',
       url: '/api/v1/events/s',
-      headers: signed(body, t),
+      headers: signed(body, t, SECRET, 's'),
       payload: body,
     });
     assert.equal(old.statusCode, 401);
     const fresh = await app.inject({
       method: 'POST',
       url: '/api/v1/events/s',
-      headers: signed(body, t, 'rotated-secret'),
+      headers: signed(body, t, 'rotated-secret', 's'),
       payload: body,
     });
     assert.equal(fresh.statusCode, 202);
