@@ -122,8 +122,17 @@ export function parseTimestamp(text: string): number | undefined {
     offsetSeconds = (m[9] === '-' ? -1 : 1) * (oh * 3600 + om * 60);
   }
   const fraction = m[7] === undefined ? 0 : Number(`0.${m[7]}`);
-  return Date.UTC(year, month - 1, day, hour, minute, second) / 1000 + fraction - offsetSeconds;
+  // Date.UTC reads years 0–99 as 1900–1999; setUTCFullYear takes the year as written.
+  const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second));
+  date.setUTCFullYear(year);
+  return date.getTime() / 1000 + fraction - offsetSeconds;
 }
+
+/** The largest epoch seconds a JavaScript Date (and so an output timestamp) can hold, either side of 1970. */
+export const MAX_EPOCH_SECONDS = 8.64e12;
+
+/** Whether `epochSeconds` is within the Date range: outside it, no ISO timestamp can be written. */
+export const inDateRange = (epochSeconds: number): boolean => Math.abs(epochSeconds) <= MAX_EPOCH_SECONDS;
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INFINITY = /^([+-]?)inf(?:inity)?$/i;
@@ -177,6 +186,7 @@ export function parseTrace(text: string, source: string): Trace {
         l.line,
       );
     }
+    if (!inDateRange(timestamp)) throw outOfRange(name, l.line, f0);
     const demand = parseDemand(f1);
     if (demand === undefined)
       throw new TraceError(`${name} line ${l.line}: "${f1}" is not a number (column 2)`, l.line);
@@ -212,6 +222,13 @@ export function parseTrace(text: string, source: string): Trace {
     if (steps > 1) gaps.push({ afterRow: i - 1, missingRows: steps - 1, line: b.line });
   }
   return { rows, intervalSeconds, source, gaps };
+}
+
+function outOfRange(name: string, line: number, text: string): TraceError {
+  return new TraceError(
+    `${name} line ${line}: "${text}" is outside the dates a timestamp can have (epoch seconds within ±${MAX_EPOCH_SECONDS}, years -271821 to 275760)`,
+    line,
+  );
 }
 
 /** The most common difference between consecutive rows (the smallest one on a tie). */
@@ -300,6 +317,7 @@ export function readEventLog(path: string, bucketSeconds: number): Trace {
     const t = parseTimestamp(f0);
     if (t === undefined)
       throw new TraceError(`${name} line ${l.line}: "${f0}" is not a timestamp (column 1)`, l.line);
+    if (!inDateRange(t)) throw outOfRange(name, l.line, f0);
     timestamps.push(t);
     sourceLines.push(l.line);
   }

@@ -302,6 +302,18 @@ describe('elasticai usage errors (exit 2, a message naming the line or flag, no 
     assert.match(r.stderr, /cannot write .*d\.csv: no such file or directory/);
     assert.doesNotMatch(r.stderr, STACK_LINE);
   });
+
+  it('writes years 0000-0099 as they are in the trace', () => {
+    // GIVEN a trace in year 50 WHEN writing decisions THEN the timestamps are of year 50, not 1950
+    const trace = file('year50.csv', 'timestamp,demand\n0050-01-01 00:00,1\n0050-01-01 00:01,2\n');
+    const out = file('year50-decisions.csv');
+    const r = simulate(trace, '--policy', 'oracle', '--decisions', out);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(
+      csvRows(out).map((row) => row[0]),
+      ['timestamp', '0050-01-01T00:00:00Z', '0050-01-01T00:01:00Z'],
+    );
+  });
 });
 
 describe('elasticai --help and --version', () => {

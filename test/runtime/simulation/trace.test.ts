@@ -60,6 +60,17 @@ describe('parseTimestamp', () => {
     }
     assert.equal(parseTimestamp('2024-02-29'), Date.UTC(2024, 1, 29) / 1000);
   });
+
+  it('reads years 0000–0099 as written, not as 1900–1999', () => {
+    // GIVEN dates in the first century (Date.UTC would read 0050 as 1950)
+    // WHEN parsed THEN they equal the ISO parser's reading of the same instant
+    assert.equal(parseTimestamp('0050-01-01 00:00'), Date.parse('0050-01-01T00:00:00Z') / 1000);
+    assert.equal(parseTimestamp('0000-02-29'), Date.parse('0000-02-29T00:00:00Z') / 1000);
+    assert.equal(parseTimestamp('0099-12-31T23:59:00+01:00'), Date.parse('0099-12-31T22:59:00Z') / 1000);
+    // AND the turn of year 100 is one minute, so a trace across it reads at a 60 s interval
+    const trace = parseTrace('t,v\n0099-12-31 23:59,1\n0100-01-01 00:00,2\n', 'old.csv');
+    assert.equal(trace.intervalSeconds, 60);
+  });
 });
 
 describe('parseTrace', () => {
@@ -164,6 +175,23 @@ describe('parseTrace', () => {
     );
     assertTraceError('t,v\n0,1\n', 'trace.csv: at least 2 data rows are needed to infer the interval', 2);
     assertTraceError('t,v\n0,"1\n60,2\n', 'trace.csv line 2: unterminated quoted field', 2);
+  });
+
+  it('refuses epoch seconds outside the range of a date, naming the line', () => {
+    // GIVEN the last instant a JavaScript Date holds, then one a minute later
+    // WHEN parsed THEN the later one is refused (it could be neither compared nor written as a date)
+    assertTraceError(
+      't,v\n8639999999940,1\n8640000000000,2\n8640000000060,3\n',
+      'trace.csv line 4: "8640000000060" is outside the dates a timestamp can have (epoch seconds within ±8640000000000, years -271821 to 275760)',
+      4,
+    );
+    assertTraceError(
+      't,v\n-8640000000060,1\n-8640000000000,2\n',
+      'trace.csv line 2: "-8640000000060" is outside the dates a timestamp can have (epoch seconds within ±8640000000000, years -271821 to 275760)',
+      2,
+    );
+    // AND the range's own ends are read
+    assert.equal(parseTrace('t,v\n8639999999940,1\n8640000000000,2\n', 'end.csv').intervalSeconds, 60);
   });
 
   it('reads the NASA trace: 84,333 per-minute rows with the 28 Jul – 1 Aug hole reported', () => {
