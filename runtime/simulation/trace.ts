@@ -197,6 +197,13 @@ export function parseTrace(text: string, source: string): Trace {
         l.line,
       );
     }
+    // Intervals are read to the microsecond (roundDiff): a smaller step would be an interval of 0.
+    if (prev && roundDiff(timestamp - prev.timestamp) <= 0) {
+      throw new TraceError(
+        `${name} line ${l.line}: "${f0}" is too close to line ${prev.line}: the interval rounds to 0 (time is read to the microsecond)`,
+        l.line,
+      );
+    }
     rows.push({ timestamp, demand, line: l.line });
   }
   if (rows.length < 2) {

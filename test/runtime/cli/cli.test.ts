@@ -303,6 +303,17 @@ describe('elasticai usage errors (exit 2, a message naming the line or flag, no 
     assert.doesNotMatch(r.stderr, STACK_LINE);
   });
 
+  it('names the line of timestamps closer than a microsecond or beyond the dates a timestamp can have', () => {
+    assertUsageError(
+      cli('detect', '--trace', file('nano.csv', 'timestamp,value\n0,1\n0.0000001,2\n0.0000002,3\n')),
+      /nano\.csv line 3: "0\.0000001" is too close to line 2: the interval rounds to 0/,
+    );
+    assertUsageError(
+      simulate(file('far.csv', 'timestamp,demand\n8640000000000,1\n8640000000060,2\n')),
+      /far\.csv line 3: "8640000000060" is outside the dates a timestamp can have/,
+    );
+  });
+
   it('writes years 0000-0099 as they are in the trace', () => {
     // GIVEN a trace in year 50 WHEN writing decisions THEN the timestamps are of year 50, not 1950
     const trace = file('year50.csv', 'timestamp,demand\n0050-01-01 00:00,1\n0050-01-01 00:01,2\n');

@@ -177,6 +177,18 @@ describe('parseTrace', () => {
     assertTraceError('t,v\n0,"1\n60,2\n', 'trace.csv line 2: unterminated quoted field', 2);
   });
 
+  it('refuses rows closer than the microsecond time is read to, naming the line', () => {
+    // GIVEN rows 0.1 µs apart (each later than the one before, but the interval rounds to 0)
+    // WHEN parsed THEN the second row's line is named, not a later "interval 0" failure
+    assertTraceError(
+      't,v\n0,1\n0.0000001,2\n0.0000002,3\n',
+      'trace.csv line 3: "0.0000001" is too close to line 2: the interval rounds to 0 (time is read to the microsecond)',
+      3,
+    );
+    // AND 1 µs apart is still a trace
+    assert.equal(parseTrace('t,v\n0,1\n0.000001,2\n', 'us.csv').intervalSeconds, 0.000001);
+  });
+
   it('refuses epoch seconds outside the range of a date, naming the line', () => {
     // GIVEN the last instant a JavaScript Date holds, then one a minute later
     // WHEN parsed THEN the later one is refused (it could be neither compared nor written as a date)
