@@ -42,7 +42,8 @@ Actions:
 
 Flags:
   --replicas N         (set) replicas to hold, an integer >= 0
-  --for DURATION       (set) how long: 90s, 30m, 2h, 1h30m, 1d (at most 7d); default until cleared
+  --for DURATION       (set) how long: 90s, 30m, 2h, 1h30m, 1d (each unit once, largest first;
+                       at most 7d); default until cleared
 ${CONNECTION_HELP}
   -h, --help           show this help
 
@@ -52,20 +53,19 @@ Examples:
   elasticai override clear shop/checkout
 `;
 
-const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
+/** `1d2h30m15s`: each unit at most once, largest first, as the help's examples write them. */
+const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
 
 /**
- * Seconds of a duration such as `90s`, `30m`, `2h`, `1h30m`, `1d` (whole units, largest first not
- * required). Undefined when the text is not one.
+ * Seconds of a duration such as `90s`, `30m`, `2h`, `1h30m`, `1d`: whole numbers of d, h, m and s, each
+ * at most once and largest first (`2h2h` and `30m1h` are refused as likely typos). Undefined when the
+ * text is not one.
  */
 export function parseDuration(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (!/^(\d+[smhd])+$/.test(trimmed)) return undefined;
-  let total = 0;
-  for (const m of trimmed.matchAll(/(\d+)([smhd])/g)) {
-    total += Number(m[1]) * (UNIT_SECONDS[m[2] as string] as number);
-  }
-  return total;
+  const m = DURATION.exec(text.trim());
+  if (!m || m[0] === '') return undefined;
+  const [d = 0, h = 0, min = 0, s = 0] = m.slice(1).map((v) => (v === undefined ? 0 : Number(v)));
+  return d * 86_400 + h * 3600 + min * 60 + s;
 }
 
 function describe(ref: { namespace: string; name: string }, o: OverrideRecord): string {

@@ -338,6 +338,13 @@ describe('elasticai override', () => {
       await cli(['override', 'set', 'team-a/checkout', '--replicas', '2', '--for', '8d']),
       /--for must be a duration such as 90s, 30m, 2h, 1h30m or 1d, at most 7d \(got "8d"\)/,
     );
+    // a unit twice or out of order is a typo, not 4 h or 90 min
+    for (const typo of ['2h2h', '30m1h']) {
+      assertUsage(
+        await cli(['override', 'set', 'team-a/checkout', '--replicas', '2', '--for', typo]),
+        new RegExp(`--for must be a duration such as .* \\(got "${typo}"\\)`),
+      );
+    }
     assertUsage(
       await cli(['override', 'set', 'team-a/checkout', '--replicas', '-1']),
       /--replicas must be an integer in \[0, 2147483647\] \(got "-1"\)/,
