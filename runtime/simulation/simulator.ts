@@ -105,8 +105,10 @@ export function simulate(
   let violations = 0;
   let unserved = 0;
   let totalDemand = 0;
-  let idle = 0;
-  let totalCapacity = 0;
+  // Idle and total capacity in replicas (not demand units): ready × capacity summed over the rows
+  // overflows to Infinity for a huge capacity, and Infinity / Infinity would be a NaN share.
+  let idleReplicas = 0;
+  let readyReplicas = 0;
   let replicaIntervals = 0;
   let changes = 0;
 
@@ -123,9 +125,9 @@ export function simulate(
     const capacity = ready * cap;
     if (d > capacity) violations++;
     unserved += Math.max(0, d - capacity);
-    idle += Math.max(0, capacity - d);
+    idleReplicas += Math.max(0, ready - d / cap);
     totalDemand += d;
-    totalCapacity += capacity;
+    readyReplicas += ready;
     replicaIntervals += ready + starting;
     readySeries[t] = ready;
 
@@ -176,7 +178,7 @@ export function simulate(
     violationIntervals: violations,
     unservedShare: totalDemand > 0 ? unserved / totalDemand : 0,
     replicaIntervals,
-    overProvisioningShare: totalCapacity > 0 ? idle / totalCapacity : 0,
+    overProvisioningShare: readyReplicas > 0 ? idleReplicas / readyReplicas : 0,
     scalingChanges: changes,
   };
   return { measures, desired, ready: readySeries };

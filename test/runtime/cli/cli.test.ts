@@ -325,6 +325,19 @@ describe('elasticai usage errors (exit 2, a message naming the line or flag, no 
       ['timestamp', '0050-01-01T00:00:00Z', '0050-01-01T00:01:00Z'],
     );
   });
+
+  it('gives over-provisioning shares in [0, 1] for a capacity near the largest number', () => {
+    // GIVEN --capacity 1e308 (ready capacity over the rows sums past Number.MAX_VALUE)
+    const r = cli('simulate', '--trace', good(), '--capacity', '1e308', '--startup', '0', '--json');
+    // THEN every run's share is a number in [0, 1] (not null)
+    assert.equal(r.status, 0, r.stderr);
+    const runs = (JSON.parse(r.stdout) as { runs: { overProvisioningShare: unknown }[] }).runs;
+    assert.equal(runs.length, 3);
+    for (const run of runs) {
+      assert.equal(typeof run.overProvisioningShare, 'number');
+      assert.ok((run.overProvisioningShare as number) >= 0 && (run.overProvisioningShare as number) <= 1);
+    }
+  });
 });
 
 describe('elasticai --help and --version', () => {

@@ -90,6 +90,17 @@ describe('simulate: time model', () => {
     assert.equal(run.measures.overProvisioningShare, 30 / 40);
   });
 
+  it('gives an over-provisioning share in [0, 1] when capacity × replicas overflows a number', () => {
+    // GIVEN a capacity so large that two intervals of ready capacity sum past Number.MAX_VALUE
+    const context = contextOf({ capacityPerReplica: 1e308 });
+    // WHEN one replica serves demands 1, 2, 3
+    const run = simulate(traceOf([1, 2, 3]), scripted([1, 1, 1]), context, { initialReplicas: 1 });
+    // THEN almost all capacity is idle: the share is a number just below 1, not NaN
+    assert.ok(run.measures.overProvisioningShare > 0.999 && run.measures.overProvisioningShare <= 1);
+    assert.equal(run.measures.unservedShare, 0);
+    assert.equal(run.measures.violationIntervals, 0);
+  });
+
   it('clamps decisions to [min, max]', () => {
     // GIVEN min 2, max 5 and decisions outside
     const run = simulate(
