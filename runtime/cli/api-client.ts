@@ -14,6 +14,7 @@ import type { ContextTarget, KubeconfigParser } from './kubeconfig.js';
 import {
   contextTarget,
   KubeconfigError,
+  KubeconfigFileError,
   kubeconfigPaths,
   loadKubeconfig,
   RUNTIME_EXTENSION,
@@ -81,8 +82,9 @@ function parseUrl(text: string, from: string): URL {
 
 /**
  * Resolves the target from flags, environment and kubeconfig.
- * @throws UsageError when no URL is found or a value is malformed; RunError when a kubeconfig that was
- *   asked for (or needed for the URL) cannot be used.
+ * @throws UsageError when no URL is found, a value is malformed or the --kubeconfig file is missing,
+ *   unreadable or malformed; RunError when another kubeconfig that was asked for (or needed for the
+ *   URL) cannot be used.
  */
 export function resolveTarget(flags: Flags, env: NodeJS.ProcessEnv, options: ApiCommandOptions): ApiTarget {
   let urlText: string | undefined;
@@ -114,6 +116,11 @@ export function resolveTarget(flags: Flags, env: NodeJS.ProcessEnv, options: Api
       }
     } catch (err) {
       if (!(err instanceof KubeconfigError)) throw err;
+      // A file named by --kubeconfig is an input like --trace: missing or malformed is a usage error.
+      const flagKubeconfig = flags.string('kubeconfig');
+      if (err instanceof KubeconfigFileError && flagKubeconfig !== undefined) {
+        throw new UsageError(kubeconfigAdvice(`--kubeconfig ${flagKubeconfig}${err.problem}`, options));
+      }
       if (mustWork) throw new RunError(kubeconfigAdvice(err.message, options));
       tokenMissing = err.message;
     }

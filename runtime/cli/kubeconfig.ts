@@ -46,6 +46,17 @@ export class KubeconfigError extends Error {
   }
 }
 
+/** A kubeconfig file that is missing, unreadable or malformed: `problem` follows the path in messages. */
+export class KubeconfigFileError extends KubeconfigError {
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`kubeconfig ${path}${problem}`);
+    this.name = 'KubeconfigFileError';
+  }
+}
+
 interface Named {
   readonly name: string;
   /** The file the entry came from: relative paths in it are relative to that file's folder. */
@@ -95,17 +106,17 @@ function parseFile(path: string, parse: KubeconfigParser): Record<string, unknow
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new KubeconfigError(`cannot read kubeconfig ${path}: ${describeFsError(err)}`);
+    throw new KubeconfigFileError(path, ` cannot be read: ${describeFsError(err)}`);
   }
   let data: unknown;
   try {
     data = parse(text);
   } catch (err) {
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new KubeconfigError(`kubeconfig ${path} cannot be parsed: ${reason}`);
+    throw new KubeconfigFileError(path, ` cannot be parsed: ${reason}`);
   }
   if (data === null || data === undefined) return {};
-  if (!isRecord(data)) throw new KubeconfigError(`kubeconfig ${path} is not a mapping`);
+  if (!isRecord(data)) throw new KubeconfigFileError(path, ' is not a mapping');
   return data;
 }
 
@@ -117,11 +128,11 @@ function entries(
 ): Named[] {
   const list = data[key];
   if (list === undefined || list === null) return [];
-  if (!Array.isArray(list)) throw new KubeconfigError(`kubeconfig ${file}: ${key} must be a list`);
+  if (!Array.isArray(list)) throw new KubeconfigFileError(file, `: ${key} must be a list`);
   const out: Named[] = [];
   for (const [i, item] of list.entries()) {
     if (!isRecord(item) || typeof item.name !== 'string') {
-      throw new KubeconfigError(`kubeconfig ${file}: ${key}[${i}] needs a name`);
+      throw new KubeconfigFileError(file, `: ${key}[${i}] needs a name`);
     }
     out.push({ name: item.name, file, value: isRecord(item[inner]) ? item[inner] : {} });
   }
@@ -131,7 +142,8 @@ function entries(
 /**
  * Reads and merges `paths` (the first file to set a value wins, as kubectl merges). Missing files are
  * skipped unless `requireAll`; undefined when none exists.
- * @throws KubeconfigError for a file that exists but cannot be read or parsed.
+ * @throws KubeconfigFileError for a file that exists but cannot be read or parsed (or, with
+ *   `requireAll`, a missing one).
  */
 export function loadKubeconfig(
   paths: readonly string[],
@@ -144,7 +156,7 @@ export function loadKubeconfig(
   const users = new Map<string, Named>();
   for (const path of paths) {
     if (!existsSync(path)) {
-      if (requireAll) throw new KubeconfigError(`kubeconfig ${path} does not exist`);
+      if (requireAll) throw new KubeconfigFileError(path, ' does not exist');
       continue;
     }
     const file = resolve(path);

@@ -684,6 +684,29 @@ users:
     );
   });
 
+  it('names --kubeconfig (exit 2) when the file it gives is missing or malformed, as --trace and --prices do', async () => {
+    const missing = join(dir, 'no-such-kubeconfig.json');
+    assertUsage(
+      await runAsync(RUNTIME_MAIN, ['status', '--kubeconfig', missing], cleanEnv(home)),
+      /elasticai status: --kubeconfig .*no-such-kubeconfig\.json does not exist/,
+    );
+    const yaml = file('flag.yaml', kubeconfig({ token: TOKENS.viewer }));
+    assertUsage(
+      await runAsync(RUNTIME_MAIN, ['status', '--kubeconfig', yaml], cleanEnv(home)),
+      /--kubeconfig .*flag\.yaml cannot be parsed: .*reads JSON kubeconfigs only/,
+    );
+    const list = file('flag-list.json', '[]');
+    assertUsage(
+      await pkg(['status', '--kubeconfig', list], {}),
+      /--kubeconfig .*flag-list\.json is not a mapping/,
+    );
+    const contexts = file('flag-contexts.json', '{"contexts": {}}');
+    assertUsage(
+      await pkg(['status', '--kubeconfig', contexts], {}),
+      /--kubeconfig .*flag-contexts\.json: contexts must be a list/,
+    );
+  });
+
   it('the runtime image reads JSON kubeconfigs and says so for YAML ones', async () => {
     const yamlPath = file('image.yaml', kubeconfig({ token: TOKENS.viewer }));
     assertFailure(
