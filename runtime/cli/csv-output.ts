@@ -23,20 +23,8 @@ export function csvNumber(value: number): string {
 /** Rows are buffered into chunks of about this many characters before each write. */
 const CHUNK = 1 << 16;
 
-/**
- * Writes `header` and `rows` (already formatted fields; no quoting is needed for numbers and ISO
- * timestamps) to `path` atomically.
- * @throws RunError naming the path when it cannot be written.
- */
-export function writeCsvAtomic(
-  path: string,
-  header: readonly string[],
-  rows: Iterable<readonly string[]>,
-): void {
-  writeFileAtomic(path, csvLines(header, rows));
-}
-
-function* csvLines(header: readonly string[], rows: Iterable<readonly string[]>): Iterable<string> {
+/** The lines of a CSV file: `header`, then `rows` (formatted fields), produced as they are read. */
+export function* csvLines(header: readonly string[], rows: Iterable<readonly string[]>): Iterable<string> {
   yield `${header.join(',')}\n`;
   for (const row of rows) yield `${row.join(',')}\n`;
 }
@@ -47,10 +35,49 @@ function* csvLines(header: readonly string[], rows: Iterable<readonly string[]>)
  * @throws RunError naming the path when it cannot be written.
  */
 export function writeFileAtomic(path: string, parts: Iterable<string>): void {
+  writeFilesAtomic([{ path, parts }]);
+}
+
+/** One file to write: its path and its text in parts. */
+export interface OutputFile {
+  readonly path: string;
+  readonly parts: Iterable<string>;
+}
+
+/**
+ * Writes every file of `files` atomically, all or none as far as the file system allows: each is written
+ * to a temporary file beside its target and fsynced first, and only when all are written are they
+ * renamed over their targets. A failure while writing leaves no temporary file and every target as it
+ * was.
+ * @throws RunError naming the path that cannot be written.
+ */
+export function writeFilesAtomic(files: readonly OutputFile[]): void {
+  const staged: { temp: string; path: string }[] = [];
+  try {
+    for (const { path, parts } of files) staged.push({ temp: stage(path, parts), path });
+    for (let i = 0; i < staged.length; i++) {
+      const { temp, path } = staged[i] as { temp: string; path: string };
+      try {
+        renameSync(temp, path);
+      } catch (err) {
+        throw new RunError(`cannot write ${path}: ${describeFsError(err)}`);
+      }
+      staged[i] = { temp: '', path };
+    }
+  } catch (err) {
+    for (const { temp } of staged) if (temp !== '') rmSync(temp, { force: true });
+    throw err;
+  }
+}
+
+/** Writes `parts` to a new temporary file beside `path`; resolves to its name. */
+function stage(path: string, parts: Iterable<string>): string {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   let fd: number | undefined;
+  let created = false;
   try {
     fd = openSync(temp, 'wx');
+    created = true;
     let buffer = '';
     for (const part of parts) {
       buffer += part;
@@ -63,10 +90,10 @@ export function writeFileAtomic(path: string, parts: Iterable<string>): void {
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
-    renameSync(temp, path);
+    return temp;
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
-    rmSync(temp, { force: true });
+    if (created) rmSync(temp, { force: true });
     throw new RunError(`cannot write ${path}: ${describeFsError(err)}`);
   }
 }

@@ -9,7 +9,9 @@ import type { Trace } from '../simulation/types.js';
 import { parseFlags } from './args.js';
 import type { Command, CommandIo } from './command.js';
 import { ExitCode } from './command.js';
-import { csvNumber, isoTimestamp, writeCsvAtomic, writeFileAtomic } from './csv-output.js';
+import type { OutputFile } from './csv-output.js';
+import { csvLines, csvNumber, isoTimestamp, writeFilesAtomic } from './csv-output.js';
+import { checkOutputPaths } from './output-paths.js';
 import { PROGRESS_MIN_STEPS, ProgressBar } from './progress.js';
 import { detectReport } from './reports.js';
 import { bold, table } from './terminal.js';
@@ -132,6 +134,10 @@ function run(argv: readonly string[], io: CommandIo): number {
   const kind = flags.choice('kind', ['demand', 'metric'] as const) ?? 'demand';
   const scoresPath = flags.string('scores');
   const reportPath = flags.string('report');
+  checkOutputPaths([
+    { flag: '--report', path: reportPath },
+    { flag: '--scores', path: scoresPath },
+  ]);
   const trace = loadTrace(path);
   const progress = new ProgressBar({
     label: 'detect',
@@ -146,19 +152,24 @@ function run(argv: readonly string[], io: CommandIo): number {
   } finally {
     progress.finish();
   }
+  // Every output is written only once the whole run has succeeded, and all of them or none.
+  const outputs: OutputFile[] = [];
   if (reportPath !== undefined) {
-    writeFileAtomic(reportPath, [
-      detectReport({ tracePath: path, trace, kind, scored, threshold: ANOMALY_THRESHOLD }),
-    ]);
+    outputs.push({
+      path: reportPath,
+      parts: [detectReport({ tracePath: path, trace, kind, scored, threshold: ANOMALY_THRESHOLD })],
+    });
   }
-
   if (scoresPath !== undefined) {
-    writeCsvAtomic(
-      scoresPath,
-      ['timestamp', 'value', 'anomaly_score'],
-      scored.map((r) => [isoTimestamp(r.timestamp), csvNumber(r.value), r.score.toFixed(6)]),
-    );
+    outputs.push({
+      path: scoresPath,
+      parts: csvLines(
+        ['timestamp', 'value', 'anomaly_score'],
+        scored.map((r) => [isoTimestamp(r.timestamp), csvNumber(r.value), r.score.toFixed(6)]),
+      ),
+    });
   }
+  writeFilesAtomic(outputs);
   if (flags.has('json')) {
     const summary = {
       trace: traceSummary(path, trace),

@@ -12,7 +12,9 @@ import type { PolicyContext, PolicyFactory, RunMeasures, RunResult, Trace } from
 import { parseFlags } from './args.js';
 import type { Command, CommandIo } from './command.js';
 import { ExitCode, UsageError } from './command.js';
-import { csvNumber, isoTimestamp, writeCsvAtomic, writeFileAtomic } from './csv-output.js';
+import type { OutputFile } from './csv-output.js';
+import { csvLines, csvNumber, isoTimestamp, writeFilesAtomic } from './csv-output.js';
+import { checkOutputPaths } from './output-paths.js';
 import { PROGRESS_MIN_STEPS, ProgressBar } from './progress.js';
 import { simulateReport } from './reports.js';
 import { bold, jsonNumber, percent, ratio, table } from './terminal.js';
@@ -282,6 +284,10 @@ function comparisonOf(runs: readonly RunResult[]): ReturnType<typeof compareRuns
 
 function run(argv: readonly string[], io: CommandIo): number {
   const { tracePath, parameters } = parseParameters(argv);
+  checkOutputPaths([
+    { flag: '--report', path: parameters.report },
+    { flag: '--decisions', path: parameters.decisions },
+  ]);
   const trace = loadTrace(tracePath);
   const context: PolicyContext = {
     intervalSeconds: trace.intervalSeconds,
@@ -308,32 +314,39 @@ function run(argv: readonly string[], io: CommandIo): number {
     progress.finish();
   }
 
+  // Every output is written only once the whole run has succeeded, and all of them or none.
+  const outputs: OutputFile[] = [];
   if (parameters.report !== undefined) {
-    writeFileAtomic(parameters.report, [
-      simulateReport({
-        tracePath,
-        trace,
-        capacity: parameters.capacity,
-        startupSeconds: parameters.startupSeconds,
-        hpaTarget: parameters.hpaTarget,
-        minReplicas: parameters.minReplicas,
-        maxReplicas: parameters.maxReplicas,
-        initialReplicas,
-        readyDelayRows: readyDelayRows(context),
-        runs,
-        comparison: comparisonOf(runs),
-      }),
-    ]);
+    outputs.push({
+      path: parameters.report,
+      parts: [
+        simulateReport({
+          tracePath,
+          trace,
+          capacity: parameters.capacity,
+          startupSeconds: parameters.startupSeconds,
+          hpaTarget: parameters.hpaTarget,
+          minReplicas: parameters.minReplicas,
+          maxReplicas: parameters.maxReplicas,
+          initialReplicas,
+          readyDelayRows: readyDelayRows(context),
+          runs,
+          comparison: comparisonOf(runs),
+        }),
+      ],
+    });
   }
-
   if (parameters.decisions !== undefined) {
     const desired = (runs[0] as RunResult).desired;
-    writeCsvAtomic(
-      parameters.decisions,
-      ['timestamp', 'demand', 'desired_replicas'],
-      trace.rows.map((row, i) => [isoTimestamp(row.timestamp), csvNumber(row.demand), String(desired[i])]),
-    );
+    outputs.push({
+      path: parameters.decisions,
+      parts: csvLines(
+        ['timestamp', 'demand', 'desired_replicas'],
+        trace.rows.map((row, i) => [isoTimestamp(row.timestamp), csvNumber(row.demand), String(desired[i])]),
+      ),
+    });
   }
+  writeFilesAtomic(outputs);
 
   if (parameters.json) {
     const comparison = comparisonOf(runs);

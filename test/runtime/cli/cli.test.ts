@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -296,11 +304,34 @@ describe('elasticai usage errors (exit 2, a message naming the line or flag, no 
     assert.match(r.stderr, /Usage: elasticai <command>/);
   });
 
-  it('exits 1 without a stack trace when an output file cannot be written', () => {
-    const r = simulate(good(), '--policy', 'hpa', '--decisions', join(dir, 'no-such-dir', 'd.csv'));
-    assert.equal(r.status, 1);
-    assert.match(r.stderr, /cannot write .*d\.csv: no such file or directory/);
-    assert.doesNotMatch(r.stderr, STACK_LINE);
+  it('checks the output paths before running: a missing folder or a directory names the flag and nothing is written', () => {
+    // GIVEN a --report that could be written and a --decisions in a folder that does not exist
+    const report = join(dir, 'early-report.html');
+    const missing = join(dir, 'no-such-dir', 'd.csv');
+    // WHEN simulating THEN a usage error names --decisions and the path, and the report is not written
+    assertUsageError(
+      simulate(good(), '--policy', 'oracle', '--report', report, '--decisions', missing),
+      /--decisions cannot be written \(got ".*no-such-dir\/d\.csv": its folder .*no-such-dir does not exist\)/,
+    );
+    assert.ok(!existsSync(report), 'no report from a run that failed');
+    // AND detect likewise for --scores
+    assertUsageError(
+      cli('detect', '--trace', good(), '--report', report, '--scores', missing),
+      /elasticai detect: --scores cannot be written \(got ".*d\.csv": its folder .*does not exist\)/,
+    );
+    assert.ok(!existsSync(report));
+    // AND a directory given as a file is named as one
+    const folder = join(dir, 'a-folder');
+    mkdirSync(folder, { recursive: true });
+    assertUsageError(
+      cli('detect', '--trace', good(), '--report', folder),
+      /--report cannot be written \(got ".*a-folder": it is a directory\)/,
+    );
+    assertUsageError(
+      simulate(good(), '--policy', 'hpa', '--decisions', join(good(), 'd.csv')),
+      /--decisions cannot be written \(got ".*good\.csv\/d\.csv": .*good\.csv is not a directory\)/,
+    );
+    assert.deepEqual(readdirSync(folder), []);
   });
 
   it('names the line of timestamps closer than a microsecond or beyond the dates a timestamp can have', () => {

@@ -115,7 +115,7 @@ describe('simulate --report', () => {
     assert.equal((html.match(/<svg [^>]*role="img" aria-labelledby="/g) ?? []).length, 4);
   });
 
-  it('writes the same bytes for the same run, atomically, and exits 1 naming an unwritable path', () => {
+  it('writes the same bytes for the same run, atomically, and exits 2 naming --report for an unwritable path', () => {
     const trace = join(dir, 'small.csv');
     writeFileSync(trace, 'timestamp,demand\n0,20\n60,20\n120,60\n180,60\n240,60\n');
     const a = join(dir, 'a.html');
@@ -151,8 +151,12 @@ describe('simulate --report', () => {
       '--report',
       join(dir, 'no', 'r.html'),
     );
-    assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /cannot write .*r\.html: no such file or directory/);
+    // checked before the run: a usage error naming the flag, the path and why
+    assert.equal(bad.status, 2);
+    assert.match(
+      bad.stderr,
+      /--report cannot be written \(got ".*r\.html": its folder .*no does not exist\)/,
+    );
   });
 
   it('escapes what the page shows from the command line', () => {

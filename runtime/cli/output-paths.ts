@@ -1,0 +1,70 @@
+/**
+ * Checks on the files a command will write, made before it does any work: a bad output path is a usage
+ * error naming the flag (exit 2) found in a second, not a failure after a long run.
+ */
+import type { Stats } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { UsageError } from './command.js';
+import { describeFsError } from './csv-output.js';
+
+/** A path given by a flag (`--decisions`, `--trace`, ...). */
+export interface FlagPath {
+  readonly flag: string;
+  readonly path: string;
+}
+
+const errCode = (err: unknown): unknown => (err as { code?: unknown }).code;
+
+/** `path`'s stats, undefined when it does not exist; other errors (EACCES, ENOTDIR) are thrown. */
+function statIfExists(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Checks that the file `path` (the value of `flag`) can be written: its folder exists, is a directory
+ * we may write in, and `path` itself is not a directory.
+ * @throws UsageError naming the flag and the path.
+ */
+export function checkOutputFile(flag: string, path: string): void {
+  const fail = (why: string): UsageError =>
+    new UsageError(`${flag} cannot be written (got "${path}": ${why})`);
+  if (/[\\/]$/.test(path)) throw fail('it names a directory; give a file name');
+  const folder = dirname(path);
+  let parent: Stats | undefined;
+  try {
+    parent = statIfExists(folder);
+  } catch (err) {
+    throw fail(`its folder ${folder}: ${describeFsError(err)}`);
+  }
+  if (!parent) throw fail(`its folder ${folder} does not exist`);
+  if (!parent.isDirectory()) throw fail(`${folder} is not a directory`);
+  try {
+    accessSync(folder, constants.W_OK);
+  } catch {
+    throw fail(`no permission to write in ${folder}`);
+  }
+  let target: Stats | undefined;
+  try {
+    target = statIfExists(path);
+  } catch (err) {
+    throw fail(describeFsError(err));
+  }
+  if (target?.isDirectory()) throw fail('it is a directory');
+}
+
+/**
+ * The checks of a command that writes the files `outputs` (absent ones undefined): each can be written.
+ * @throws UsageError naming the flag.
+ */
+export function checkOutputPaths(
+  outputs: readonly { readonly flag: string; readonly path: string | undefined }[],
+): void {
+  const given = outputs.filter((o): o is FlagPath => o.path !== undefined);
+  for (const { flag, path } of given) checkOutputFile(flag, path);
+}
