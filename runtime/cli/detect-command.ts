@@ -134,7 +134,7 @@ function run(argv: readonly string[], io: CommandIo): number {
   const kind = flags.choice('kind', ['demand', 'metric'] as const) ?? 'demand';
   const scoresPath = flags.string('scores');
   const reportPath = flags.string('report');
-  checkOutputPaths([
+  checkOutputPaths({ flag: '--trace', path }, [
     { flag: '--report', path: reportPath },
     { flag: '--scores', path: scoresPath },
   ]);

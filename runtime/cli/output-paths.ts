@@ -1,10 +1,11 @@
 /**
- * Checks on the files a command will write, made before it does any work: a bad output path is a usage
- * error naming the flag (exit 2) found in a second, not a failure after a long run.
+ * Checks on the files a command will write, made before it does any work: a bad output
+ * path is a usage error naming the flag (exit 2) found in a second, not a failure after a long run, and
+ * an output that names an input (or another output) would silently destroy it.
  */
 import type { Stats } from 'node:fs';
-import { accessSync, constants, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { UsageError } from './command.js';
 import { describeFsError } from './csv-output.js';
 
@@ -59,12 +60,50 @@ export function checkOutputFile(flag: string, path: string): void {
 }
 
 /**
- * The checks of a command that writes the files `outputs` (absent ones undefined): each can be written.
- * @throws UsageError naming the flag.
+ * What file `path` names, for comparing paths: device and inode when it exists (so symbolic and hard
+ * links compare equal), else its folder's real path and its name. Undefined when neither is known.
+ */
+function fileIdentity(path: string): string | undefined {
+  try {
+    const s = statSync(path);
+    return `inode ${s.dev}:${s.ino}`;
+  } catch {
+    try {
+      return `path ${resolve(realpathSync(dirname(path)), basename(path))}`;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * Checks that no two of `paths` name the same file: an output on an input's path would replace the
+ * input, two outputs on one path would leave only the last.
+ * @throws UsageError naming both flags and the path.
+ */
+export function checkDistinctFiles(paths: readonly FlagPath[]): void {
+  const seen = new Map<string, string>();
+  for (const { flag, path } of paths) {
+    const id = fileIdentity(path);
+    if (id === undefined) continue;
+    const other = seen.get(id);
+    if (other !== undefined) {
+      throw new UsageError(`${flag} names the same file as ${other} (got "${path}"): give each its own file`);
+    }
+    seen.set(id, flag);
+  }
+}
+
+/**
+ * The checks of a command that reads `input` and writes the files `outputs` (absent ones undefined):
+ * each output can be written, and no two of them, or an output and the input, are the same file.
+ * @throws UsageError naming the flag(s).
  */
 export function checkOutputPaths(
+  input: FlagPath,
   outputs: readonly { readonly flag: string; readonly path: string | undefined }[],
 ): void {
   const given = outputs.filter((o): o is FlagPath => o.path !== undefined);
   for (const { flag, path } of given) checkOutputFile(flag, path);
+  checkDistinctFiles([input, ...given]);
 }

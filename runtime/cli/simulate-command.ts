@@ -284,7 +284,7 @@ function comparisonOf(runs: readonly RunResult[]): ReturnType<typeof compareRuns
 
 function run(argv: readonly string[], io: CommandIo): number {
   const { tracePath, parameters } = parseParameters(argv);
-  checkOutputPaths([
+  checkOutputPaths({ flag: '--trace', path: tracePath }, [
     { flag: '--report', path: parameters.report },
     { flag: '--decisions', path: parameters.decisions },
   ]);

@@ -7,6 +7,7 @@ import {
   readFileSync,
   readdirSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -332,6 +333,35 @@ describe('elasticai usage errors (exit 2, a message naming the line or flag, no 
       /--decisions cannot be written \(got ".*good\.csv\/d\.csv": .*good\.csv is not a directory\)/,
     );
     assert.deepEqual(readdirSync(folder), []);
+  });
+
+  it("refuses an output on the trace's path or on another output's, naming both flags, and keeps the trace", () => {
+    // GIVEN a trace
+    const text = 'timestamp,demand\n0,1\n60,2\n120,3\n';
+    const trace = file('same.csv', text);
+    // WHEN an output names it, directly, through another spelling or a symbolic link
+    symlinkSync(trace, join(dir, 'same-link.csv'));
+    assertUsageError(
+      simulate(trace, '--policy', 'oracle', '--decisions', trace),
+      /--decisions names the same file as --trace \(got ".*same\.csv"\)/,
+    );
+    assertUsageError(
+      cli('detect', '--trace', trace, '--scores', join(dir, '.', 'same.csv')),
+      /--scores names the same file as --trace/,
+    );
+    assertUsageError(
+      cli('detect', '--trace', trace, '--report', join(dir, 'same-link.csv')),
+      /--report names the same file as --trace/,
+    );
+    // THEN the trace is unchanged
+    assert.equal(readFileSync(trace, 'utf8'), text);
+    // AND two outputs on one path (that does not exist yet) are refused, writing neither
+    const both = join(dir, 'both.html');
+    assertUsageError(
+      simulate(trace, '--policy', 'oracle', '--report', both, '--decisions', both),
+      /--decisions names the same file as --report \(got ".*both\.html"\)/,
+    );
+    assert.ok(!existsSync(both));
   });
 
   it('names the line of timestamps closer than a microsecond or beyond the dates a timestamp can have', () => {
