@@ -1,5 +1,5 @@
 /**
- * Checks on the files a command will write, made before it does any work: a bad output
+ * Checks on the files and folders a command will write, made before it does any work: a bad output
  * path is a usage error naming the flag (exit 2) found in a second, not a failure after a long run, and
  * an output that names an input (or another output) would silently destroy it.
  */
@@ -57,6 +57,38 @@ export function checkOutputFile(flag: string, path: string): void {
     throw fail(describeFsError(err));
   }
   if (target?.isDirectory()) throw fail('it is a directory');
+}
+
+/**
+ * Checks that the directory `path` (the value of `flag`) is, or can be made, a directory to write in:
+ * it is a directory, or the nearest part of it that exists is one.
+ * @throws UsageError naming the flag and the path.
+ */
+export function checkOutputDirectory(flag: string, path: string): void {
+  const fail = (why: string): UsageError =>
+    new UsageError(`${flag} cannot be written (got "${path}": ${why})`);
+  let existing = resolve(path);
+  let stats: Stats | undefined;
+  for (;;) {
+    try {
+      stats = statIfExists(existing);
+    } catch (err) {
+      // ENOTDIR: a part above is a file, which the next step up finds and names.
+      if (errCode(err) !== 'ENOTDIR') throw fail(describeFsError(err));
+    }
+    if (stats) break;
+    const up = dirname(existing);
+    if (up === existing) throw fail('no part of it exists');
+    existing = up;
+  }
+  if (!stats.isDirectory()) {
+    throw fail(existing === resolve(path) ? 'it is not a directory' : `${existing} is not a directory`);
+  }
+  try {
+    accessSync(existing, constants.W_OK);
+  } catch {
+    throw fail(`no permission to write in ${existing}`);
+  }
 }
 
 /**

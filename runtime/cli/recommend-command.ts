@@ -28,6 +28,7 @@ import type { Command, CommandIo } from './command.js';
 import { ExitCode, UsageError } from './command.js';
 import { isoTimestamp } from './csv-output.js';
 import type { Prices } from './prices.js';
+import { checkOutputDirectory } from './output-paths.js';
 import { loadPrices } from './prices.js';
 import { bold, green, red, table, yellow } from './terminal.js';
 import { writeVpaFiles } from './vpa-output.js';
@@ -328,6 +329,8 @@ async function run(argv: readonly string[], io: CommandIo, options: ApiCommandOp
   const floorPercentile = flags.number('floor-percentile', { min: 0, max: 1 }, 0.05);
   const prices = wantsMix ? loadPrices(flags.required('prices')) : undefined;
   const vpaDir = flags.string('write-vpa');
+  // Checked before asking the runtime: a bad folder is found at once, not after the API's answer.
+  if (vpaDir !== undefined) checkOutputDirectory('--write-vpa', vpaDir);
   const client = new ApiClient(resolveTarget(flags, io.env ?? process.env, options), io);
 
   const query = namespace === undefined ? '' : `?namespace=${encodeURIComponent(namespace)}`;

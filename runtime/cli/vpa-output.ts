@@ -12,11 +12,13 @@
  * `<workload>-vpa` is the one the VerticalPodAutoscaler construct gives, so applying a file replaces
  * that construct's VPA rather than adding a second one for the same pods.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import type { Stats } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { ContainerRecommendation, UsageEvidence } from '../service/recommendations.js';
-import { RunError } from './command.js';
-import { describeFsError, isoTimestamp, writeFileAtomic } from './csv-output.js';
+import { RunError, UsageError } from './command.js';
+import type { OutputFile } from './csv-output.js';
+import { describeFsError, isoTimestamp, writeFilesAtomic } from './csv-output.js';
 import { toYaml } from './yaml-text.js';
 
 export const RECOMMENDATION_ANNOTATION = 'elasticai.io/recommendation';
@@ -146,7 +148,13 @@ function readme(
   ].join('\n');
 }
 
-/** Writes the VPA files and the README under `dir`; resolves to the files written, relative to `dir`. */
+/**
+ * Writes the VPA files and the README under `dir`; resolves to the files written, relative to `dir`.
+ * Everything is built and every target checked before anything is written, then all files are written
+ * together (writeFilesAtomic), so a failure leaves no half-written set behind.
+ * @throws UsageError naming --write-vpa when a target is in the way (a file where a namespace's folder
+ *   goes, a folder where a file goes); RunError when writing fails.
+ */
 export function writeVpaFiles(
   dir: string,
   recommendations: readonly ContainerRecommendation[],
@@ -155,11 +163,7 @@ export function writeVpaFiles(
 ): { files: string[]; skipped: string[] } {
   const written: { path: string; containers: ContainerRecommendation[] }[] = [];
   const skipped: string[] = [];
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    throw new RunError(`cannot create ${dir}: ${describeFsError(err)}`);
-  }
+  const outputs: OutputFile[] = [];
   for (const [key, containers] of byWorkload(recommendations)) {
     const c = containers[0] as ContainerRecommendation;
     const name = `${c.workload}-vpa`;
@@ -168,17 +172,55 @@ export function writeVpaFiles(
       continue;
     }
     const path = join(c.namespace, `${name}.yaml`);
-    try {
-      mkdirSync(join(dir, c.namespace), { recursive: true });
-    } catch (err) {
-      throw new RunError(`cannot create ${join(dir, c.namespace)}: ${describeFsError(err)}`);
-    }
-    writeFileAtomic(join(dir, path), [
-      `# Written by \`elasticai recommend --write-vpa\`: a recommendation, not applied to pods (updateMode Off).\n`,
-      toYaml(vpaObject(containers, generatedAt)),
-    ]);
+    outputs.push({
+      path: join(dir, path),
+      parts: [
+        `# Written by \`elasticai recommend --write-vpa\`: a recommendation, not applied to pods (updateMode Off).\n`,
+        toYaml(vpaObject(containers, generatedAt)),
+      ],
+    });
     written.push({ path, containers });
   }
-  writeFileAtomic(join(dir, 'README.md'), [readme(written, skipped, generatedAt, method)]);
+  outputs.push({ path: join(dir, 'README.md'), parts: [readme(written, skipped, generatedAt, method)] });
+
+  const folders = [dir, ...new Set(written.map((w) => join(dir, dirname(w.path))))];
+  for (const folder of folders) {
+    const s = statIfExists(folder);
+    if (s && !s.isDirectory()) throw inTheWay(dir, `${folder} is not a directory`);
+  }
+  for (const { path } of outputs) {
+    if (statIfExists(path)?.isDirectory()) throw inTheWay(dir, `${path} is a directory`);
+  }
+  const made: string[] = [];
+  try {
+    for (const folder of folders) {
+      if (statIfExists(folder)) continue;
+      let first: string | undefined;
+      try {
+        first = mkdirSync(folder, { recursive: true });
+      } catch (err) {
+        throw new RunError(`cannot create ${folder}: ${describeFsError(err)}`);
+      }
+      if (first !== undefined) made.push(first);
+    }
+    writeFilesAtomic(outputs);
+  } catch (err) {
+    // A failed run leaves no folder it made (mkdirSync gives the first of the levels it made).
+    for (const folder of made.reverse()) rmSync(folder, { recursive: true, force: true });
+    throw err;
+  }
   return { files: [...written.map((w) => w.path), 'README.md'], skipped };
+}
+
+function inTheWay(dir: string, why: string): UsageError {
+  return new UsageError(`--write-vpa cannot be written (got "${dir}": ${why})`);
+}
+
+function statIfExists(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
+    throw new RunError(`cannot read ${path}: ${describeFsError(err)}`);
+  }
 }

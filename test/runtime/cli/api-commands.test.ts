@@ -2,7 +2,7 @@
 // runtime HTTP API listening on 127.0.0.1: a real WorkloadRegistry fed from the NASA and NAB traces,
 // a usage source built from NAB CloudWatch traces.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -437,6 +437,32 @@ describe('elasticai recommend', () => {
     assert.deepEqual(await validateAll(objects), []);
     const readme = readFileSync(join(out, 'README.md'), 'utf8');
     assert.match(readme, /\| team-a\/checkout \| app \| \S+ \| \S+ \| \S+ \| high \(/);
+  });
+
+  it('checks --write-vpa before calling the runtime, and writes nothing when a target is in the way', async () => {
+    // GIVEN --write-vpa naming a file, and a URL where nothing listens
+    const plain = join(dir, 'vpa-is-a-file');
+    writeFileSync(plain, 'not a folder');
+    // WHEN recommending THEN a usage error names the flag (the runtime is never asked)
+    assertUsage(
+      await cli(['recommend', '--write-vpa', plain], TOKENS.admin, 'http://127.0.0.1:9'),
+      /--write-vpa cannot be written \(got ".*vpa-is-a-file": it is not a directory\)/,
+    );
+    assertUsage(
+      await cli(['recommend', '--write-vpa', join(plain, 'sub')], TOKENS.admin, 'http://127.0.0.1:9'),
+      /--write-vpa cannot be written \(got ".*vpa-is-a-file\/sub": .*vpa-is-a-file is not a directory\)/,
+    );
+    // GIVEN a folder where a file stands in the place of namespace team-b's folder
+    const out = join(dir, 'vpa-blocked');
+    mkdirSync(out);
+    writeFileSync(join(out, 'team-b'), 'in the way');
+    // WHEN recommending THEN a usage error names the flag and the file in the way
+    assertUsage(
+      await cli(['recommend', '--write-vpa', out]),
+      /--write-vpa cannot be written \(got ".*vpa-blocked": .*vpa-blocked\/team-b is not a directory\)/,
+    );
+    // AND nothing was written: not team-a's VPA, not the README
+    assert.deepEqual(readdirSync(out), ['team-b']);
   });
 
   it('suggests an on-demand base at the forecast floor and spot above it, with the cost difference', async () => {
