@@ -63,6 +63,14 @@ function checkContext(context: PolicyContext): void {
   }
 }
 
+/** 2^⌊log2(largest measured demand)⌋ (1 without demand), the exponent kept where 2^k is a normal number. */
+function demandScale(trace: Trace): number {
+  let max = 0;
+  for (const row of trace.rows) max = Math.max(max, measuredDemand(row.demand));
+  if (max === 0) return 1;
+  return 2 ** Math.min(1023, Math.max(-1022, Math.floor(Math.log2(max))));
+}
+
 /**
  * Runs `factory`'s policy over `trace`. `context.intervalSeconds` must be the trace's Δ;
  * `initialReplicas` is filled in before the factory is called.
@@ -103,6 +111,9 @@ export function simulate(
   const desired = new Array<number>(n);
   const readySeries = new Array<number>(n);
   let violations = 0;
+  // Demand sums in units of a power of two near the largest demand: exact (the same share as plain
+  // sums), and a trace of demands near Number.MAX_VALUE cannot sum to Infinity (a NaN share).
+  const scale = demandScale(trace);
   let unserved = 0;
   let totalDemand = 0;
   // Idle and total capacity in replicas (not demand units): ready × capacity summed over the rows
@@ -124,9 +135,9 @@ export function simulate(
     const d = measuredDemand(row.demand);
     const capacity = ready * cap;
     if (d > capacity) violations++;
-    unserved += Math.max(0, d - capacity);
+    unserved += Math.max(0, d - capacity) / scale;
     idleReplicas += Math.max(0, ready - d / cap);
-    totalDemand += d;
+    totalDemand += d / scale;
     readyReplicas += ready;
     replicaIntervals += ready + starting;
     readySeries[t] = ready;

@@ -101,6 +101,21 @@ describe('simulate: time model', () => {
     assert.equal(run.measures.violationIntervals, 0);
   });
 
+  it('gives an unserved share in [0, 1] when the demand summed over the rows overflows a number', () => {
+    // GIVEN demands near Number.MAX_VALUE, which sum to Infinity over two rows, and 1 replica of 1
+    const run = simulate(
+      traceOf([1e308, 1e308, 1e308]),
+      scripted([1, 1, 1]),
+      contextOf({ capacityPerReplica: 1 }),
+      {
+        initialReplicas: 1,
+      },
+    );
+    // THEN every row is a violation and (nearly) all demand is unserved: a share of 1, not NaN
+    assert.equal(run.measures.violationIntervals, 3);
+    assert.equal(run.measures.unservedShare, 1);
+  });
+
   it('clamps decisions to [min, max]', () => {
     // GIVEN min 2, max 5 and decisions outside
     const run = simulate(
