@@ -1,5 +1,5 @@
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
-import { RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { KubernetesVersion } from '../k8s/kubernetes-version.js';
 import { checkDnsLabel, checkNonEmpty, PropError } from '../k8s/validation.js';
+import {
+  checkAvailabilityZones,
+  checkAwsRegion,
+  checkIamRoleArn,
+  isCanonicalCidr,
+  parseCidr,
+} from './aws-checks.js';
 
 /**
  * Minor of kubectl in the one kubectl layer package this library depends on
@@ -18,6 +25,15 @@ export const KUBECTL_MINOR = 35;
 
 /** Service CIDR set on every cluster, so node bootstrap (nodeadm `spec.cluster.cidr`) can name it. */
 export const SERVICE_IPV4_CIDR = '172.20.0.0/16';
+
+/**
+ * Shortest prefix a public API endpoint CIDR may have: `/8` (1/256 of the IPv4 internet). Together with
+ * EKS's limit of {@link MAX_PUBLIC_CIDRS} CIDRs, the public endpoint can never be open to more than 40/256
+ * of the IPv4 address space.
+ */
+export const MIN_PUBLIC_CIDR_PREFIX = 8;
+/** CIDRs EKS takes for a public endpoint's access list. */
+export const MAX_PUBLIC_CIDRS = 40;
 
 /** Retention periods CloudWatch Logs accepts (days). */
 const RETENTION_DAYS = new Set(
@@ -52,17 +68,48 @@ export class ApiEndpoint {
 
   /**
    * Public, restricted to the given CIDRs, plus private access from inside the VPC (nodes never
-   * leave the VPC).
+   * leave the VPC). Each CIDR must be an IPv4 CIDR (EKS refuses IPv6 ranges on an IPv4 cluster) with no
+   * bits set after its prefix, listed once, and no wider than `/8` ({@link MIN_PUBLIC_CIDR_PREFIX}): so
+   * neither `0.0.0.0/0` nor a few short prefixes that together cover the internet (`0.0.0.0/1` and
+   * `128.0.0.0/1`) open the endpoint to everyone. At most 40 CIDRs (EKS's limit).
    */
   static publicAndPrivate(cidrs: readonly string[]): ApiEndpoint {
     checkNonEmpty('endpoint.cidrs', cidrs);
+    if (cidrs.length > MAX_PUBLIC_CIDRS) {
+      throw new PropError(
+        'endpoint.cidrs',
+        cidrs,
+        `must list at most ${MAX_PUBLIC_CIDRS} CIDRs (EKS's limit)`,
+      );
+    }
+    const seen = new Set<string>();
     for (const cidr of cidrs) {
-      if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr)) {
+      const parsed = parseCidr(cidr);
+      if (parsed === undefined) {
         throw new PropError('endpoint.cidrs', cidr, 'must be an IPv4 CIDR like 203.0.113.0/24');
       }
-      if (cidr === '0.0.0.0/0') {
+      if (parsed.family === 6) {
+        throw new PropError(
+          'endpoint.cidrs',
+          cidr,
+          'must be an IPv4 CIDR like 203.0.113.0/24: EKS takes IPv6 ranges only on IPv6 clusters, and this cluster is IPv4',
+        );
+      }
+      if (parsed.prefix === 0) {
         throw new PropError('endpoint.cidrs', cidr, 'must not open the API endpoint to the whole internet');
       }
+      if (parsed.prefix < MIN_PUBLIC_CIDR_PREFIX) {
+        throw new PropError(
+          'endpoint.cidrs',
+          cidr,
+          `must not be wider than /${MIN_PUBLIC_CIDR_PREFIX}: a few wide ranges open the API endpoint to the whole internet as surely as 0.0.0.0/0`,
+        );
+      }
+      if (!isCanonicalCidr(parsed)) {
+        throw new PropError('endpoint.cidrs', cidr, 'must have no address bits set after the prefix length');
+      }
+      if (seen.has(cidr)) throw new PropError('endpoint.cidrs', cidr, 'is listed twice');
+      seen.add(cidr);
     }
     return new ApiEndpoint(eks.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom(...cidrs), 'public-and-private');
   }
@@ -84,13 +131,20 @@ export interface ElasticEksClusterProps {
   /** API endpoint access. @default ApiEndpoint.private() */
   readonly endpoint?: ApiEndpoint;
   /**
-   * Availability zones of the new VPC. Given explicitly so synth never looks them up.
+   * Availability zones of the new VPC, each `<region>` plus a letter and listed once. Given explicitly
+   * so synth never looks them up.
    * @default `<region>a`, `<region>b`, `<region>c`
    */
   readonly availabilityZones?: readonly string[];
-  /** Region of the stack, for the default zones. */
+  /**
+   * Region of the stack, for the default zones: a region name like `us-east-1`, equal to the stack's
+   * region when the stack has one.
+   */
   readonly region: string;
-  /** IAM role ARN given cluster-admin through an access entry (AmazonEKSClusterAdminPolicy). @default none */
+  /**
+   * IAM role ARN (`arn:aws:iam::<account>:role/<name>`) given cluster-admin through an access entry
+   * (AmazonEKSClusterAdminPolicy). @default none
+   */
   readonly adminRoleArn?: string;
 }
 
@@ -127,8 +181,15 @@ export class ElasticEksCluster extends Construct {
     const version = eksKubernetesVersion(props.kubernetesVersion);
     this.kubernetesVersion = props.kubernetesVersion;
     this.clusterName = props.clusterName;
+    checkAwsRegion('region', props.region);
+    const stackRegion = Stack.of(this).region;
+    if (!Token.isUnresolved(stackRegion) && stackRegion !== props.region) {
+      throw new PropError('region', props.region, `must be the stack's region ("${stackRegion}")`);
+    }
     const zones = props.availabilityZones ?? ['a', 'b', 'c'].map((z) => `${props.region}${z}`);
     checkNonEmpty('availabilityZones', zones);
+    checkAvailabilityZones('availabilityZones', zones, props.region);
+    if (props.adminRoleArn !== undefined) checkIamRoleArn('adminRoleArn', props.adminRoleArn);
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       availabilityZones: [...zones],

@@ -6,6 +6,7 @@ import {
   ApiEndpoint,
   eksKubernetesVersion,
   ElasticEksCluster,
+  type ElasticEksClusterProps,
   SERVICE_IPV4_CIDR,
 } from '../../constructs/aws/elastic-eks-cluster.js';
 import { KubernetesVersion } from '../../constructs/k8s/kubernetes-version.js';
@@ -131,5 +132,65 @@ describe('ElasticEksCluster', () => {
         }),
       /^PropError: logRetentionDays: must be a CloudWatch Logs retention \(1, 3, 5, 7, 14, 30, 60, 90,.*\(got 45\)$/,
     );
+  });
+
+  it('refuses malformed, IPv6, host-bit, duplicate and too-wide endpoint CIDRs, naming the value', () => {
+    // GIVEN CIDRs EKS would refuse or that open the endpoint to everyone  THEN each is refused by value
+    const refused: [string[], RegExp][] = [
+      [['999.1.1.1/40'], /^PropError: endpoint\.cidrs: must be an IPv4 CIDR .*\(got "999\.1\.1\.1\/40"\)$/],
+      [['10.0.0.0/33'], /endpoint\.cidrs: must be an IPv4 CIDR .*\(got "10\.0\.0\.0\/33"\)/],
+      [['2001:db8::/32'], /endpoint\.cidrs: .*IPv6 ranges only on IPv6 clusters.*\(got "2001:db8::\/32"\)/],
+      [['0.0.0.0/1', '128.0.0.0/1'], /endpoint\.cidrs: must not be wider than \/8.*\(got "0\.0\.0\.0\/1"\)/],
+      [['203.0.113.5/24'], /endpoint\.cidrs: must have no address bits set .*\(got "203\.0\.113\.5\/24"\)/],
+      [['203.0.113.0/24', '203.0.113.0/24'], /endpoint\.cidrs: is listed twice \(got "203\.0\.113\.0\/24"\)/],
+    ];
+    for (const [cidrs, error] of refused) assert.throws(() => ApiEndpoint.publicAndPrivate(cidrs), error);
+    // a /8 is the widest range taken
+    assert.equal(ApiEndpoint.publicAndPrivate(['10.0.0.0/8', '198.51.100.7/32']).mode, 'public-and-private');
+  });
+
+  it("refuses a malformed region, a region other than the stack's, and zones outside it or repeated", () => {
+    const make = (id: string, props: Partial<ElasticEksClusterProps>) => () =>
+      new ElasticEksCluster(new Stack(testApp(), id, { env: TEST_ENV }), 'C', {
+        clusterName: 'c',
+        kubernetesVersion: KubernetesVersion.V1_34,
+        logRetentionDays: 7,
+        region: 'us-east-1',
+        ...props,
+      });
+    assert.throws(
+      make('R1', { region: 'us east 1' }),
+      /^PropError: region: must be an AWS region name .*\(got "us east 1"\)$/,
+    );
+    assert.throws(
+      make('R2', { region: 'eu-west-1' }),
+      /^PropError: region: must be the stack's region \("us-east-1"\) \(got "eu-west-1"\)$/,
+    );
+    assert.throws(
+      make('R3', { availabilityZones: ['us-east-1a', 'eu-west-1b'] }),
+      /^PropError: availabilityZones\[1\]: must be an availability zone of region "us-east-1" .*\(got "eu-west-1b"\)$/,
+    );
+    assert.throws(
+      make('R4', { availabilityZones: ['us-east-1a', 'us-east-1a'] }),
+      /^PropError: availabilityZones\[1\]: is listed twice \(got "us-east-1a"\)$/,
+    );
+  });
+
+  it('refuses an admin role that is not an IAM role ARN, and grants one that is', () => {
+    assert.throws(
+      () => clusterStack('BadAdmin', { adminRoleArn: 'admin' }),
+      /^PropError: adminRoleArn: must be an IAM role ARN .*\(got "admin"\)$/,
+    );
+    assert.throws(
+      () => clusterStack('UserAdmin', { adminRoleArn: 'arn:aws:iam::123456789012:user/alice' }),
+      /adminRoleArn: must be an IAM role ARN/,
+    );
+    // GIVEN a role ARN with a path  THEN an access entry for exactly it
+    const { stack: s } = clusterStack('Admin', {
+      adminRoleArn: 'arn:aws:iam::123456789012:role/ops/platform-admin',
+    });
+    Template.fromStack(s).hasResourceProperties('AWS::EKS::AccessEntry', {
+      PrincipalArn: 'arn:aws:iam::123456789012:role/ops/platform-admin',
+    });
   });
 });
