@@ -1,7 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { NodeTaint } from '../k8s/cluster-info.js';
 import { ELASTICAI_CAPACITY_LABEL } from '../k8s/placement.js';
-import { PropError } from '../k8s/validation.js';
+import { checkNodeLabels, checkNodeTaints } from './node-pool-checks.js';
 
 /** MIME boundary of the user data (any string absent from the parts). */
 const BOUNDARY = 'ELASTICAI-NODEADM';
@@ -29,10 +29,6 @@ export interface NodeadmUserDataOptions {
   readonly labelCapacityFromInstanceLifecycle?: boolean;
 }
 
-const LABEL_KEY =
-  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-
 /**
  * User data for a self-managed node on an EKS-optimized Amazon Linux 2023 AMI: a MIME multi-part
  * document with a `NodeConfig` for nodeadm (AL2023 has no `/etc/eks/bootstrap.sh`). Labels and taints
@@ -47,10 +43,8 @@ const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
  */
 export function nodeadmUserData(options: NodeadmUserDataOptions): ec2.UserData {
   const labels = options.labels ?? {};
-  for (const [key, value] of Object.entries(labels)) {
-    if (!LABEL_KEY.test(key)) throw new PropError('labels', key, 'is not a valid Kubernetes label key');
-    if (!LABEL_VALUE.test(value)) throw new PropError(`labels.${key}`, value, 'is not a valid label value');
-  }
+  checkNodeLabels('labels', labels);
+  checkNodeTaints('taints', options.taints ?? []);
   const flags: string[] = [];
   const labelList = Object.entries(labels)
     .sort(([a], [b]) => a.localeCompare(b))

@@ -4,15 +4,29 @@ import { ManagedCluster } from '@pulumi/azure-native/containerservice/managedClu
 import type { AutoscalerProfile } from '../k8s/autoscaler-profile.js';
 import type { ClusterInfo } from '../k8s/cluster-info.js';
 import { PropError } from '../k8s/validation.js';
-import { AksControlPlaneLogs, type AksLogCategory } from './aks-control-plane-logs.js';
+import {
+  AksControlPlaneLogs,
+  checkAksControlPlaneLogs,
+  type AksLogCategory,
+} from './aks-control-plane-logs.js';
+import { checkAzureLocation, checkAzureTags } from './azure-checks.js';
 import { AksManagedPrometheus } from './aks-managed-prometheus.js';
 import { AksNodePool } from './aks-node-pool.js';
 import { type AksAutoScalerProfile, aksAutoScalerProfile } from './aks-autoscaler-profile.js';
 import { type AksPoolSpec, aksPoolSpec, splitAksPools } from './aks-pool-spec.js';
 import { aksExecKubeconfig, type KubeloginMode } from './kubeconfig.js';
 
-/** AKS cluster names: 1-63 letters, digits, "-" and "_", starting and ending with a letter or digit. */
-const CLUSTER_NAME = /^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/;
+/**
+ * Cluster names this package takes. The name is both the AKS resource name (1-63 letters, digits, "-"
+ * and "_") and the DNS prefix (1-54 letters, digits and "-", starting and ending with a letter or
+ * digit), so it must satisfy both: 1-54 letters, digits and "-", starting and ending alphanumeric.
+ */
+const CLUSTER_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/;
+/** AKS pricing tiers. */
+const SKU_TIERS: readonly string[] = ['Free', 'Standard', 'Premium'];
+/** A user-assigned managed identity's resource id. */
+const USER_ASSIGNED_IDENTITY_ID =
+  /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w._()]{1,90}\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[A-Za-z0-9][-\w]{2,127}$/i;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -26,14 +40,14 @@ export type AksNetworkPolicy = 'cilium' | 'calico';
 /** Props for an {@link AksCluster}. */
 export interface AksClusterProps {
   /**
-   * The cluster from the shared table: its name (also the AKS resource name and DNS prefix), its
-   * Kubernetes minor, its pools (exactly one `system` pool, created inline; every `user` pool becomes an
+   * The cluster from the shared table: its name (1-54 letters, digits and "-"; also the AKS resource
+   * name and DNS prefix), its Kubernetes minor, its pools (exactly one `system` pool, created inline; every `user` pool becomes an
    * {@link AksNodePool}) and whether it runs the VPA (AKS's managed VPA add-on).
    */
   readonly cluster: ClusterInfo;
   /** Resource group the cluster and its monitoring live in. */
   readonly resourceGroupName: pulumi.Input<string>;
-  /** Azure location, e.g. `westeurope`. */
+  /** Azure location name, e.g. `westeurope` (not the display name `West Europe`). */
   readonly location: string;
   /** The shared autoscaler profile, mapped to `autoScalerProfile`. @default upstream defaults */
   readonly autoscalerProfile?: Partial<AutoscalerProfile>;
@@ -52,13 +66,16 @@ export interface AksClusterProps {
    * `logRetentionDays`. @default no control-plane logs
    */
   readonly logRetentionDays?: number;
-  /** Control-plane log categories. @default DEFAULT_AKS_LOG_CATEGORIES */
+  /** Control-plane log categories; only with `logRetentionDays`. @default DEFAULT_AKS_LOG_CATEGORIES */
   readonly logCategories?: readonly AksLogCategory[];
   /** Azure Monitor managed Prometheus (workspace, data collection endpoint/rule, associations). @default true */
   readonly managedPrometheus?: boolean;
   /** Resource id of a user-assigned identity for the control plane. @default a system-assigned identity */
   readonly controlPlaneIdentityId?: pulumi.Input<string>;
-  /** Azure tags on every resource. @default {} */
+  /**
+   * Azure tags on every resource: at most 50, names of 1-512 characters without `< > % & \ ?`,
+   * values of at most 256 characters. @default {}
+   */
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -97,7 +114,44 @@ export class AksCluster extends pulumi.ComponentResource {
       throw new PropError(
         'cluster.name',
         info.name,
-        'must be 1-63 letters, digits, "-" or "_", starting and ending with a letter or digit',
+        'must be 1-54 letters, digits or "-", starting and ending with a letter or digit (it is also the AKS DNS prefix)',
+      );
+    }
+    checkAzureLocation('location', props.location);
+    if (props.skuTier !== undefined && !SKU_TIERS.includes(props.skuTier)) {
+      throw new PropError('skuTier', props.skuTier, `must be one of ${SKU_TIERS.join(', ')}`);
+    }
+    const tags = { ...(props.tags ?? {}) };
+    checkAzureTags('tags', tags);
+    if (props.logRetentionDays !== undefined) {
+      checkAksControlPlaneLogs(props.logRetentionDays, props.logCategories);
+    } else if (props.logCategories !== undefined) {
+      throw new PropError(
+        'logCategories',
+        props.logCategories,
+        'needs logRetentionDays (no logs are sent without it)',
+      );
+    }
+    (props.defaultZones ?? []).forEach((zone, i) => {
+      if (!/^[1-3]$/.test(zone)) {
+        throw new PropError(`defaultZones[${i}]`, zone, 'must be an Azure zone number "1", "2" or "3"');
+      }
+    });
+    if (
+      typeof props.controlPlaneIdentityId === 'string' &&
+      !USER_ASSIGNED_IDENTITY_ID.test(props.controlPlaneIdentityId)
+    ) {
+      throw new PropError(
+        'controlPlaneIdentityId',
+        props.controlPlaneIdentityId,
+        'must be the resource id of a user-assigned managed identity (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>)',
+      );
+    }
+    if (info.verticalPodAutoscaler !== undefined && typeof info.verticalPodAutoscaler !== 'boolean') {
+      throw new PropError(
+        'cluster.verticalPodAutoscaler',
+        info.verticalPodAutoscaler,
+        'must be true or false',
       );
     }
     const { system, user } = splitAksPools(info.nodePools, 'cluster.nodePools');
@@ -139,7 +193,6 @@ export class AksCluster extends pulumi.ComponentResource {
     this.autoScalerProfile = autoScalerProfile;
     this.resourceGroupName = props.resourceGroupName;
     this.clusterName = info.name;
-    const tags = { ...(props.tags ?? {}) };
 
     this.managedCluster = new ManagedCluster(
       name,

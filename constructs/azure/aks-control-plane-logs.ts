@@ -38,6 +38,24 @@ export const DEFAULT_AKS_LOG_CATEGORIES: readonly AksLogCategory[] = [
   'guard',
 ];
 
+/**
+ * Validates the retention (30-730 days) and the categories (known, at least one) of control-plane
+ * logs, naming `logRetentionDays` / `logCategories[i]`, and returns the categories to send.
+ */
+export function checkAksControlPlaneLogs(
+  retentionInDays: number,
+  categories: readonly AksLogCategory[] = DEFAULT_AKS_LOG_CATEGORIES,
+): readonly AksLogCategory[] {
+  checkInteger('logRetentionDays', retentionInDays, 30, 730);
+  checkNonEmpty('logCategories', categories);
+  categories.forEach((c, i) => {
+    if (!KNOWN_CATEGORIES.has(c)) {
+      throw new PropError(`logCategories[${i}]`, c, `must be one of ${[...KNOWN_CATEGORIES].join(', ')}`);
+    }
+  });
+  return categories;
+}
+
 /** Props for {@link AksControlPlaneLogs}. */
 export interface AksControlPlaneLogsProps {
   readonly resourceGroupName: pulumi.Input<string>;
@@ -64,14 +82,7 @@ export class AksControlPlaneLogs extends pulumi.ComponentResource {
   readonly diagnosticSetting: DiagnosticSetting;
 
   constructor(name: string, props: AksControlPlaneLogsProps, opts?: pulumi.ComponentResourceOptions) {
-    checkInteger('logRetentionDays', props.retentionInDays, 30, 730);
-    const categories = props.categories ?? DEFAULT_AKS_LOG_CATEGORIES;
-    checkNonEmpty('logCategories', categories);
-    categories.forEach((c, i) => {
-      if (!KNOWN_CATEGORIES.has(c)) {
-        throw new PropError(`logCategories[${i}]`, c, `must be one of ${[...KNOWN_CATEGORIES].join(', ')}`);
-      }
-    });
+    const categories = checkAksControlPlaneLogs(props.retentionInDays, props.categories);
     super('elasticai:azure:AksControlPlaneLogs', name, {}, opts);
     this.workspace = new Workspace(
       `${name}-workspace`,

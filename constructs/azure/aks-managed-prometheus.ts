@@ -3,6 +3,7 @@ import { AzureMonitorWorkspace } from '@pulumi/azure-native/monitor/azureMonitor
 import { DataCollectionEndpoint } from '@pulumi/azure-native/monitor/dataCollectionEndpoint.js';
 import { DataCollectionRule } from '@pulumi/azure-native/monitor/dataCollectionRule.js';
 import { DataCollectionRuleAssociation } from '@pulumi/azure-native/monitor/dataCollectionRuleAssociation.js';
+import { boundedName, checkAzureLocation } from './azure-checks.js';
 
 /** Props for {@link AksManagedPrometheus}. */
 export interface AksManagedPrometheusProps {
@@ -13,6 +14,25 @@ export interface AksManagedPrometheusProps {
   readonly clusterName: string;
   /** Resource id of the managed cluster scraped (its `azureMonitorProfile.metrics.enabled` must be true). */
   readonly clusterId: pulumi.Input<string>;
+}
+
+/** Longest Azure Monitor workspace and data collection endpoint/rule name generated. */
+export const MAX_MONITOR_NAME = 44;
+
+/**
+ * Names of the Azure Monitor workspace (`amw-<cluster>`) and of the data collection endpoint and rule
+ * (`MSProm-<location>-<cluster>`, as Microsoft's templates name them), each bounded to
+ * {@link MAX_MONITOR_NAME} characters (the data collection endpoint limit) by {@link boundedName}:
+ * a longer name keeps its start and ends in 8 hex characters of its hash.
+ */
+export function aksManagedPrometheusNames(
+  location: string,
+  clusterName: string,
+): { workspace: string; dataCollection: string } {
+  return {
+    workspace: boundedName(`amw-${clusterName}`, MAX_MONITOR_NAME),
+    dataCollection: boundedName(`MSProm-${location}-${clusterName}`, MAX_MONITOR_NAME),
+  };
 }
 
 /** Name of the Prometheus destination inside the data collection rule. */
@@ -34,15 +54,17 @@ export class AksManagedPrometheus extends pulumi.ComponentResource {
   readonly endpointAssociation: DataCollectionRuleAssociation;
 
   constructor(name: string, props: AksManagedPrometheusProps, opts?: pulumi.ComponentResourceOptions) {
+    checkAzureLocation('location', props.location);
+    const names = aksManagedPrometheusNames(props.location, props.clusterName);
     super('elasticai:azure:AksManagedPrometheus', name, {}, opts);
     const parent = { parent: this };
-    const dataCollectionName = `MSProm-${props.location}-${props.clusterName}`;
+    const dataCollectionName = names.dataCollection;
     this.workspace = new AzureMonitorWorkspace(
       `${name}-workspace`,
       {
         resourceGroupName: props.resourceGroupName,
         location: props.location,
-        azureMonitorWorkspaceName: `amw-${props.clusterName}`,
+        azureMonitorWorkspaceName: names.workspace,
       },
       parent,
     );

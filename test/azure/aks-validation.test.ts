@@ -26,7 +26,11 @@ import {
 } from '../../stacks/azure-identities.js';
 import { replaceSentinels, serviceBusQueueId } from '../../stacks/azure-cluster-stack.js';
 import { ENVIRONMENTS } from '../../stacks/environments.js';
-import { AKS_USER_KUBECONFIG } from './pulumi-mocks.js';
+import {
+  aksManagedPrometheusNames,
+  MAX_MONITOR_NAME,
+} from '../../constructs/azure/aks-managed-prometheus.js';
+import { AKS_USER_KUBECONFIG, resourcesOf, runProgram } from './pulumi-mocks.js';
 
 const SYSTEM: NodePoolInfo = {
   name: 'system',
@@ -219,6 +223,107 @@ describe('AksCluster refuses bad pools with the prop and value', () => {
         }),
       /roles\[0\]\.role: must be one of/,
     );
+  });
+});
+
+describe('AksCluster registers nothing when any prop is bad', () => {
+  it('refuses each bad prop before registering a resource, and bounds the generated monitor names', async () => {
+    // GIVEN one bad prop per cluster (and one good cluster with a 54-character name)
+    const pool = (extra: Partial<NodePoolInfo>): NodePoolInfo[] => [SYSTEM, { ...SPOT, ...extra }];
+    const bad: [Partial<AksClusterProps>, Partial<AksClusterProps['cluster']>, string][] = [
+      [{ logRetentionDays: 10 }, {}, 'logRetentionDays: must be between 30 and 730 (got 10)'],
+      [{ logRetentionDays: 30, logCategories: ['bogus' as never] }, {}, 'logCategories[0]: must be one of'],
+      [{ logCategories: ['guard'] }, {}, 'logCategories: needs logRetentionDays'],
+      [{}, { name: 'test_weu' }, 'cluster.name: must be 1-54 letters, digits or "-"'],
+      [{}, { name: 'a'.repeat(55) }, 'cluster.name: must be 1-54'],
+      [{ location: 'West Europe!!' }, {}, 'location: must be an Azure location name'],
+      [{ skuTier: 'Gold' as never }, {}, 'skuTier: must be one of Free, Standard, Premium (got "Gold")'],
+      [{ tags: { 'a<b>': 'x' } }, {}, 'tags: must have tag names of 1-512 characters'],
+      [{ tags: { owner: 'x'.repeat(257) } }, {}, 'tags.owner: must be a string of at most 256 characters'],
+      [
+        { defaultZones: ['4'] },
+        { nodePools: [{ ...SYSTEM, zones: ['1'] }] },
+        'defaultZones[0]: must be an Azure zone',
+      ],
+      [{ controlPlaneIdentityId: 'nope' }, {}, 'controlPlaneIdentityId: must be the resource id'],
+      [{}, { verticalPodAutoscaler: 'yes' as never }, 'cluster.verticalPodAutoscaler: must be true or false'],
+      [
+        {},
+        { nodePools: pool({ labels: { 'bad key!': 'a' } }) },
+        'cluster.nodePools[1].labels: is not a valid Kubernetes label key (got "bad key!")',
+      ],
+      [
+        {},
+        { nodePools: pool({ taints: [{ key: 'x', value: 'y', effect: 'Never' as never }] }) },
+        'cluster.nodePools[1].taints[0].effect: must be one of NoSchedule, PreferNoSchedule, NoExecute (got "Never")',
+      ],
+      [
+        {},
+        { nodePools: pool({ taints: [{ key: 'bad key!', effect: 'NoSchedule' }] }) },
+        'cluster.nodePools[1].taints[0].key: is not a valid Kubernetes taint key',
+      ],
+      [
+        {},
+        {
+          nodePools: pool({
+            taints: [
+              { key: 'x', value: 'a', effect: 'NoSchedule' },
+              { key: 'x', value: 'b', effect: 'NoExecute' },
+            ],
+          }),
+        },
+        'cluster.nodePools[1].taints[1].key: must not repeat a taint key',
+      ],
+      [
+        {},
+        { nodePools: pool({ role: 'admin' as never }) },
+        'cluster.nodePools[1].role: must be "system" or "user"',
+      ],
+    ];
+    const errors: string[] = [];
+    const longName = 'a'.repeat(54);
+    // WHEN each is built in a Pulumi program
+    const run = await runProgram(() => {
+      bad.forEach(([extra, cluster, _], i) => {
+        const base = clusterProps([SYSTEM, SPOT], extra);
+        try {
+          new AksCluster(`bad${i}`, { ...base, cluster: { ...base.cluster, ...cluster } });
+          errors.push('constructed');
+        } catch (e) {
+          errors.push((e as Error).message);
+        }
+      });
+      const base = clusterProps([SYSTEM, SPOT], { location: 'southafricanorth', logRetentionDays: 30 });
+      new AksCluster('long', { ...base, cluster: { ...base.cluster, name: longName } });
+    }, 'validation');
+    // THEN each names its prop and value, and no resource of a bad cluster was registered
+    bad.forEach(([, , fragment], i) => assert.ok(errors[i]?.includes(fragment), `case ${i}: ${errors[i]}`));
+    const registered = [...run.resources.map((r) => r.name), ...run.options.map((o) => o.name)];
+    assert.deepEqual(
+      registered.filter((n) => /^bad\d/.test(n)),
+      [],
+    );
+    // AND the good cluster's monitor names fit Azure's 44-character limit, deterministically
+    const names = aksManagedPrometheusNames('southafricanorth', longName);
+    const dce = resourcesOf(run, 'azure-native:monitor:DataCollectionEndpoint')[0]?.inputs;
+    const amw = resourcesOf(run, 'azure-native:monitor:AzureMonitorWorkspace')[0]?.inputs;
+    assert.equal(dce?.dataCollectionEndpointName, names.dataCollection);
+    assert.equal(amw?.azureMonitorWorkspaceName, names.workspace);
+    assert.ok(names.dataCollection.length <= MAX_MONITOR_NAME && names.workspace.length <= MAX_MONITOR_NAME);
+    assert.match(names.dataCollection, /^MSProm-southafricanorth-a+-[0-9a-f]{8}$/);
+    assert.notEqual(
+      aksManagedPrometheusNames('southafricanorth', `${'a'.repeat(53)}b`).dataCollection,
+      names.dataCollection,
+    );
+    // short names are unchanged
+    assert.deepEqual(aksManagedPrometheusNames('westeurope', 'test-weu'), {
+      workspace: 'amw-test-weu',
+      dataCollection: 'MSProm-westeurope-test-weu',
+    });
+    const mc = resourcesOf(run, 'azure-native:containerservice:ManagedCluster')[0]?.inputs;
+    assert.equal(mc?.dnsPrefix, longName);
+    const logs = resourcesOf(run, 'azure-native:operationalinsights:Workspace')[0]?.inputs;
+    assert.equal(logs?.workspaceName, `log-${longName}`);
   });
 });
 
