@@ -9,6 +9,7 @@ import { autoDiscoveryTags, nodeTemplateTags } from './autoscaler-tags.js';
 import type { ElasticEksCluster } from './elastic-eks-cluster.js';
 import { checkEqualInstanceSizes } from './instance-sizes.js';
 import { NodeLaunchTemplate } from './node-launch-template.js';
+import { checkNodeLabels, checkNodeTaints, checkPoolZones, claimPoolName } from './node-pool-checks.js';
 
 /** Label with the ElasticAI pool name on every node. */
 export const NODE_POOL_LABEL = 'elasticai.io/node-pool';
@@ -31,6 +32,9 @@ export interface EksManagedNodeGroupProps {
   readonly rootVolumeGiB?: number;
 }
 
+/** Longest node group name EKS takes. */
+export const MAX_NODEGROUP_NAME = 63;
+
 const EFFECTS: Record<NodeTaint['effect'], eks.TaintEffect> = {
   NoSchedule: eks.TaintEffect.NO_SCHEDULE,
   PreferNoSchedule: eks.TaintEffect.PREFER_NO_SCHEDULE,
@@ -44,7 +48,10 @@ const EFFECTS: Record<NodeTaint['effect'], eks.TaintEffect> = {
  * - `system` pools must be on-demand and always carry the `CriticalAddonsOnly=true:NoSchedule` taint.
  * - `spot` pools need at least two instance types (spot capacity is diversified across pools), and
  *   every group's types must have equal vCPU and memory (cluster-autoscaler).
- * - Nodes are labelled `elasticai.io/capacity-type` (`spot` / `on-demand`) and `elasticai.io/node-pool`.
+ * - Nodes are labelled `elasticai.io/capacity-type` (`spot` / `on-demand`) and `elasticai.io/node-pool`;
+ *   the pool's own labels may not set either. Labels and taints must be valid Kubernetes keys and values,
+ *   taint effects known and taint keys unique; zones must be zones of the cluster's VPC; the node group
+ *   name `<cluster>-<pool>` must fit EKS's 63 characters; pool names are unique per cluster.
  *
  * cluster-autoscaler: EKS tags the group's Auto Scaling group with the two auto-discovery tags itself
  * (`k8s.io/cluster-autoscaler/enabled`, `k8s.io/cluster-autoscaler/<cluster>`), and the autoscaler
@@ -63,6 +70,20 @@ export class EksManagedNodeGroup extends Construct {
     const { pool, cluster } = props;
     const p = `nodePools.${pool.name}`;
     checkDnsLabel(`${p}.name`, pool.name);
+    const nodegroupName = `${cluster.clusterName}-${pool.name}`;
+    if (nodegroupName.length > MAX_NODEGROUP_NAME) {
+      throw new PropError(
+        `${p}.name`,
+        pool.name,
+        `makes the node group name "${nodegroupName}" ${nodegroupName.length} characters long; EKS allows ${MAX_NODEGROUP_NAME} (cluster name, "-", pool name)`,
+      );
+    }
+    if (pool.role !== 'system' && pool.role !== 'user') {
+      throw new PropError(`${p}.role`, pool.role, 'must be "system" or "user"');
+    }
+    if (pool.capacityType !== 'on-demand' && pool.capacityType !== 'spot' && pool.capacityType !== 'mixed') {
+      throw new PropError(`${p}.capacityType`, pool.capacityType, 'must be "on-demand" or "spot"');
+    }
     if (pool.capacityType === 'mixed') {
       throw new PropError(
         `${p}.capacityType`,
@@ -84,6 +105,10 @@ export class EksManagedNodeGroup extends Construct {
       );
     }
     checkEqualInstanceSizes(`${p}.instanceTypes`, pool.instanceTypes);
+    checkNodeLabels(`${p}.labels`, pool.labels ?? {}, [ELASTICAI_CAPACITY_LABEL, NODE_POOL_LABEL]);
+    checkNodeTaints(`${p}.taints`, pool.taints ?? []);
+    if (pool.zones !== undefined) checkPoolZones(`${p}.zones`, pool.zones, cluster.vpc.availabilityZones);
+    claimPoolName(cluster, `${p}.name`, pool.name, this.node.path);
 
     const taints = [...(pool.taints ?? [])];
     if (pool.role === 'system' && !taints.some((t) => t.key === CRITICAL_ADDONS_TAINT.key)) {
@@ -100,7 +125,7 @@ export class EksManagedNodeGroup extends Construct {
     const lt = template.launchTemplate;
     this.nodegroup = new eks.Nodegroup(this, 'Nodegroup', {
       cluster: cluster.cluster,
-      nodegroupName: `${cluster.clusterName}-${pool.name}`,
+      nodegroupName,
       nodeRole: props.nodeRole,
       amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
       capacityType: pool.capacityType === 'spot' ? eks.CapacityType.SPOT : eks.CapacityType.ON_DEMAND,

@@ -6,12 +6,14 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { NodeTaint } from '../k8s/cluster-info.js';
+import { ELASTICAI_CAPACITY_LABEL } from '../k8s/placement.js';
 import { checkDnsLabel, checkInteger, checkMinMax, PropError } from '../k8s/validation.js';
 import { autoDiscoveryTags, nodeTemplateTags } from './autoscaler-tags.js';
 import { NODE_POOL_LABEL } from './eks-managed-node-group.js';
 import { SERVICE_IPV4_CIDR, type ElasticEksCluster } from './elastic-eks-cluster.js';
-import { checkEqualInstanceSizes } from './instance-sizes.js';
+import { checkEqualInstanceSizes, INSTANCE_SIZES } from './instance-sizes.js';
 import { NodeLaunchTemplate } from './node-launch-template.js';
+import { checkNodeLabels, checkNodeTaints, checkPoolZones, claimPoolName } from './node-pool-checks.js';
 import { nodeadmUserData } from './nodeadm-user-data.js';
 import { NTH_MANAGED_TAG } from './node-termination-handler.js';
 import type { SpotInterruptionQueue } from './spot-interruption-queue.js';
@@ -32,7 +34,10 @@ export interface InstanceRequirements {
   readonly vCpu: AttributeRange;
   /** Memory in MiB. */
   readonly memoryMiB: AttributeRange;
-  /** Allowed type name patterns, e.g. `['m*', 'c*']`. @default every type matching the ranges */
+  /**
+   * Allowed type name patterns, e.g. `['m*', 'c*']`; an exact type of known size must have the
+   * required shape. @default every type matching the ranges
+   */
   readonly allowedInstanceTypes?: readonly string[];
 }
 
@@ -53,11 +58,14 @@ export interface MixedInstancesNodeGroupProps {
   readonly onDemandPercentageAboveBaseCapacity: number;
   /** How spot capacity is chosen. @default SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED */
   readonly spotAllocationStrategy?: autoscaling.SpotAllocationStrategy;
-  /** Extra node labels. @default {} */
+  /**
+   * Extra node labels (not `elasticai.io/capacity-type` or `elasticai.io/node-pool`: the group sets
+   * them). @default {}
+   */
   readonly labels?: Readonly<Record<string, string>>;
-  /** Node taints. @default [] */
+  /** Node taints: known effects, one per key. @default [] */
   readonly taints?: readonly NodeTaint[];
-  /** Availability zones. @default all of the cluster VPC's */
+  /** Availability zones, among the cluster VPC's. @default all of the cluster VPC's */
   readonly zones?: readonly string[];
   /** Root volume size in GiB. @default 50 */
   readonly rootVolumeGiB?: number;
@@ -119,6 +127,10 @@ export class MixedInstancesNodeGroup extends Construct {
     }
     if (props.instanceTypes) checkEqualInstanceSizes('instanceTypes', props.instanceTypes);
     if (props.instanceRequirements) checkRequirements(props.instanceRequirements);
+    checkNodeLabels('labels', props.labels ?? {}, [ELASTICAI_CAPACITY_LABEL, NODE_POOL_LABEL]);
+    checkNodeTaints('taints', props.taints ?? []);
+    if (props.zones !== undefined) checkPoolZones('zones', props.zones, cluster.vpc.availabilityZones);
+    claimPoolName(cluster, 'name', props.name, this.node.path);
 
     const taints = props.taints ?? [];
     this.labels = { ...(props.labels ?? {}), [NODE_POOL_LABEL]: props.name };
@@ -233,6 +245,17 @@ function checkRequirements(r: InstanceRequirements): void {
       'must not be empty',
     );
   }
+  // An exact type this package knows the size of can only match when its size is the required shape.
+  (r.allowedInstanceTypes ?? []).forEach((type, i) => {
+    const size = INSTANCE_SIZES.get(type);
+    if (size && (size.vcpu !== r.vCpu.min || size.memoryMiB !== r.memoryMiB.min)) {
+      throw new PropError(
+        `instanceRequirements.allowedInstanceTypes[${i}]`,
+        type,
+        `can never match the required ${r.vCpu.min} vCPU / ${r.memoryMiB.min} MiB (${type} has ${size.vcpu} vCPU / ${size.memoryMiB} MiB)`,
+      );
+    }
+  });
 }
 
 function renderRequirements(

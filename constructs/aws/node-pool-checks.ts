@@ -61,3 +61,45 @@ export function checkNodeTaints(prop: string, taints: readonly NodeTaint[]): voi
     seen.add(taint.key);
   });
 }
+
+/** Pool names taken so far, per cluster object, with the construct path that took each. */
+const CLAIMED_POOL_NAMES = new WeakMap<object, Map<string, string>>();
+
+/**
+ * Records that the construct at `path` uses pool `name` in `cluster`; throws, naming `prop`, if
+ * another node group of the same cluster already uses it (the node group / Auto Scaling group names and
+ * the `elasticai.io/node-pool` label would collide).
+ */
+export function claimPoolName(cluster: object, prop: string, name: string, path: string): void {
+  let names = CLAIMED_POOL_NAMES.get(cluster);
+  if (!names) {
+    names = new Map();
+    CLAIMED_POOL_NAMES.set(cluster, names);
+  }
+  const previous = names.get(name);
+  if (previous !== undefined) {
+    throw new PropError(prop, name, `must be unique among the cluster's node groups (${previous} uses it)`);
+  }
+  names.set(name, path);
+}
+
+/**
+ * Throws unless every zone is one of `available` (the cluster VPC's zones) and none is listed twice,
+ * naming the zones outside the VPC.
+ */
+export function checkPoolZones(prop: string, zones: readonly string[], available: readonly string[]): void {
+  if (zones.length === 0) throw new PropError(prop, zones, 'must not be empty (omit it for all zones)');
+  const outside = zones.filter((z) => !available.includes(z));
+  if (outside.length > 0) {
+    throw new PropError(
+      prop,
+      zones,
+      `names zones outside the cluster's VPC (${outside.join(', ')}); the VPC has ${available.join(', ')}`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const zone of zones) {
+    if (seen.has(zone)) throw new PropError(prop, zones, `lists ${zone} twice`);
+    seen.add(zone);
+  }
+}

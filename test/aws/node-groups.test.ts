@@ -398,4 +398,110 @@ describe('node group props', () => {
       /nodePools.spot.minSize: must not exceed nodePools.spot.maxSize \(2\) \(got 5\)/,
     );
   });
+
+  it('refuses zones outside the cluster VPC instead of synthesizing groups with no subnets', () => {
+    // GIVEN the scratch VPC in us-east-1a..c and a pool in us-west-2a
+    assert.throws(
+      managed({ zones: ['us-east-1a', 'us-west-2a'] }),
+      /^PropError: nodePools\.spot\.zones: names zones outside the cluster's VPC \(us-west-2a\); the VPC has us-east-1a, us-east-1b, us-east-1c/,
+    );
+    assert.throws(
+      mixed({ zones: ['eu-west-1a'] }),
+      /^PropError: zones: names zones outside the cluster's VPC \(eu-west-1a\)/,
+    );
+    assert.throws(mixed({ zones: ['us-east-1a', 'us-east-1a'] }), /zones: lists us-east-1a twice/);
+  });
+
+  it('refuses a node group name over 63 characters', () => {
+    const longCluster = new ElasticEksCluster(new Stack(testApp(), 'Long', { env: TEST_ENV }), 'Eks', {
+      clusterName: 'c'.repeat(40),
+      kubernetesVersion: KubernetesVersion.V1_35,
+      logRetentionDays: 7,
+      region: 'us-east-1',
+    });
+    assert.throws(
+      () =>
+        new EksManagedNodeGroup(longCluster, 'G', {
+          cluster: longCluster,
+          nodeRole: role,
+          pool: { ...SPOT, name: 'p'.repeat(40) },
+        }),
+      /^PropError: nodePools\.p+\.name: makes the node group name "c{40}-p{40}" 81 characters long; EKS allows 63/,
+    );
+  });
+
+  it('refuses bad label and taint keys, unknown effects, repeated taint keys and the labels it sets itself', () => {
+    assert.throws(
+      managed({ labels: { 'bad key!': 'x' } }),
+      /^PropError: nodePools\.spot\.labels: is not a valid Kubernetes label key \(got "bad key!"\)$/,
+    );
+    assert.throws(
+      managed({ taints: [{ key: 'bad key!', effect: 'NoSchedule' }] }),
+      /^PropError: nodePools\.spot\.taints\[0\]\.key: is not a valid Kubernetes taint key \(got "bad key!"\)$/,
+    );
+    assert.throws(
+      managed({ taints: [{ key: 'x', effect: 'Never' as never }] }),
+      /^PropError: nodePools\.spot\.taints\[0\]\.effect: must be one of NoSchedule, PreferNoSchedule, NoExecute \(got "Never"\)$/,
+    );
+    assert.throws(
+      managed({
+        taints: [
+          { key: 'x', value: 'a', effect: 'NoSchedule' },
+          { key: 'x', value: 'b', effect: 'NoExecute' },
+        ],
+      }),
+      /nodePools\.spot\.taints\[1\]\.key: must not repeat a taint key/,
+    );
+    assert.throws(
+      managed({ labels: { 'elasticai.io/capacity-type': 'on-demand' } }),
+      /nodePools\.spot\.labels: must not set elasticai\.io\/capacity-type/,
+    );
+    assert.throws(
+      mixed({ taints: [{ key: 'x', effect: 'Never' as never }] }),
+      /^PropError: taints\[0\]\.effect: must be one of/,
+    );
+    assert.throws(
+      mixed({ labels: { 'elasticai.io/node-pool': 'other' } }),
+      /^PropError: labels: must not set elasticai\.io\/node-pool/,
+    );
+  });
+
+  it('refuses unknown roles and capacity types instead of defaulting them', () => {
+    assert.throws(
+      managed({ capacityType: 'reserved' as never }),
+      /^PropError: nodePools\.spot\.capacityType: must be "on-demand" or "spot" \(got "reserved"\)$/,
+    );
+    assert.throws(
+      managed({ role: 'admin' as never }),
+      /^PropError: nodePools\.spot\.role: must be "system" or "user" \(got "admin"\)$/,
+    );
+  });
+
+  it('refuses two node groups with the same pool name in one cluster', () => {
+    // GIVEN a managed pool "twice" already in the cluster  WHEN another managed or mixed pool takes it
+    new EksManagedNodeGroup(scratch, 'Twice', { cluster, nodeRole: role, pool: { ...SPOT, name: 'twice' } });
+    assert.throws(
+      managed({ name: 'twice' }),
+      /^PropError: nodePools\.twice\.name: must be unique among the cluster's node groups \(Scratch\/Twice uses it\) \(got "twice"\)$/,
+    );
+    assert.throws(
+      mixed({ name: 'twice' }),
+      /^PropError: name: must be unique among the cluster's node groups/,
+    );
+  });
+
+  it('refuses an allowed instance type that cannot have the required shape', () => {
+    // GIVEN 4 vCPU / 16 GiB requirements and c7i.large (2 vCPU / 4 GiB)
+    assert.throws(
+      mixed({
+        instanceTypes: undefined,
+        instanceRequirements: {
+          vCpu: { min: 4, max: 4 },
+          memoryMiB: { min: 16384, max: 16384 },
+          allowedInstanceTypes: ['m7i.xlarge', 'c7i.large'],
+        },
+      }),
+      /^PropError: instanceRequirements\.allowedInstanceTypes\[1\]: can never match the required 4 vCPU \/ 16384 MiB \(c7i\.large has 2 vCPU \/ 4096 MiB\) \(got "c7i\.large"\)$/,
+    );
+  });
 });
