@@ -3,6 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { PropError } from '../k8s/validation.js';
 
 /** One EventBridge pattern the termination handler consumes, spelled exactly as AWS emits it. */
 export interface InterruptionEvent {
@@ -31,9 +32,21 @@ export const INTERRUPTION_EVENTS: readonly InterruptionEvent[] = [
   },
 ];
 
+/** EventBridge rule names: 1-64 letters, digits, ".", "-" and "_". */
+const MAX_RULE_NAME = 64;
+/**
+ * Longest `namePrefix`: rules are named `<prefix>-<event id>`, and the longest id
+ * (`SpotInterruption`) must still fit EventBridge's 64 characters, so every rule keeps a distinct name.
+ */
+export const MAX_RULE_NAME_PREFIX =
+  MAX_RULE_NAME - 1 - Math.max(...INTERRUPTION_EVENTS.map((e) => e.id.length));
+
 /** Props for a {@link SpotInterruptionQueue}. */
 export interface SpotInterruptionQueueProps {
-  /** Prefix of the rule names (e.g. the cluster name). */
+  /**
+   * Prefix of the rule names (e.g. the cluster name): 1 to {@link MAX_RULE_NAME_PREFIX} (47) letters,
+   * digits, ".", "-" and "_".
+   */
   readonly namePrefix: string;
 }
 
@@ -51,6 +64,17 @@ export class SpotInterruptionQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: SpotInterruptionQueueProps) {
     super(scope, id);
+    if (
+      typeof props.namePrefix !== 'string' ||
+      props.namePrefix.length > MAX_RULE_NAME_PREFIX ||
+      !/^[A-Za-z0-9._-]+$/.test(props.namePrefix)
+    ) {
+      throw new PropError(
+        'namePrefix',
+        props.namePrefix,
+        `must be 1-${MAX_RULE_NAME_PREFIX} letters, digits, ".", "-" or "_" (rule names "<prefix>-<event>" must stay distinct within EventBridge's ${MAX_RULE_NAME} characters)`,
+      );
+    }
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -67,7 +91,7 @@ export class SpotInterruptionQueue extends Construct {
     this.rules = INTERRUPTION_EVENTS.map(
       (e) =>
         new events.Rule(this, e.id, {
-          ruleName: `${props.namePrefix}-${e.id}`.slice(0, 64),
+          ruleName: `${props.namePrefix}-${e.id}`,
           description: `${e.detailType} -> node termination handler queue`,
           eventPattern: {
             source: [e.source],

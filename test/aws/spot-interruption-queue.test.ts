@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { SpotInterruptionQueue } from '../../constructs/aws/spot-interruption-queue.js';
+import { MAX_RULE_NAME_PREFIX, SpotInterruptionQueue } from '../../constructs/aws/spot-interruption-queue.js';
 import { testApp, TEST_ENV, type Json } from './support.js';
 
 // GIVEN the interruption queue of one cluster, synthesized once
@@ -68,5 +68,31 @@ describe('SpotInterruptionQueue', () => {
     }
     const dlqPolicy = policies.find((p) => p.Properties.Queues.some((q: Json) => q.Ref === dlqId));
     assert.ok(dlqPolicy.Properties.PolicyDocument.Statement.some((s: Json) => s.Effect === 'Deny'));
+  });
+
+  it('names each rule <prefix>-<event>, and refuses a prefix that would make names collide or invalid', () => {
+    assert.deepEqual(rules.map((r: Json) => r.Name).sort(), [
+      'prod-use1-Rebalance',
+      'prod-use1-ScheduledChange',
+      'prod-use1-SpotInterruption',
+      'prod-use1-StateChange',
+    ]);
+    // GIVEN the longest prefix taken  THEN four distinct names of at most 64 characters
+    const scratch = new Stack(testApp(), 'Scratch', { env: TEST_ENV });
+    const longest = new SpotInterruptionQueue(scratch, 'Longest', {
+      namePrefix: 'x'.repeat(MAX_RULE_NAME_PREFIX),
+    });
+    const names = longest.rules.map((r) => (r.node.defaultChild as Json).name as string);
+    assert.equal(new Set(names).size, 4);
+    assert.ok(names.every((n) => n.length <= 64));
+    // a 64-character prefix made all four names the same 64 characters; an empty one is no prefix
+    for (const bad of ['x'.repeat(MAX_RULE_NAME_PREFIX + 1), '', 'a b/c']) {
+      assert.throws(
+        () => new SpotInterruptionQueue(scratch, `Q${bad.length}${bad.charCodeAt(1)}`, { namePrefix: bad }),
+        new RegExp(
+          `^PropError: namePrefix: must be 1-${MAX_RULE_NAME_PREFIX} letters, digits, .* \\(got "${bad.replace('/', '\\/')}"\\)$`,
+        ),
+      );
+    }
   });
 });
