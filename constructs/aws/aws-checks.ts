@@ -141,3 +141,18 @@ export function isCanonicalCidr(cidr: Cidr): boolean {
   const hostBits = bits - BigInt(cidr.prefix);
   return (cidr.address & ((1n << hostBits) - 1n)) === 0n;
 }
+
+/** EKS cluster names: 1-100 letters, digits, "-" and "_", starting with a letter or digit. */
+const EKS_CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+
+/** Throws unless `value` is an EKS cluster name (or a CDK token, e.g. a cluster's `clusterName`). */
+export function checkEksClusterName(prop: string, value: string): void {
+  if (typeof value === 'string' && isCdkToken(value)) return;
+  if (typeof value !== 'string' || !EKS_CLUSTER_NAME.test(value)) {
+    throw new PropError(
+      prop,
+      value,
+      'must be an EKS cluster name (1-100 letters, digits, "-" or "_", starting with a letter or digit)',
+    );
+  }
+}

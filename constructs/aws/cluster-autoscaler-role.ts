@@ -2,6 +2,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { CA_ENABLED_TAG, clusterOwnedTag } from './autoscaler-tags.js';
+import { checkEksClusterName } from './aws-checks.js';
 import { IrsaRole } from './irsa-role.js';
 
 /** ARN pattern of every Auto Scaling group of the stack's account and region (narrowed by tag conditions). */
@@ -26,7 +27,10 @@ export function nodegroupArnPattern(scope: Construct, clusterName: string): stri
 /** Props for a {@link ClusterAutoscalerRole}. */
 export interface ClusterAutoscalerRoleProps {
   readonly openIdConnectProvider: iam.IOpenIdConnectProvider;
-  /** Cluster name: the discovery tag that scopes the write actions. */
+  /**
+   * Cluster name (an EKS cluster name: 1-100 letters, digits, `-` and `_`, starting alphanumeric): the
+   * discovery tag that scopes the write actions.
+   */
   readonly clusterName: string;
   /** Namespace of the autoscaler's ServiceAccount. @default 'kube-system' */
   readonly namespace?: string;
@@ -64,6 +68,7 @@ export const CLUSTER_AUTOSCALER_WRITE_ACTIONS = [
  */
 export class ClusterAutoscalerRole extends IrsaRole {
   constructor(scope: Construct, id: string, props: ClusterAutoscalerRoleProps) {
+    checkEksClusterName('clusterName', props.clusterName);
     super(scope, id, {
       openIdConnectProvider: props.openIdConnectProvider,
       namespace: props.namespace ?? 'kube-system',

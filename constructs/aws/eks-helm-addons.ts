@@ -3,11 +3,15 @@ import { Construct } from 'constructs';
 import { ADDON_CHARTS, type KedaChartValues, type MetricsServerChartValues } from '../k8s/gitops-addons.js';
 import { KEDA_CHART_METRICS_VALUES } from '../k8s/keda/keda-operator-metrics.js';
 import { checkInteger } from '../k8s/validation.js';
+import { checkIamRoleArn } from './aws-checks.js';
 
 /** Props for {@link EksHelmAddons}. */
 export interface EksHelmAddonsProps {
   readonly cluster: eks.ICluster;
-  /** ARN of the KEDA operator's IRSA role (`KedaOperatorRole`). @default no AWS identity for KEDA */
+  /**
+   * ARN of the KEDA operator's IRSA role (`KedaOperatorRole`): an IAM role ARN or its `roleArn` token.
+   * @default no AWS identity for KEDA
+   */
   readonly kedaRoleArn?: string;
   /** KEDA operator replicas (one leads). @default 2 */
   readonly kedaOperatorReplicas?: number;
@@ -34,6 +38,7 @@ export class EksHelmAddons extends Construct {
     checkInteger('kedaOperatorReplicas', kedaReplicas, 1, 10);
     const metricsReplicas = props.metricsServerReplicas ?? 2;
     checkInteger('metricsServerReplicas', metricsReplicas, 1, 10);
+    if (props.kedaRoleArn !== undefined) checkIamRoleArn('kedaRoleArn', props.kedaRoleArn);
 
     const kedaValues: KedaChartValues = {
       operator: { replicaCount: kedaReplicas },

@@ -7,6 +7,8 @@ import { Placement } from '../k8s/placement.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../k8s/pod-security.js';
 import { renderResources } from '../k8s/resources.js';
 import { checkDnsLabel, checkImage, checkInteger, PropError } from '../k8s/validation.js';
+import { checkAwsRegion, checkSqsQueueUrl } from './aws-checks.js';
+import { isQualifiedKey } from './node-pool-checks.js';
 
 // This file stays free of aws-cdk-lib: the manifest synth (and the Pulumi program) build NTH's
 // PodMonitor through `NodeTerminationHandler.podMonitor` without loading it.
@@ -37,9 +39,12 @@ const RUN_AS = 1000;
 
 /** Props for a {@link NodeTerminationHandler}. */
 export interface NodeTerminationHandlerProps {
-  /** URL of the SQS queue fed by the interruption rules and lifecycle hooks. */
+  /**
+   * URL of the SQS queue fed by the interruption rules and lifecycle hooks
+   * (`https://sqs.<region>.amazonaws.com/<account>/<name>`, in `region`), or the queue's `queueUrl` token.
+   */
   readonly queueUrl: string;
-  /** AWS region of the queue. */
+  /** AWS region of the queue, e.g. `us-east-1`. */
   readonly region: string;
   /** ServiceAccount annotations: the IRSA role (`eks.amazonaws.com/role-arn`). */
   readonly serviceAccountAnnotations: Readonly<Record<string, string>>;
@@ -117,7 +122,13 @@ export class NodeTerminationHandler extends Construct {
     checkInteger('podTerminationGracePeriodSeconds', podGrace, -1);
     const nodeGrace = props.nodeTerminationGracePeriodSeconds ?? 120;
     checkInteger('nodeTerminationGracePeriodSeconds', nodeGrace, 1);
-    if (props.queueUrl.length === 0) throw new PropError('queueUrl', props.queueUrl, 'must not be empty');
+    checkAwsRegion('region', props.region);
+    checkSqsQueueUrl('queueUrl', props.queueUrl, props.region);
+    for (const key of Object.keys(props.serviceAccountAnnotations)) {
+      if (!isQualifiedKey(key)) {
+        throw new PropError('serviceAccountAnnotations', key, 'is not a valid Kubernetes annotation key');
+      }
+    }
     this.monitoring = props.monitoring ?? MetricsScraping.collector();
     const metrics = this.monitoring.enabled;
 

@@ -105,6 +105,29 @@ describe('NodeTerminationHandler', () => {
     assert.equal((only(objects, 'PodDisruptionBudget') as Json).spec.maxUnavailable, 1);
   });
 
+  it('refuses a malformed region, a queue URL that is not one or is in another region, and bad annotation keys', () => {
+    const c = Testing.chart();
+    const base = { queueUrl: QUEUE_URL, region: 'us-east-1', serviceAccountAnnotations: {} };
+    assert.throws(
+      () => new NodeTerminationHandler(c, 'r', { ...base, region: 'mars' }),
+      /^PropError: region: must be an AWS region name like "us-east-1" \(got "mars"\)$/,
+    );
+    assert.throws(
+      () => new NodeTerminationHandler(c, 'u', { ...base, queueUrl: 'not a url' }),
+      /^PropError: queueUrl: must be an SQS queue URL .*\(got "not a url"\)$/,
+    );
+    assert.throws(
+      () => new NodeTerminationHandler(c, 'w', { ...base, region: 'eu-west-1' }),
+      /^PropError: queueUrl: must name a queue in region "eu-west-1" \(the queue is in "us-east-1"\)/,
+    );
+    assert.throws(
+      () => new NodeTerminationHandler(c, 'k', { ...base, serviceAccountAnnotations: { 'bad key!': 'x' } }),
+      /^PropError: serviceAccountAnnotations: is not a valid Kubernetes annotation key \(got "bad key!"\)$/,
+    );
+    // a CDK token (the stack's queue URL) is only known at deploy time: taken as is
+    new NodeTerminationHandler(c, 't', { ...base, queueUrl: '${Token[TOKEN.123]}' });
+  });
+
   it('refuses an unpinned image and bad replica counts', () => {
     const c = Testing.chart();
     const base = { queueUrl: QUEUE_URL, region: 'us-east-1', serviceAccountAnnotations: {} };

@@ -8,6 +8,7 @@ import {
   CLUSTER_AUTOSCALER_READ_ACTIONS,
   ClusterAutoscalerRole,
 } from '../../constructs/aws/cluster-autoscaler-role.js';
+import { EksHelmAddons } from '../../constructs/aws/eks-helm-addons.js';
 import { DecisionRuntimeRole } from '../../constructs/aws/decision-runtime-role.js';
 import { IRSA_ROLE_ANNOTATION, type IrsaRole } from '../../constructs/aws/irsa-role.js';
 import { KedaOperatorRole } from '../../constructs/aws/keda-operator-role.js';
@@ -300,5 +301,25 @@ describe('KEDA permissions derived from the table', () => {
       'arn:aws-us-gov:sqs:us-gov-west-1:123456789012:a',
     );
     assert.throws(() => sqsQueueArnFromUrl('q', 'https://example.com/q'), /q: must be an SQS queue URL/);
+  });
+});
+
+describe('role and add-on props', () => {
+  it('refuses a cluster name EKS would not take, and a KEDA role that is not an IAM role ARN', () => {
+    // GIVEN a scratch stack  WHEN the autoscaler role names a bad cluster  THEN refused by value
+    const scratch = new Stack(testApp(), 'ScratchProps', { env: TEST_ENV });
+    assert.throws(
+      () =>
+        new ClusterAutoscalerRole(scratch, 'BadCa', {
+          openIdConnectProvider: provider,
+          clusterName: 'bad name!',
+        }),
+      /^PropError: clusterName: must be an EKS cluster name .*\(got "bad name!"\)$/,
+    );
+    const cluster = eks.Cluster.fromClusterAttributes(scratch, 'Imported', { clusterName: 'prod-use1' });
+    assert.throws(
+      () => new EksHelmAddons(scratch, 'Addons', { cluster, kedaRoleArn: 'nope' }),
+      /^PropError: kedaRoleArn: must be an IAM role ARN .*\(got "nope"\)$/,
+    );
   });
 });
