@@ -131,8 +131,8 @@ export interface ElasticEksClusterProps {
   /** API endpoint access. @default ApiEndpoint.private() */
   readonly endpoint?: ApiEndpoint;
   /**
-   * Availability zones of the new VPC, each `<region>` plus a letter and listed once. Given explicitly
-   * so synth never looks them up.
+   * Availability zones of the new VPC: at least two (EKS needs cluster subnets in two), each
+   * `<region>` plus a letter and listed once. Given explicitly so synth never looks them up.
    * @default `<region>a`, `<region>b`, `<region>c`
    */
   readonly availabilityZones?: readonly string[];
@@ -189,6 +189,13 @@ export class ElasticEksCluster extends Construct {
     const zones = props.availabilityZones ?? ['a', 'b', 'c'].map((z) => `${props.region}${z}`);
     checkNonEmpty('availabilityZones', zones);
     checkAvailabilityZones('availabilityZones', zones, props.region);
+    if (zones.length < 2) {
+      throw new PropError(
+        'availabilityZones',
+        zones,
+        'must list at least two zones: EKS needs the cluster subnets in at least two availability zones',
+      );
+    }
     if (props.adminRoleArn !== undefined) checkIamRoleArn('adminRoleArn', props.adminRoleArn);
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {

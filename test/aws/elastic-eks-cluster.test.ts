@@ -174,6 +174,10 @@ describe('ElasticEksCluster', () => {
       make('R4', { availabilityZones: ['us-east-1a', 'us-east-1a'] }),
       /^PropError: availabilityZones\[1\]: is listed twice \(got "us-east-1a"\)$/,
     );
+    assert.throws(
+      make('R5', { availabilityZones: ['us-east-1a'] }),
+      /^PropError: availabilityZones: must list at least two zones.*\(got \["us-east-1a"\]\)$/,
+    );
   });
 
   it('refuses an admin role that is not an IAM role ARN, and grants one that is', () => {
