@@ -182,7 +182,8 @@ export function deployAzureCluster(
     }),
   );
 
-  const tags = { 'elasticai.io/environment': env.name, 'elasticai.io/cluster': name };
+  // Azure refuses `/` in tag names, so these are not the Kubernetes-style `elasticai.io/...` keys.
+  const tags = { 'elasticai-environment': env.name, 'elasticai-cluster': name };
   const group = new ResourceGroup(`${name}-rg`, {
     resourceGroupName: azure.resourceGroupName ?? `rg-elasticai-${name}`,
     location: cluster.region,

@@ -73,7 +73,7 @@ export interface AksClusterProps {
   /** Resource id of a user-assigned identity for the control plane. @default a system-assigned identity */
   readonly controlPlaneIdentityId?: pulumi.Input<string>;
   /**
-   * Azure tags on every resource: at most 50, names of 1-512 characters without `< > % & \ ?`,
+   * Azure tags on every resource: at most 50, names of 1-512 characters without `< > % & \ ? /`,
    * values of at most 256 characters. @default {}
    */
   readonly tags?: Readonly<Record<string, string>>;

@@ -18,15 +18,12 @@ export function checkAzureLocation(prop: string, value: string): void {
 
 /** Tags per Azure resource at most. */
 const MAX_TAGS = 50;
-/**
- * Characters Azure refuses in tag names. Azure's tag documentation lists `/` too, but this package's
- * own tags (`elasticai.io/environment`) carry one, so `/` is left to Azure to judge.
- */
-const BAD_TAG_NAME = /[<>%&\\?]/;
+/** Characters Azure refuses in tag names (Azure Resource Manager's tag limitations). */
+const BAD_TAG_NAME = /[<>%&\\?/]/;
 
 /**
  * Throws unless `tags` are tags Azure takes: at most 50, names of 1-512 characters without
- * `<`, `>`, `%`, `&`, `\` or `?`, values of at most 256 characters.
+ * `<`, `>`, `%`, `&`, `\`, `?` or `/`, values of at most 256 characters.
  */
 export function checkAzureTags(prop: string, tags: Readonly<Record<string, string>>): void {
   const entries = Object.entries(tags);
@@ -35,7 +32,7 @@ export function checkAzureTags(prop: string, tags: Readonly<Record<string, strin
   }
   for (const [name, value] of entries) {
     if (name.length === 0 || name.length > 512 || BAD_TAG_NAME.test(name)) {
-      throw new PropError(prop, name, 'must have tag names of 1-512 characters without < > % & \\ ?');
+      throw new PropError(prop, name, 'must have tag names of 1-512 characters without < > % & \\ ? /');
     }
     if (typeof value !== 'string' || value.length > 256) {
       throw new PropError(`${prop}.${name}`, value, 'must be a string of at most 256 characters');

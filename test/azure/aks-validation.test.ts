@@ -239,6 +239,7 @@ describe('AksCluster registers nothing when any prop is bad', () => {
       [{ location: 'West Europe!!' }, {}, 'location: must be an Azure location name'],
       [{ skuTier: 'Gold' as never }, {}, 'skuTier: must be one of Free, Standard, Premium (got "Gold")'],
       [{ tags: { 'a<b>': 'x' } }, {}, 'tags: must have tag names of 1-512 characters'],
+      [{ tags: { 'elasticai.io/environment': 'x' } }, {}, 'tags: must have tag names of 1-512 characters'],
       [{ tags: { owner: 'x'.repeat(257) } }, {}, 'tags.owner: must be a string of at most 256 characters'],
       [
         { defaultZones: ['4'] },

@@ -75,8 +75,8 @@ describe('AKS program: runtime alerts in Azure Monitor managed Prometheus', () =
       assert.equal(inputs.enabled, true);
       assert.equal(inputs.interval, 'PT1M');
       assert.deepEqual(inputs.tags, {
-        'elasticai.io/environment': 'staging',
-        'elasticai.io/cluster': 'staging-weu',
+        'elasticai-environment': 'staging',
+        'elasticai-cluster': 'staging-weu',
       });
       // AND the rules are the chart builder's, as written
       assert.deepEqual(inputs.rules, JSON.parse(JSON.stringify(g.rules)));
