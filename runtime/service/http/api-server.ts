@@ -39,6 +39,7 @@ import { registerEventRoutes } from './routes-events.js';
 import { registerRecommendationRoutes } from './routes-recommendations.js';
 import { registerStreamRoutes } from './routes-stream.js';
 import { registerWorkloadRoutes } from './routes-workloads.js';
+import { MAX_NAME_LENGTH, MAX_NAMESPACE_LENGTH } from './schemas.js';
 
 export type {
   ApiServerDeps,
@@ -59,6 +60,12 @@ export interface CreateOptions {
   /** Serve HTTPS with this certificate and key. */
   readonly https?: TlsMaterial;
 }
+
+/**
+ * Longest path parameter the router passes on (fastify's default is 100). find-my-way measures the
+ * decoded value, so a percent-encoded name needs no more.
+ */
+export const MAX_PARAM_LENGTH = Math.max(MAX_NAME_LENGTH, MAX_NAMESPACE_LENGTH);
 
 /** Routes that are never rate limited nor authenticated. */
 const OPEN = { config: { rateLimit: false } } as const;
@@ -101,6 +108,7 @@ export function createApiServer(deps: ApiServerDeps, options: CreateOptions = {}
     logger: deps.logger ?? false,
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     ...(options.https
       ? { https: { cert: options.https.cert, key: options.https.key, minVersion: 'TLSv1.2' } }
       : {}),

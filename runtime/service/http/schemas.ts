@@ -23,16 +23,20 @@ function must(text: string): { error: (issue: { input?: unknown }) => string } {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/** Longest namespace (a DNS label) and ScaledObject name (a DNS subdomain). */
+export const MAX_NAMESPACE_LENGTH = 63;
+export const MAX_NAME_LENGTH = 253;
+
 const namespaceText = 'must be a namespace name (a DNS label: 1–63 lowercase letters, digits or "-")';
 export const namespaceSchema = z
   .string(must(namespaceText))
-  .max(63, { error: namespaceText })
+  .max(MAX_NAMESPACE_LENGTH, { error: namespaceText })
   .regex(DNS_LABEL, { error: namespaceText });
 
 const nameText = 'must be a ScaledObject name (a DNS subdomain: 1–253 lowercase letters, digits, "-" or ".")';
 export const nameSchema = z
   .string(must(nameText))
-  .max(253, { error: nameText })
+  .max(MAX_NAME_LENGTH, { error: nameText })
   .regex(DNS_SUBDOMAIN, { error: nameText });
 
 export const workloadParams = z.strictObject({ namespace: namespaceSchema, name: nameSchema });

@@ -342,3 +342,70 @@ describe('GET /api/v1/workloads/:namespace/:name', () => {
     });
   });
 });
+
+describe('path parameters up to the longest valid name', () => {
+  // A ScaledObject name may be a DNS subdomain of 253 characters (what gRPC accepts too).
+  const LONG = {
+    namespace: 'team-a',
+    name: `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`,
+  };
+
+  it('serves a workload whose name has 253 characters on every route, plain or percent-encoded', async () => {
+    // GIVEN a registered workload with a 253-character name
+    assert.equal(LONG.name.length, 253);
+    const w = await world();
+    const registry = new WorkloadRegistry({
+      sources: { prometheus: w.source },
+      clock: () => w.now,
+      historySeconds: 86_400,
+      settleSeconds: 0,
+      refitEpochSeconds: 86_400,
+      staleAfterSeconds: 300,
+    });
+    await registry.register(
+      LONG,
+      parseWorkloadSpec(LONG, {
+        query: 'sum(rate(http_requests_total{service="checkout"}[1m]))*60',
+        capacityPerReplica: '20',
+      }),
+    );
+    const app = createApiServer(await deps({ registry }));
+    const path = `/api/v1/workloads/${LONG.namespace}/${LONG.name}`;
+    const admin = bearer(TOKENS.admin);
+    // WHEN each route is called THEN it answers as for any other name
+    const detailRes = await app.inject({ method: 'GET', url: path, headers: admin });
+    assert.equal(detailRes.statusCode, 200, detailRes.body);
+    assert.equal(detailRes.json<WorkloadDetail>().name, LONG.name);
+    const none = await app.inject({ method: 'GET', url: `${path}/override`, headers: admin });
+    assert.equal(none.statusCode, 404);
+    assert.equal(none.json<{ error: { code: string } }>().error.code, 'no-override');
+    const set = await app.inject({
+      method: 'POST',
+      url: `${path}/override`,
+      headers: admin,
+      payload: { replicas: 3 },
+    });
+    assert.equal(set.statusCode, 201, set.body);
+    assert.equal((await app.inject({ method: 'POST', url: `${path}/wake`, headers: admin })).statusCode, 202);
+    assert.equal(
+      (await app.inject({ method: 'DELETE', url: `${path}/override`, headers: admin })).statusCode,
+      204,
+    );
+    // AND a percent-encoded name (759 characters in the URL) is the same name
+    const encoded = [...LONG.name].map((c) => `%${c.charCodeAt(0).toString(16)}`).join('');
+    const viaEncoded = await app.inject({
+      method: 'GET',
+      url: `/api/v1/workloads/${LONG.namespace}/${encoded}`,
+      headers: admin,
+    });
+    assert.equal(viaEncoded.statusCode, 200, viaEncoded.body);
+    // AND an unknown name of the same length is a 404 of the API, not the router's
+    const unknown = await app.inject({
+      method: 'GET',
+      url: `/api/v1/workloads/${LONG.namespace}/${'x'.repeat(253)}`,
+      headers: admin,
+    });
+    assert.equal(unknown.statusCode, 404);
+    assert.equal(unknown.json<{ error: { code: string } }>().error.code, 'workload-not-found');
+  });
+});
