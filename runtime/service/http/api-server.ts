@@ -17,15 +17,19 @@
  * | `GET /api/v1/stream[?namespace=]` | decisions as server-sent events (routes-stream.ts) |
  * | `GET /dashboard/` (`/` redirects) | the dashboard's page, script and stylesheet (routes-dashboard.ts) |
  *
- * Errors are `{ "error": { "code", "message" } }`: 400 invalid input (the message names the field),
- * 401 no or bad credentials (`WWW-Authenticate: Bearer`; the webhook's: bad or stale signature),
- * 403 not allowed, 404 unknown, 413 body over `bodyLimitBytes`, 415 a body that is not JSON,
- * 422 an override above the tenant's cap, 429 over `rateLimitPerMinute` per client address
- * (`Retry-After`), 502/503 a dependency (Kubernetes API, usage source, authenticator) failed.
+ * Errors are `{ "error": { "code", "message" } }`, fastify's and Node's own refusals included: 400
+ * invalid input (the message names the field; also a malformed path or request), 401 no or bad
+ * credentials (`WWW-Authenticate: Bearer`; the webhook's: bad or stale signature), 403 not allowed,
+ * 404 unknown, 408 a request not received in time, 413 body over `bodyLimitBytes`, 414 a path parameter
+ * over 253 characters, 415 a body that is not JSON, 422 an override above the tenant's cap, 429 over
+ * `rateLimitPerMinute` per client address (`Retry-After`), 431 headers over Node's limit, 502/503 a
+ * dependency (Kubernetes API, usage source, authenticator) failed, 503 while the server closes.
  * Probes and `/metrics` are never rate limited or authenticated (the NetworkPolicy decides who reaches
  * them). Every answer is counted in `elasticai_http_requests_total{route="<METHOD> <pattern>",status}`.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { STATUS_CODES, maxHeaderSize } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
 import rateLimit from '@fastify/rate-limit';
@@ -83,6 +87,14 @@ function fromFastifyError(error: FastifyError, bodyLimit: number, perMinute: num
       return new ApiError(400, 'invalid-json', 'body: empty; send a JSON object');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError(400, 'bad-request', 'Content-Length: does not match the body');
+    case 'FST_ERR_BAD_URL':
+      return new ApiError(400, 'invalid-path', 'path: malformed percent-encoding');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError(
+        414,
+        'uri-too-long',
+        `path: a parameter is longer than ${MAX_PARAM_LENGTH} characters`,
+      );
     default:
       break;
   }
@@ -96,6 +108,47 @@ function fromFastifyError(error: FastifyError, bodyLimit: number, perMinute: num
   return undefined;
 }
 
+/** Headers of every answer, the API's own and the ones written before fastify sees a request. */
+const COMMON_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' } as const;
+
+/** What a request Node's HTTP parser refused becomes (it never reaches fastify). */
+function fromClientError(error: NodeJS.ErrnoException & { reason?: string }): ApiError {
+  const why = `${error.code ?? 'unknown'}${error.reason ? `: ${error.reason}` : ''}`;
+  switch (error.code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new ApiError(408, 'request-timeout', 'request: not received within the time limit');
+    case 'HPE_HEADER_OVERFLOW':
+      return new ApiError(431, 'headers-too-large', `headers: larger than ${maxHeaderSize} bytes`);
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return new ApiError(400, 'bad-request', `Content-Length: not valid (${why})`);
+    case 'HPE_INVALID_METHOD':
+    case 'HPE_CLOSED_CONNECTION':
+      // What follows a body longer than its Content-Length is parsed as the next request.
+      return new ApiError(
+        400,
+        'bad-request',
+        `request: bytes after the end of a request (${why}); is the body longer than its Content-Length?`,
+      );
+    default:
+      return new ApiError(400, 'bad-request', `request: not valid HTTP/1.1 (${why})`);
+  }
+}
+
+/** An answer in the API's shape written straight to a socket: no request object exists. */
+function rawAnswer(answer: ApiError): string {
+  const body = JSON.stringify(answer.body);
+  const headers = {
+    ...COMMON_HEADERS,
+    ...answer.headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    connection: 'close',
+  };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  return `HTTP/1.1 ${answer.statusCode} ${STATUS_CODES[answer.statusCode] ?? ''}\r\n${lines.join('')}\r\n${body}`;
+}
+
 /** Builds the API server (not listening; use `inject` in tests or `startApiServer`). */
 export function createApiServer(deps: ApiServerDeps, options: CreateOptions = {}): FastifyInstance {
   const { config, metrics } = deps;
@@ -107,8 +160,30 @@ export function createApiServer(deps: ApiServerDeps, options: CreateOptions = {}
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: config.bodyLimitBytes,
-    return503OnClosing: true,
+    // Answered by the onRequest hook below in the API's shape.
+    return503OnClosing: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // The router's refusals (bad percent-encoding, an over-long parameter) bypass the error handler
+    // and the hooks: answered here in the API's shape.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const answer =
+        fromFastifyError(error, config.bodyLimitBytes, config.rateLimitPerMinute) ??
+        new ApiError(500, 'internal', 'internal error (logged by the runtime)');
+      if (answer.statusCode >= 500) reply.log.error({ err: error }, 'unexpected router error');
+      metrics.httpRequests.inc({ route: 'unmatched', status: String(answer.statusCode) });
+      void reply
+        .code(answer.statusCode)
+        .headers({ ...COMMON_HEADERS, ...answer.headers })
+        .send(answer.body);
+    },
+    // Requests Node's HTTP parser refuses never become requests: answered on the socket.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const answer = fromClientError(error);
+      metrics.httpRequests.inc({ route: 'unmatched', status: String(answer.statusCode) });
+      if (socket.writable) socket.write(rawAnswer(answer));
+      socket.destroy(error);
+    },
     ...(options.https
       ? { https: { cert: options.https.cert, key: options.https.key, minVersion: 'TLSv1.2' } }
       : {}),
@@ -157,9 +232,17 @@ export function createApiServer(deps: ApiServerDeps, options: CreateOptions = {}
   });
 
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('cache-control', 'no-store');
+    reply.headers(COMMON_HEADERS);
     return payload;
+  });
+
+  // Requests that arrive while the server closes (on a kept-alive connection) are refused.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new ApiError(503, 'shutting-down', 'the runtime is shutting down');
   });
 
   app.addHook('onResponse', async (request, reply) => {

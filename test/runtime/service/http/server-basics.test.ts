@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Readiness } from '../../../../runtime/service/http/api-server.js';
@@ -190,6 +191,144 @@ describe('errors', () => {
     assert.doesNotMatch(res.body, /secret|srv/);
     assert.ok(lines.some((l) => l.includes('secret internal detail')));
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
+  });
+
+  it("answers the router's own refusals in the API's shape, keeping their status", async () => {
+    // GIVEN the API server
+    const d = await deps();
+    const app = createApiServer(d);
+    // WHEN a path has malformed percent-encoding, on a workload route and on the webhook route
+    for (const [method, url] of [
+      ['GET', '/api/v1/workloads/team-a/%ZZ'],
+      ['POST', '/api/v1/events/%ZZ'],
+    ] as const) {
+      const res = await app.inject({ method, url, headers: bearer(TOKENS.admin) });
+      // THEN 400 with the API's error, naming the path
+      assert.equal(res.statusCode, 400, url);
+      assert.deepEqual(res.json(), {
+        error: { code: 'invalid-path', message: 'path: malformed percent-encoding' },
+      });
+      assert.equal(res.headers['x-content-type-options'], 'nosniff');
+      assert.equal(res.headers['cache-control'], 'no-store');
+    }
+    // WHEN a path parameter is longer than any valid name THEN 414 in the same shape
+    const long = await app.inject({
+      method: 'GET',
+      url: `/api/v1/workloads/team-a/${'l'.repeat(254)}`,
+      headers: bearer(TOKENS.admin),
+    });
+    assert.equal(long.statusCode, 414);
+    assert.deepEqual(long.json(), {
+      error: { code: 'uri-too-long', message: 'path: a parameter is longer than 253 characters' },
+    });
+    // AND they are counted like every other answer
+    const text = await d.metrics.text();
+    assert.match(text, /elasticai_http_requests_total\{route="unmatched",status="400"\} 2/);
+    assert.match(text, /elasticai_http_requests_total\{route="unmatched",status="414"\} 1/);
+  });
+
+  it("answers requests Node's HTTP parser refuses in the API's shape (real listener)", async () => {
+    // GIVEN a listening server
+    const server = await startApiServer(await deps({ config: { readAccess: 'anonymous' } }), {
+      host: '127.0.0.1',
+      port: 0,
+    });
+    const { port } = new URL(server.url);
+    /** Everything the server sends back on one connection for `text`. */
+    const exchange = (text: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(text));
+        let received = '';
+        socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+        socket.on('close', () => resolve(received));
+        socket.on('error', reject);
+      });
+    const lastAnswer = (received: string): { status: number; body: unknown } => {
+      const answer = received.split(/(?=HTTP\/1\.1 \d{3} )/).at(-1) ?? '';
+      return {
+        status: Number(answer.slice(9, 12)),
+        body: JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as unknown,
+      };
+    };
+    try {
+      // WHEN a body is longer than its Content-Length (the rest is read as the next request)
+      const overlong = await exchange(
+        'POST /api/v1/workloads/team-a/checkout/override HTTP/1.1\r\nHost: x\r\n' +
+          'Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}{"replicas":3}',
+      );
+      // THEN the first request is answered, then a 400 in the API's shape
+      assert.match(overlong, /^HTTP\/1\.1 401 /);
+      assert.deepEqual(lastAnswer(overlong), {
+        status: 400,
+        body: {
+          error: {
+            code: 'bad-request',
+            message:
+              'request: bytes after the end of a request (HPE_INVALID_METHOD: Invalid method encountered); is the body longer than its Content-Length?',
+          },
+        },
+      });
+      // WHEN a header line is malformed THEN 400 in the API's shape
+      const malformed = lastAnswer(await exchange('GET /healthz HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n'));
+      assert.equal(malformed.status, 400);
+      assert.equal((malformed.body as { error: { code: string } }).error.code, 'bad-request');
+      // WHEN the headers are larger than Node accepts THEN 431 in the API's shape
+      const huge = lastAnswer(
+        await exchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`),
+      );
+      assert.deepEqual(huge, {
+        status: 431,
+        body: { error: { code: 'headers-too-large', message: 'headers: larger than 16384 bytes' } },
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("refuses a request that arrives while the server closes with 503 in the API's shape", async () => {
+    // GIVEN a server whose authenticator holds the first request until released
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const d = await deps();
+    const server = await startApiServer(
+      {
+        ...d,
+        authenticator: {
+          authenticate: async (authorization) => {
+            await held;
+            return d.authenticator.authenticate(authorization);
+          },
+          authorize: (caller, action) => d.authenticator.authorize(caller, action),
+        },
+      },
+      { host: '127.0.0.1', port: 0 },
+    );
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const get = `GET /api/v1/workloads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKENS.admin}\r\n\r\n`;
+    socket.write(get);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // WHEN the server starts closing and a second request arrives on the same connection
+    const closing = server.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.write(get);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    await closing;
+    await closed;
+    // THEN the first is served and the second refused in the API's shape
+    const answers = received.split(/(?=HTTP\/1\.1 \d{3} )/);
+    assert.equal(answers.length, 2, received);
+    assert.match(answers[0] as string, /^HTTP\/1\.1 200 /);
+    assert.match(answers[1] as string, /^HTTP\/1\.1 503 /);
+    assert.match(
+      answers[1] as string,
+      /\r\n\r\n\{"error":\{"code":"shutting-down","message":"the runtime is shutting down"\}\}$/,
+    );
   });
 
   it('answers 503 when the authenticator cannot be reached', async () => {
