@@ -176,6 +176,9 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
       readiness,
       shutdown: shutdown.signal,
       clock: wallClock,
+      // Warnings and errors (a 5xx's cause: what a caller is not told) as JSON lines on the same log;
+      // not every request's line at info.
+      logger: { level: 'warn', stream: { write: (line: string) => log(line.trimEnd()) } },
     },
     {
       host: config.listenHost,

@@ -38,8 +38,8 @@ export function registerRecommendationRoutes(
     try {
       usage = await deps.usage.containers(namespace, AbortSignal.timeout(USAGE_TIMEOUT_MS));
     } catch (error) {
-      const message =
-        error instanceof SourceError ? `${error.kind}: ${error.message}` : 'the usage source failed';
+      // The source's message names Prometheus' address: logged (the cause of a 5xx), not answered.
+      const message = error instanceof SourceError ? `Prometheus: ${error.kind}` : 'the usage source failed';
       throw Object.assign(new ApiError(502, 'usage-source-error', `usage history unavailable (${message})`), {
         cause: error,
       });

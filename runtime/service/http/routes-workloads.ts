@@ -25,10 +25,13 @@ function callerOf(request: FastifyRequest): Caller {
   return caller;
 }
 
-/** Maps a failed store call (the Kubernetes API) to an answer. */
+/**
+ * Maps a failed store call (the Kubernetes API) to an answer. The API's message names internal
+ * addresses and accounts: it goes to the log (the error handler logs the cause of every 5xx), and the
+ * caller gets what failed, with the status and reason.
+ */
 function storeError(error: unknown, namespace: string, name: string): ApiError {
-  const status = (error as { status?: unknown }).status;
-  const message = error instanceof Error ? error.message : String(error);
+  const { status, reason } = error as { status?: unknown; reason?: unknown };
   const wrap = (e: ApiError): ApiError => Object.assign(e, { cause: error });
   if (status === 404) {
     return wrap(
@@ -39,11 +42,21 @@ function storeError(error: unknown, namespace: string, name: string): ApiError {
     return wrap(new ApiError(409, 'conflict', `ScaledObject ${namespace}/${name} changed meanwhile; retry`));
   }
   if (status === 0) {
-    return wrap(
-      new ApiError(503, 'kubernetes-api-unavailable', `the Kubernetes API did not answer: ${message}`),
-    );
+    const what =
+      reason === 'Timeout'
+        ? 'the Kubernetes API did not answer in time'
+        : 'the Kubernetes API is unreachable';
+    return wrap(new ApiError(503, 'kubernetes-api-unavailable', what));
   }
-  return wrap(new ApiError(502, 'kubernetes-api-error', `the Kubernetes API refused the change: ${message}`));
+  const answered = typeof status === 'number' ? ` with HTTP ${status}` : '';
+  const why = typeof reason === 'string' && /^[A-Za-z]{1,64}$/.test(reason) ? ` (${reason})` : '';
+  return wrap(
+    new ApiError(
+      502,
+      'kubernetes-api-error',
+      `the Kubernetes API refused the request on ScaledObject ${namespace}/${name}${answered}${why}`,
+    ),
+  );
 }
 
 export function registerWorkloadRoutes(

@@ -282,6 +282,66 @@ describe('POST /api/v1/workloads/:namespace/:name/override', () => {
     });
   });
 
+  it('answers a failing Kubernetes API with what failed, logging its detail but never returning it', async () => {
+    // GIVEN a store whose Kubernetes API is down, then one that refuses the call
+    const sink = logSink();
+    const d = await deps({ logger: { level: 'warn', stream: sink.stream } });
+    const app = createApiServer(d);
+    const failWith = (error: Error): void => {
+      d.overrides.get = async () => {
+        throw error;
+      };
+    };
+    const post = () =>
+      app.inject({
+        method: 'POST',
+        url: URL,
+        headers: { ...json, ...bearer(TOKENS.admin) },
+        payload: { replicas: 2 },
+      });
+    failWith(
+      Object.assign(
+        new Error(
+          'GET /apis/keda.sh/v1alpha1/namespaces/team-a/scaledobjects/checkout: connect ECONNREFUSED 127.0.0.1:35543',
+        ),
+        { status: 0, reason: 'Unreachable' },
+      ),
+    );
+    // WHEN an override is set THEN 503 naming what failed, without the API's address
+    const down = await post();
+    assert.equal(down.statusCode, 503);
+    assert.deepEqual(down.json(), {
+      error: { code: 'kubernetes-api-unavailable', message: 'the Kubernetes API is unreachable' },
+    });
+    // AND the detail is in the log
+    assert.ok(
+      sink.lines.some((l) => JSON.stringify(l).includes('connect ECONNREFUSED 127.0.0.1:35543')),
+      JSON.stringify(sink.lines),
+    );
+    // WHEN the API refuses THEN 502 with its status and reason, not its message (accounts, addresses)
+    failWith(
+      Object.assign(
+        new Error(
+          'scaledobjects.keda.sh "checkout" is forbidden: User "system:serviceaccount:elasticai-system:elasticai-runtime" cannot get resource',
+        ),
+        { status: 403, reason: 'Forbidden' },
+      ),
+    );
+    const refused = await post();
+    assert.equal(refused.statusCode, 502);
+    assert.deepEqual(refused.json(), {
+      error: {
+        code: 'kubernetes-api-error',
+        message:
+          'the Kubernetes API refused the request on ScaledObject team-a/checkout with HTTP 403 (Forbidden)',
+      },
+    });
+    assert.ok(sink.lines.some((l) => JSON.stringify(l).includes('system:serviceaccount:elasticai-system')));
+    // AND a timeout says so
+    failWith(Object.assign(new Error('GET ...: no answer within 5000 ms'), { status: 0, reason: 'Timeout' }));
+    assert.equal((await post()).json<ErrorBody>().error.message, 'the Kubernetes API did not answer in time');
+  });
+
   it('answers 503 when the runtime has no override store (no Kubernetes API)', async () => {
     const app = createApiServer({ ...(await deps()), overrides: undefined });
     const res = await app.inject({

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { SourceError } from '../../../../runtime/service/history/history-source.js';
 import { createApiServer } from '../../../../runtime/service/http/api-server.js';
 import type {
   ContainerRecommendation,
@@ -232,6 +233,21 @@ describe('GET /api/v1/recommendations', () => {
     assert.equal(bad.statusCode, 502);
     assert.deepEqual(bad.json(), {
       error: { code: 'usage-source-error', message: 'usage history unavailable (the usage source failed)' },
+    });
+    // A Prometheus failure names its kind, never the message with Prometheus' address
+    const unreachable: UsageSource = {
+      containers: async () => {
+        throw new SourceError('unreachable', 'connect ECONNREFUSED 10.0.0.9:9090');
+      },
+    };
+    const down = await createApiServer(await deps({ usage: unreachable })).inject({
+      method: 'GET',
+      url: '/api/v1/recommendations',
+      headers: bearer(TOKENS.admin),
+    });
+    assert.equal(down.statusCode, 502);
+    assert.deepEqual(down.json(), {
+      error: { code: 'usage-source-error', message: 'usage history unavailable (Prometheus: unreachable)' },
     });
   });
 });
