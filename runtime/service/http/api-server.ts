@@ -11,7 +11,8 @@
  * | `GET /api/v1/workloads/:namespace/:name` | status, chart, decision log and full explanation; 404 unknown |
  * | `GET /api/v1/workloads/:namespace/:name/override` | the override; 404 when none |
  * | `POST /api/v1/workloads/:namespace/:name/override` | `{replicas, durationSeconds?}`: 201 set, 200 replaced |
- * | `DELETE /api/v1/workloads/:namespace/:name/override` | 204 cleared |
+ * | `DELETE /api/v1/workloads/:namespace/:name/override` | no body: 204 cleared |
+ * | `POST /api/v1/workloads/:namespace/:name/wake` | no body: 202 woken (the scale-to-zero resolver) |
  * | `GET /api/v1/recommendations[?namespace=]` | container right-sizing |
  * | `POST /api/v1/events/<stream>` | signed events: 202 |
  * | `GET /api/v1/stream[?namespace=]` | decisions as server-sent events (routes-stream.ts) |
@@ -53,6 +54,13 @@ export type {
   Readiness,
   StreamOptions,
 } from './api-deps.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route takes no body: an empty one labelled JSON is let through to its check. */
+    bodyless?: boolean;
+  }
+}
 
 /** TLS material of an HTTPS server. */
 export interface TlsMaterial {
@@ -201,6 +209,10 @@ export function createApiServer(deps: ApiServerDeps, options: CreateOptions = {}
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     rawBodies.set(request, body as Buffer);
+    // A route that takes no body takes an empty one labelled JSON too (no body at all is never parsed).
+    if (request.routeOptions.config.bodyless === true && (body as Buffer).length === 0) {
+      return done(null, undefined);
+    }
     jsonParser(request, body as Buffer, done);
   });
 

@@ -13,7 +13,7 @@ import type { WorkloadStatus } from '../workload-registry.js';
 import type { AccessControl } from './access.js';
 import type { ApiServerDeps, OverrideRecord, OverrideStore } from './api-deps.js';
 import { ApiError } from './api-error.js';
-import { check, emptyQuery, namespaceQuery, overrideBody, workloadParams } from './schemas.js';
+import { check, emptyBody, emptyQuery, namespaceQuery, overrideBody, workloadParams } from './schemas.js';
 import { detail, summarize } from './workload-view.js';
 
 /** Callers authenticated before the body was parsed, for the handler. */
@@ -92,7 +92,8 @@ export function registerWorkloadRoutes(
 
   /**
    * The workload a request's path names, once the path and query are valid, the caller may `verb` it,
-   * and the runtime knows it (400, 403, 404 in that order).
+   * the request has no body (for `patch`: those routes take none), and the runtime knows it (400, 403,
+   * 400, 404 in that order, as for an override's body).
    */
   const authorizedWorkload = async (
     request: FastifyRequest,
@@ -102,6 +103,7 @@ export function registerWorkloadRoutes(
     const { namespace, name } = check(workloadParams, request.params, 'path');
     check(emptyQuery, request.query, 'query');
     await access.require(caller, { verb, namespace, name });
+    if (verb === 'patch') check(emptyBody, request.body, 'body');
     return { namespace, name, status: known(namespace, name) };
   };
 
@@ -216,9 +218,10 @@ export function registerWorkloadRoutes(
 
   // The scale-to-zero resolver holds a request for a workload at zero: wake it at once (KEDA's
   // StreamIsActive gets `true` now instead of at the next poll). Needs `patch` on the ScaledObject.
+  // No body (the resolver sends none): `bodyless` lets an empty one labelled JSON through (api-server.ts).
   app.post(
     '/api/v1/workloads/:namespace/:name/wake',
-    { preParsing: authenticateWrite },
+    { preParsing: authenticateWrite, config: { bodyless: true } },
     async (request: FastifyRequest, reply: FastifyReply) => {
       const caller = callerOf(request);
       const { namespace, name } = await authorizedWorkload(request, caller, 'patch');
@@ -230,7 +233,7 @@ export function registerWorkloadRoutes(
 
   app.delete(
     '/api/v1/workloads/:namespace/:name/override',
-    { preParsing: authenticateWrite },
+    { preParsing: authenticateWrite, config: { bodyless: true } },
     async (request: FastifyRequest, reply: FastifyReply) => {
       const caller = callerOf(request);
       const { namespace, name } = await authorizedWorkload(request, caller, 'patch');

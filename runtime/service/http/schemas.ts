@@ -48,6 +48,11 @@ export const namespaceQuery = z.strictObject({ namespace: namespaceSchema.option
 /** No query parameters at all. */
 export const emptyQuery = z.strictObject({});
 
+/** A route that takes no body: none at all, or an empty JSON object; any field is named as unknown. */
+export const emptyBody = z
+  .strictObject({}, { error: 'must be empty: this request takes no body (or {})' })
+  .optional();
+
 const replicasText = `must be an integer ≥ 0 (at most ${MAX_REPLICAS})`;
 const durationText = `must be an integer number of seconds > 0 and ≤ ${MAX_OVERRIDE_SECONDS} (7 days)`;
 export const overrideBody = z.strictObject(

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createApiServer } from '../../../../runtime/service/http/api-server.js';
+import type { Route } from '../../../../runtime/resolver/config.js';
+import { Waker } from '../../../../runtime/resolver/waker.js';
+import { createApiServer, startApiServer } from '../../../../runtime/service/http/api-server.js';
 import { TOKENS, bearer, deps, logSink, world } from './support.js';
 
 const URL = '/api/v1/workloads/team-a/checkout/override';
@@ -373,6 +375,33 @@ describe('DELETE /api/v1/workloads/:namespace/:name/override', () => {
     assert.equal(after.json<ErrorBody>().error.code, 'no-override');
   });
 
+  it('takes no body: an unexpected field is a 400 naming it, and the override stays', async () => {
+    // GIVEN an override
+    const d = await deps();
+    await d.overrides.set('team-a', 'checkout', 9, { by: 'ops-admin' });
+    const app = createApiServer(d);
+    const del = (payload?: string) =>
+      app.inject({
+        method: 'DELETE',
+        url: URL,
+        headers: { ...bearer(TOKENS.admin), ...(payload === undefined ? {} : json) },
+        ...(payload === undefined ? {} : { payload }),
+      });
+    // WHEN DELETE carries a field THEN 400 naming it, and nothing is cleared
+    const field = await del('{"replicas":0}');
+    assert.equal(field.statusCode, 400);
+    assert.deepEqual(field.json(), { error: { code: 'invalid-body', message: 'replicas: unknown field' } });
+    const array = await del('[]');
+    assert.equal(array.statusCode, 400);
+    assert.deepEqual(array.json(), {
+      error: { code: 'invalid-body', message: 'body: must be empty: this request takes no body (or {})' },
+    });
+    assert.equal(d.overrides.data.get('team-a/checkout')?.replicas, 9);
+    // WHEN it carries an empty body labelled JSON THEN it clears
+    assert.equal((await del('')).statusCode, 204);
+    assert.equal(d.overrides.data.has('team-a/checkout'), false);
+  });
+
   it('needs credentials (401) and patch permission (403)', async () => {
     const d = await deps();
     await d.overrides.set('team-a', 'checkout', 9, { by: 'ops-admin' });
@@ -383,5 +412,53 @@ describe('DELETE /api/v1/workloads/:namespace/:name/override', () => {
     const viewer = await app.inject({ method: 'DELETE', url: URL, headers: bearer(TOKENS.viewer) });
     assert.equal(viewer.statusCode, 403);
     assert.equal(d.overrides.data.get('team-a/checkout')?.replicas, 9);
+  });
+});
+
+describe('POST /api/v1/workloads/:namespace/:name/wake', () => {
+  it("takes no body, as the resolver's waker sends it: 202; an unexpected field is a 400 naming it", async () => {
+    // GIVEN a listening server whose registry records wake-ups
+    const w = await world();
+    const woken: string[] = [];
+    const registry = Object.create(w.registry, {
+      wake: {
+        value: (ref: { namespace: string; name: string }) => woken.push(`${ref.namespace}/${ref.name}`),
+      },
+    }) as typeof w.registry;
+    const server = await startApiServer(await deps({ registry }), { host: '127.0.0.1', port: 0 });
+    const waker = new Waker({
+      runtimeBases: () => undefined,
+      token: async () => TOKENS.admin,
+      staticBase: server.url,
+    });
+    try {
+      // WHEN the resolver wakes the workload THEN it is accepted
+      const route = { namespace: 'team-a', scaledObject: 'checkout', runtime: { url: server.url } };
+      assert.deepEqual(await waker.wake(route as unknown as Route), { accepted: 1, errors: [] });
+      assert.deepEqual(woken, ['team-a/checkout']);
+      // WHEN a call carries a field or a body that is not an object THEN 400 naming it, and no wake-up
+      const post = (body: string, type = 'application/json') =>
+        fetch(`${server.url}/api/v1/workloads/team-a/checkout/wake`, {
+          method: 'POST',
+          headers: { ...bearer(TOKENS.admin), 'content-type': type },
+          body,
+        });
+      const field = await post('{"x":1}');
+      assert.equal(field.status, 400);
+      assert.deepEqual(await field.json(), { error: { code: 'invalid-body', message: 'x: unknown field' } });
+      const scalar = await post('3');
+      assert.equal(scalar.status, 400);
+      assert.deepEqual(await scalar.json(), {
+        error: { code: 'invalid-body', message: 'body: must be empty: this request takes no body (or {})' },
+      });
+      assert.deepEqual(woken, ['team-a/checkout']);
+      // AND an empty JSON object or an empty body labelled JSON is no body
+      assert.equal((await post('{}')).status, 202);
+      assert.equal((await post('')).status, 202);
+      assert.deepEqual(woken, ['team-a/checkout', 'team-a/checkout', 'team-a/checkout']);
+    } finally {
+      waker.close();
+      await server.close();
+    }
   });
 });
