@@ -5,6 +5,11 @@
  * with the variable's name; nothing falls back silently.
  */
 
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { createSecureContext } from 'node:tls';
+
 /** How the runtime authenticates to the Prometheus HTTP API. */
 export type PrometheusAuthKind = 'none' | 'bearer' | 'aws-sigv4' | 'azure';
 
@@ -183,6 +188,77 @@ export function httpUrl(name: string, raw: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+/**
+ * `name` as an address to listen on: an IP address or a host name (an all-numeric last label, as in
+ * 999.1.1.1, is a mistyped IPv4 address, not a name).
+ */
+export function listenAddress(env: Env, name: string, fallback: string): string {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (isIP(raw) !== 0) return raw;
+  const labels = raw.split('.');
+  const hostname =
+    raw.length <= 253 &&
+    labels.every((l) => /^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$/.test(l)) &&
+    !/^\d+$/.test(labels[labels.length - 1] as string);
+  if (!hostname) throw new ConfigError(name, raw, 'must be an IP address or a host name');
+  return raw;
+}
+
+/** A mounted file's bytes; a ConfigError naming `variable` (whose value is `value`) when unreadable. */
+export function mountedFile(variable: string, value: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    throw new ConfigError(variable, value, `cannot read ${path} (${e.code ?? e.message})`);
+  }
+}
+
+/**
+ * `tls.crt`, `tls.key` and, when `withCa` and present, `ca.crt` of the folder `variable` names, checked
+ * as a usable pair; a ConfigError naming the variable otherwise.
+ */
+export function tlsFolder(
+  variable: string,
+  dir: string,
+  withCa: boolean,
+): { cert: Buffer; key: Buffer; ca?: Buffer } {
+  const cert = mountedFile(variable, dir, join(dir, 'tls.crt'));
+  const key = mountedFile(variable, dir, join(dir, 'tls.key'));
+  let ca: Buffer | undefined;
+  if (withCa) {
+    try {
+      ca = readFileSync(join(dir, 'ca.crt'));
+    } catch (error) {
+      // No ca.crt: no client certificates asked for. Any other failure is the mount's.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') mountedFile(variable, dir, join(dir, 'ca.crt'));
+    }
+  }
+  try {
+    createSecureContext({ cert, key, ...(ca ? { ca } : {}) });
+  } catch (error) {
+    throw new ConfigError(variable, dir, `not a usable certificate and key (${(error as Error).message})`);
+  }
+  return { cert, key, ...(ca ? { ca } : {}) };
+}
+
+/**
+ * Checks at start the files the configuration names, which are read again later (a rotated Secret is
+ * picked up): a missing or unusable mount stops the process naming its variable instead of failing
+ * every request that needs it. The API key folder is checked when its store is built (runtime.ts).
+ */
+export function checkMountedFiles(config: RuntimeConfig): void {
+  if (config.webhookSecretFile !== undefined) {
+    const secret = mountedFile(ENV.webhookSecretFile, config.webhookSecretFile, config.webhookSecretFile);
+    if (secret.toString('utf8').trim() === '') {
+      throw new ConfigError(ENV.webhookSecretFile, config.webhookSecretFile, 'the file is empty');
+    }
+  }
+  if (config.grpcTlsDir !== undefined) tlsFolder(ENV.grpcTlsDir, config.grpcTlsDir, true);
+  if (config.httpTlsDir !== undefined) tlsFolder(ENV.httpTlsDir, config.httpTlsDir, false);
+}
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** Parses `ELASTICAI_TENANTS`: a JSON array of {name, namespaces, maxReplicas}. */
@@ -273,7 +349,7 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
   };
   const kubeApiUrl = url(env, ENV.kubeApiUrl);
   const config: RuntimeConfig = {
-    listenHost: text(env, ENV.listenHost) ?? DEFAULTS.listenHost,
+    listenHost: listenAddress(env, ENV.listenHost, DEFAULTS.listenHost),
     grpcPort: int(env, ENV.grpcPort, DEFAULTS.grpcPort, 0, 65_535),
     httpPort: int(env, ENV.httpPort, DEFAULTS.httpPort, 0, 65_535),
     ...(prometheus === undefined ? {} : { prometheus }),

@@ -9,9 +9,12 @@ import { startRuntime } from './runtime.js';
 import { drainOnSignal } from './signals.js';
 
 async function main(): Promise<void> {
-  let config;
   try {
-    config = loadRuntimeConfig(process.env);
+    const config = loadRuntimeConfig(process.env);
+    const serve = drainOnSignal({ name: 'elasticai-runtime', graceMs: config.shutdownGraceMs });
+    // Start-up finds what the environment alone cannot show (an unreadable mount, a host that is not
+    // this machine's): ConfigError too.
+    serve(await startRuntime(config));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`elasticai-runtime: ${error.message}\n`);
@@ -19,8 +22,6 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const serve = drainOnSignal({ name: 'elasticai-runtime', graceMs: config.shutdownGraceMs });
-  serve(await startRuntime(config));
 }
 
 main().catch((error: unknown) => {

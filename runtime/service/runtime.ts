@@ -4,11 +4,11 @@
  * workload discovery and the leader-elected override-expiry job. `startRuntime` returns once both
  * servers listen; `shutdown` drains them (SIGTERM path).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Authenticator } from './auth/authenticator.js';
 import { createAuthenticator } from './auth/authenticator.js';
+import { ApiKeyError } from './auth/api-keys.js';
 import type { RuntimeConfig } from './config.js';
+import { ConfigError, ENV, checkMountedFiles, tlsFolder } from './config.js';
 import { EventStore } from './history/event-store.js';
 import type { HistorySource } from './history/history-source.js';
 import type { PrometheusSourceOptions } from './history/prometheus-source.js';
@@ -18,7 +18,7 @@ import { TimeScaledSource, scaledClock } from './history/time-scaled-source.js';
 import type { OverrideStore, Readiness } from './http/api-deps.js';
 import type { RunningApiServer } from './http/api-server.js';
 import { startApiServer } from './http/api-server.js';
-import type { TlsFiles, ScalerServer } from './grpc/scaler-server.js';
+import type { ScalerServer } from './grpc/scaler-server.js';
 import { startScalerThread } from './grpc/scaler-thread.js';
 import { KubeClient } from './kube/kube-client.js';
 import { LeaderElector } from './kube/leader-election.js';
@@ -76,23 +76,27 @@ export function scalerAddresses(config: RuntimeConfig): string[] {
   return [`${host}.svc.cluster.local`, `${host}.svc`, host].map((h) => `${h}:${config.grpcPort}`);
 }
 
-function tlsFrom(dir: string | undefined): TlsFiles | undefined {
-  if (dir === undefined) return undefined;
-  const read = (file: string): Buffer | undefined => {
-    try {
-      return readFileSync(join(dir, file));
-    } catch {
-      return undefined;
-    }
-  };
-  const cert = read('tls.crt');
-  const key = read('tls.key');
-  if (!cert || !key) throw new Error(`${dir}: tls.crt and tls.key are required for TLS`);
-  const ca = read('ca.crt');
-  return { cert, key, ...(ca ? { ca } : {}) };
+/**
+ * A server's failure to listen as the setting at fault: the host (cannot be resolved or is not this
+ * machine's) or the port (taken, or privileged). Anything else is returned as it is.
+ */
+function listenFailure(error: unknown, config: RuntimeConfig, portVariable: string, port: number): unknown {
+  const { code, message } = error as NodeJS.ErrnoException;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EADDRNOTAVAIL' || code === 'EAI_FAIL') {
+    return new ConfigError(ENV.listenHost, config.listenHost, `cannot listen there (${message})`);
+  }
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    return new ConfigError(portVariable, String(port), `cannot listen there (${message})`);
+  }
+  return error;
 }
 
+/**
+ * Starts the runtime; a configuration that turns out unusable only now (a mount, an address to listen
+ * on) throws ConfigError naming the variable, as loadRuntimeConfig does.
+ */
 export async function startRuntime(config: RuntimeConfig, options: RuntimeOptions = {}): Promise<Runtime> {
+  checkMountedFiles(config);
   const wallClock = options.clock ?? Date.now;
   // Compressed replays: engines run on a virtual clock; origin on a day boundary keeps grids aligned.
   const origin = Math.floor(wallClock() / 1000 / 86_400) * 86_400;
@@ -134,9 +138,16 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   );
 
   const kube = options.kube === undefined ? KubeClient.fromConfig(config) : (options.kube ?? undefined);
-  const authenticator = createAuthenticator(config, kube, {
-    onError: (error) => emit('auth-error', { message: String(error) }),
-  });
+  let authenticator: Authenticator;
+  try {
+    authenticator = createAuthenticator(config, kube, {
+      onError: (error) => emit('auth-error', { message: String(error) }),
+    });
+  } catch (error) {
+    // A missing API key folder or a bad key in it: the Secret's mount, named by its variable.
+    if (error instanceof ApiKeyError) throw new ConfigError(ENV.apiKeysDir, config.apiKeysDir, error.message);
+    throw error;
+  }
   const soOverrides = kube ? new ScaledObjectOverrides(kube) : undefined;
   const overrides: OverrideStore | undefined = soOverrides && overrideStore(soOverrides);
 
@@ -149,7 +160,8 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
         ? { ready: true }
         : { ready: false, reason: 'first ScaledObject discovery has not completed' };
 
-  const grpcTls = tlsFrom(config.grpcTlsDir);
+  const grpcTls =
+    config.grpcTlsDir === undefined ? undefined : tlsFolder(ENV.grpcTlsDir, config.grpcTlsDir, true);
   const grpc: ScalerServer = await startScalerThread({
     registry,
     tenants: config.tenants,
@@ -161,6 +173,8 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
       emit('scaler-exit', { message: error.message });
       (options.onScalerExit ?? (() => process.exit(1)))(error);
     },
+  }).catch((error: unknown) => {
+    throw listenFailure(error, config, ENV.grpcPort, config.grpcPort);
   });
   const http: RunningApiServer = await startApiServer(
     {
@@ -185,7 +199,10 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
       port: config.httpPort,
       ...(config.httpTlsDir ? { tlsDir: config.httpTlsDir } : {}),
     },
-  );
+  ).catch(async (error: unknown) => {
+    await grpc.close(0);
+    throw listenFailure(error, config, ENV.httpPort, config.httpPort);
+  });
 
   const timers: NodeJS.Timeout[] = [];
   const every = (seconds: number, job: () => Promise<unknown>): void => {

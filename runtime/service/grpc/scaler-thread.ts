@@ -91,7 +91,7 @@ export async function startScalerThread(options: ScalerThreadOptions): Promise<S
         case 'failed':
           closing = true;
           void worker.terminate();
-          reject(new Error(`gRPC scaler: ${message.message}`));
+          reject(Object.assign(new Error(`gRPC scaler: ${message.message}`), { code: message.code }));
           return;
         case 'track':
           publisher.track(message.seq, message.key, message.ref, message.spec);

@@ -43,7 +43,13 @@ async function serve(port: MessagePort, data: ScalerWorkerData): Promise<void> {
     });
     send({ type: 'listening', port: server.port });
   } catch (error) {
-    send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+    // The code (EADDRINUSE, ENOTFOUND, …) tells the main thread which setting is at fault.
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    send({
+      type: 'failed',
+      message: error instanceof Error ? error.message : String(error),
+      ...(typeof code === 'string' ? { code } : {}),
+    });
   }
 }
 

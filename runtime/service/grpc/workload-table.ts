@@ -61,7 +61,7 @@ export class SharedValues {
 /** Scaler thread → main thread. */
 export type ToMain =
   | { readonly type: 'listening'; readonly port: number }
-  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'failed'; readonly message: string; readonly code?: string }
   /** Track this workload; the answers (`tracked` or `rejected`, then `backfilled`) carry `seq`. */
   | {
       readonly type: 'track';

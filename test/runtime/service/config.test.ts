@@ -44,6 +44,19 @@ describe('runtime configuration from the environment', () => {
     });
   });
 
+  it('listens on an IP address or a host name', () => {
+    for (const host of [
+      '0.0.0.0',
+      '127.0.0.1',
+      '::',
+      '::1',
+      'localhost',
+      'elasticai-runtime.elasticai-system.svc',
+    ]) {
+      assert.equal(loadRuntimeConfig({ [ENV.listenHost]: host }).listenHost, host);
+    }
+  });
+
   it('names the bad variable', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [
@@ -64,6 +77,11 @@ describe('runtime configuration from the environment', () => {
       ],
       [{ [ENV.prometheusAuth]: 'azure' }, /^ELASTICAI_PROMETHEUS_AUTH: needs ELASTICAI_PROMETHEUS_URL/],
       [{ [ENV.readAccess]: 'public' }, /^ELASTICAI_READ_ACCESS: must be one of anonymous, authenticated/],
+      [
+        { [ENV.listenHost]: '999.1.1.1' },
+        /^ELASTICAI_LISTEN_HOST: must be an IP address or a host name \(got "999\.1\.1\.1"\)/,
+      ],
+      [{ [ENV.listenHost]: 'host_name' }, /^ELASTICAI_LISTEN_HOST: must be an IP address or a host name/],
       [
         { [ENV.memoryLimitMiB]: '512Mi' },
         /^ELASTICAI_MEMORY_LIMIT_MIB: must be an integer in \[0, 1048576\]/,

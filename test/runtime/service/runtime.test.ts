@@ -5,9 +5,11 @@
  * SIGTERM drain in a real child process.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
-import type { Socket } from 'node:net';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadRuntimeConfig } from '../../../runtime/service/config.js';
@@ -242,6 +244,87 @@ describe('container entry point', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     assert.equal(code, 2);
     assert.match(stderr, /ELASTICAI_GRPC_PORT: must be an integer/);
+  });
+
+  it('exits 2 naming the variable when a mount or the address to listen on is unusable', async () => {
+    // GIVEN an empty folder, a folder with a certificate that is not one, an empty secret and a taken port
+    const empty = mkdtempSync(join(tmpdir(), 'elasticai-empty-'));
+    const garbage = mkdtempSync(join(tmpdir(), 'elasticai-tls-'));
+    writeFileSync(join(garbage, 'tls.crt'), 'not a certificate');
+    writeFileSync(join(garbage, 'tls.key'), 'not a key');
+    const blank = join(empty, 'blank-secret');
+    writeFileSync(blank, '\n');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const takenPort = String((taken.address() as AddressInfo).port);
+    const cases: [Record<string, string>, RegExp][] = [
+      [
+        { ELASTICAI_HTTP_TLS_DIR: '/nonexistent' },
+        /^elasticai-runtime: ELASTICAI_HTTP_TLS_DIR: cannot read \/nonexistent\/tls\.crt \(ENOENT\)/,
+      ],
+      [
+        { ELASTICAI_GRPC_TLS_DIR: empty },
+        /^elasticai-runtime: ELASTICAI_GRPC_TLS_DIR: cannot read .*tls\.crt/,
+      ],
+      [
+        { ELASTICAI_GRPC_TLS_DIR: garbage },
+        /^elasticai-runtime: ELASTICAI_GRPC_TLS_DIR: not a usable certificate and key/,
+      ],
+      [
+        { ELASTICAI_API_KEYS_DIR: '/nonexistent' },
+        /^elasticai-runtime: ELASTICAI_API_KEYS_DIR: API key \/nonexistent: cannot read the folder/,
+      ],
+      [
+        { ELASTICAI_WEBHOOK_SECRET_FILE: '/nonexistent' },
+        /^elasticai-runtime: ELASTICAI_WEBHOOK_SECRET_FILE: cannot read \/nonexistent \(ENOENT\)/,
+      ],
+      [
+        { ELASTICAI_WEBHOOK_SECRET_FILE: blank },
+        /^elasticai-runtime: ELASTICAI_WEBHOOK_SECRET_FILE: the file is empty/,
+      ],
+      [
+        { ELASTICAI_LISTEN_HOST: '999.1.1.1' },
+        /^elasticai-runtime: ELASTICAI_LISTEN_HOST: must be an IP address or a host name/,
+      ],
+      // TEST-NET-1: an address that is not this machine's
+      [
+        { ELASTICAI_LISTEN_HOST: '192.0.2.1' },
+        /^elasticai-runtime: ELASTICAI_LISTEN_HOST: cannot listen there \(.*EADDRNOTAVAIL/,
+      ],
+      [
+        { ELASTICAI_HTTP_PORT: takenPort },
+        /^elasticai-runtime: ELASTICAI_HTTP_PORT: cannot listen there \(.*EADDRINUSE/,
+      ],
+    ];
+    try {
+      for (const [env, message] of cases) {
+        // WHEN the runtime starts with it
+        const child = spawnSync(
+          process.execPath,
+          [join(REPO_ROOT, 'build', 'runtime', 'service', 'main.js')],
+          {
+            env: {
+              ...process.env,
+              ELASTICAI_LISTEN_HOST: '127.0.0.1',
+              ELASTICAI_GRPC_PORT: '0',
+              ELASTICAI_HTTP_PORT: '0',
+              ELASTICAI_TOKEN_REVIEW: 'false',
+              ELASTICAI_MEMORY_LIMIT_MIB: '0',
+              KUBERNETES_SERVICE_HOST: '',
+              ...env,
+            },
+            encoding: 'utf8',
+            timeout: 15_000,
+          },
+        );
+        // THEN it exits 2 with one line naming the variable
+        assert.equal(child.status, 2, `${JSON.stringify(env)}: ${child.stderr}`);
+        assert.match(child.stderr, message);
+        assert.equal(child.stderr.trim().split('\n').length, 1, child.stderr);
+      }
+    } finally {
+      taken.close();
+    }
   });
 
   it(
