@@ -5,7 +5,7 @@
  * with the variable's (and the route field's) name.
  */
 import type { Env } from '../service/config.js';
-import { ConfigError, httpUrl, int, text } from '../service/config.js';
+import { ConfigError, httpUrl, int, listenAddress, mountedFile, text } from '../service/config.js';
 
 export { ConfigError };
 
@@ -293,6 +293,24 @@ export function parseRoutes(raw: string | undefined, variable: string = RESOLVER
   });
 }
 
+/**
+ * Checks at start the token files the configuration names, which are read again later (a rotated token
+ * is picked up): a missing or empty one stops the process naming its variable instead of failing every
+ * wake-up or Kubernetes call.
+ */
+export function checkResolverFiles(config: ResolverConfig): void {
+  const files: [string, string | undefined][] = [
+    [RESOLVER_ENV.wakeTokenFile, config.wakeTokenFile],
+    [RESOLVER_ENV.kubeTokenFile, config.kubeTokenFile],
+  ];
+  for (const [variable, path] of files) {
+    if (path === undefined) continue;
+    if (mountedFile(variable, path, path).toString('utf8').trim() === '') {
+      throw new ConfigError(variable, path, 'the file is empty');
+    }
+  }
+}
+
 /** Reads and checks the configuration; throws ConfigError naming the first bad variable. */
 export function loadResolverConfig(env: Env = process.env): ResolverConfig {
   const E = RESOLVER_ENV;
@@ -313,7 +331,7 @@ export function loadResolverConfig(env: Env = process.env): ResolverConfig {
     throw new ConfigError(E.adminPort, adminPort, `must differ from ${E.proxyPort}`);
   }
   return {
-    listenHost: text(env, E.listenHost) ?? D.listenHost,
+    listenHost: listenAddress(env, E.listenHost, D.listenHost),
     proxyPort,
     adminPort,
     namespace,

@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient, SERVICE_ACCOUNT_DIR } from '../service/kube/kube-client.js';
 import { drainOnSignal } from '../service/signals.js';
-import { ConfigError, loadResolverConfig, RESOLVER_ENV } from './config.js';
+import type { ResolverConfig } from './config.js';
+import { checkResolverFiles, ConfigError, loadResolverConfig, RESOLVER_ENV } from './config.js';
 import { startResolver } from './resolver.js';
 
 function kubeClient(url: string | undefined, tokenFileOverride: string | undefined): KubeClient | undefined {
@@ -23,10 +24,27 @@ function kubeClient(url: string | undefined, tokenFileOverride: string | undefin
   });
 }
 
+/**
+ * A server's failure to listen as the setting at fault: the host (cannot be resolved or is not this
+ * machine's) or a port (taken, or privileged). Anything else is returned as it is.
+ */
+function listenFailure(error: unknown, config: ResolverConfig): unknown {
+  const { code, message, port } = error as NodeJS.ErrnoException & { port?: number };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EADDRNOTAVAIL' || code === 'EAI_FAIL') {
+    return new ConfigError(RESOLVER_ENV.listenHost, config.listenHost, `cannot listen there (${message})`);
+  }
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    const variable = port === config.adminPort ? RESOLVER_ENV.adminPort : RESOLVER_ENV.proxyPort;
+    return new ConfigError(variable, String(port), `cannot listen there (${message})`);
+  }
+  return error;
+}
+
 async function main(): Promise<void> {
   let config;
   try {
     config = loadResolverConfig(process.env);
+    checkResolverFiles(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`elasticai-resolver: ${error.message}\n`);
@@ -46,7 +64,18 @@ async function main(): Promise<void> {
     graceMs: config.drainDelayMs + config.shutdownGraceMs,
     afterDrain: () => kube.close(),
   });
-  serve(await startResolver(config, { kube }));
+  let resolver;
+  try {
+    resolver = await startResolver(config, { kube });
+  } catch (error) {
+    const failure = listenFailure(error, config);
+    if (failure instanceof ConfigError) {
+      process.stderr.write(`elasticai-resolver: ${failure.message}\n`);
+      process.exit(2);
+    }
+    throw failure;
+  }
+  serve(resolver);
 }
 
 main().catch((error: unknown) => {

@@ -5,6 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +54,61 @@ describe('resolver entry point', () => {
       noKube.stderr,
       /ELASTICAI_KUBE_API_URL: the resolver watches EndpointSlices and needs the Kubernetes API/,
     );
+  });
+
+  it('exits 2 with the variable named when a token file or the address to listen on is unusable', async () => {
+    // GIVEN an empty token file and a taken port
+    const blank = join(mkdtempSync(join(tmpdir(), 'elasticai-token-')), 'token');
+    writeFileSync(blank, '\n');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const takenPort = String((taken.address() as AddressInfo).port);
+    const cases: [Record<string, string>, RegExp][] = [
+      [
+        { ELASTICAI_RESOLVER_WAKE_TOKEN_FILE: '/nonexistent' },
+        /^elasticai-resolver: ELASTICAI_RESOLVER_WAKE_TOKEN_FILE: cannot read \/nonexistent \(ENOENT\)/,
+      ],
+      [
+        { ELASTICAI_KUBE_TOKEN_FILE: blank },
+        /^elasticai-resolver: ELASTICAI_KUBE_TOKEN_FILE: the file is empty/,
+      ],
+      [
+        { ELASTICAI_LISTEN_HOST: '999.1.1.1' },
+        /^elasticai-resolver: ELASTICAI_LISTEN_HOST: must be an IP address or a host name/,
+      ],
+      // TEST-NET-1: an address that is not this machine's
+      [
+        { ELASTICAI_LISTEN_HOST: '192.0.2.1' },
+        /^elasticai-resolver: ELASTICAI_LISTEN_HOST: cannot listen there \(.*EADDRNOTAVAIL/,
+      ],
+      [
+        { ELASTICAI_RESOLVER_ADMIN_PORT: takenPort },
+        /^elasticai-resolver: ELASTICAI_RESOLVER_ADMIN_PORT: cannot listen there \(.*EADDRINUSE/,
+      ],
+    ];
+    try {
+      for (const [env, message] of cases) {
+        // WHEN the resolver starts with it
+        const child = spawnSync(process.execPath, [MAIN], {
+          env: {
+            PATH: process.env.PATH,
+            ELASTICAI_RESOLVER_ROUTES: JSON.stringify([cluster.routeJson()]),
+            ELASTICAI_KUBE_API_URL: cluster.api.url,
+            ELASTICAI_LISTEN_HOST: '127.0.0.1',
+            ELASTICAI_RESOLVER_PROXY_PORT: '0',
+            ELASTICAI_RESOLVER_ADMIN_PORT: '0',
+            ...env,
+          },
+          encoding: 'utf8',
+          timeout: 15_000,
+        });
+        // THEN it exits 2 naming the variable
+        assert.equal(child.status, 2, `${JSON.stringify(env)}: ${child.stderr}`);
+        assert.match(child.stderr, message);
+      }
+    } finally {
+      taken.close();
+    }
   });
 
   it('serves once synced, and on SIGTERM drains: unready, the held request still delivered, exit 0', async () => {
