@@ -80,8 +80,9 @@ export class Waker {
             if (status === 202 || status === 200) return resolve(true);
             let detail = Buffer.concat(chunks).toString('utf8').slice(0, 300);
             try {
-              const body = JSON.parse(detail) as { message?: string; error?: string };
-              detail = body.message ?? body.error ?? detail;
+              // The runtime's error shape: {"error": {"code", "message"}}.
+              const body = JSON.parse(detail) as { error?: { message?: unknown } };
+              if (typeof body.error?.message === 'string') detail = body.error.message;
             } catch {
               // not JSON: keep the text
             }

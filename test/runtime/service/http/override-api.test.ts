@@ -456,6 +456,19 @@ describe('POST /api/v1/workloads/:namespace/:name/wake', () => {
       assert.equal((await post('{}')).status, 202);
       assert.equal((await post('')).status, 202);
       assert.deepEqual(woken, ['team-a/checkout', 'team-a/checkout', 'team-a/checkout']);
+      // AND a refused wake-up reaches the resolver with the runtime's message
+      const refusedWaker = new Waker({
+        runtimeBases: () => undefined,
+        token: async () => TOKENS.viewer,
+        staticBase: server.url,
+      });
+      assert.deepEqual(await refusedWaker.wake(route as unknown as Route), {
+        accepted: 0,
+        errors: [
+          `${new globalThis.URL(server.url).host}: HTTP 403: system:serviceaccount:monitoring:viewer may not patch scaledobject checkout in namespace team-a`,
+        ],
+      });
+      refusedWaker.close();
     } finally {
       waker.close();
       await server.close();
