@@ -190,9 +190,9 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
       readiness,
       shutdown: shutdown.signal,
       clock: wallClock,
-      // Warnings and errors (a 5xx's cause: what a caller is not told) as JSON lines on the same log;
-      // not every request's line at info.
-      logger: { level: 'warn', stream: { write: (line: string) => log(line.trimEnd()) } },
+      // Audit lines (overrides set and cleared, webhook deliveries), warnings and errors (a 5xx's
+      // cause: what a caller is not told) as JSON lines on the same log; no line per request.
+      logger: { level: 'info', stream: { write: (line: string) => log(line.trimEnd()) } },
     },
     {
       host: config.listenHost,

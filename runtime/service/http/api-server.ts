@@ -35,7 +35,7 @@ import type { Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { AccessControl } from './access.js';
 import type { ApiServerDeps } from './api-deps.js';
 import { ApiError } from './api-error.js';
@@ -157,6 +157,24 @@ function rawAnswer(answer: ApiError): string {
   return `HTTP/1.1 ${answer.statusCode} ${STATUS_CODES[answer.statusCode] ?? ''}\r\n${lines.join('')}\r\n${body}`;
 }
 
+/**
+ * Fastify's lines for every request and every 404 off: they would drown the audit lines (overrides set
+ * and cleared, webhook deliveries). Its error and warning lines stay.
+ */
+class QuietRequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (error) super.requestCompleted(error, request, reply);
+  }
+
+  override routeNotFound(): void {}
+}
+
 /** Builds the API server (not listening; use `inject` in tests or `startApiServer`). */
 export function createApiServer(deps: ApiServerDeps, options: CreateOptions = {}): FastifyInstance {
   const { config, metrics } = deps;
@@ -167,6 +185,7 @@ export function createApiServer(deps: ApiServerDeps, options: CreateOptions = {}
   }
   const app = Fastify({
     logger: deps.logger ?? false,
+    logController: new QuietRequestLog(),
     bodyLimit: config.bodyLimitBytes,
     // Answered by the onRequest hook below in the API's shape.
     return503OnClosing: false,

@@ -56,6 +56,7 @@ describe('assembled runtime with a Kubernetes API', () => {
   let prometheus: FakePrometheus;
   let runtime: Runtime;
   let address: string;
+  const logs: string[] = [];
 
   before(async () => {
     kube = await FakeKubeApi.start({ serviceAccountToken: SA_TOKEN });
@@ -69,7 +70,6 @@ describe('assembled runtime with a Kubernetes API', () => {
     kube.putScaledObject(scaledObject('shop', 'checkout', address, meta));
     kube.putScaledObject(scaledObject('shop', 'elsewhere', 'other-scaler.keda:9090', meta));
     kube.putScaledObject(scaledObject('shop', 'typo', address, { ...meta, capacityPerReplicas: '4' }));
-    const logs: string[] = [];
     runtime = await startRuntime(
       loadRuntimeConfig({
         ELASTICAI_PROMETHEUS_URL: prometheus.url,
@@ -164,6 +164,16 @@ describe('assembled runtime with a Kubernetes API', () => {
       kube.scaledObject('shop', 'checkout')?.metadata as { annotations?: Record<string, string> }
     ).annotations;
     assert.equal(after?.['autoscaling.keda.sh/paused-replicas'], undefined);
+    // AND both changes are audit lines on the runtime's log, naming who did what; no line per request
+    const audit = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => 'audit' in l);
+    assert.deepEqual(
+      audit.map((l) => [l['audit'], l['caller'], l['namespace'], l['name']]),
+      [
+        ['override-set', 'alice@example.com', 'shop', 'checkout'],
+        ['override-cleared', 'alice@example.com', 'shop', 'checkout'],
+      ],
+    );
+    assert.ok(!logs.some((l) => /request completed|incoming request/.test(l)), 'no per-request lines');
   });
 
   it('wakes a workload for the scale-to-zero resolver: authorized callers only, streamed to KEDA at once', async () => {
