@@ -341,7 +341,7 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload, 
         scaleTargetRef: { apiVersion: this.apiVersion, kind: this.kind, name: this.name },
         minReplicas: props.replicas.min,
         maxReplicas: props.replicas.max,
-        metrics: spec.options.metrics.map((m) => m.json as unknown as k8s.MetricSpecV2),
+        metrics: spec.options.metrics.map((m) => m.spec),
         behavior: behavior as k8s.HorizontalPodAutoscalerBehaviorV2 | undefined,
       },
     });

@@ -1,3 +1,4 @@
+import { k8s } from 'cdk8s-plus-28';
 import { PropError, checkInteger } from './validation.js';
 import type { ScaledResource } from './scalable-workload.js';
 
@@ -16,26 +17,28 @@ export class MetricTarget {
   static averageValue(quantity: string | number): MetricTarget {
     return new MetricTarget({
       type: 'AverageValue',
-      averageValue: quantityOf('target.averageValue', quantity),
+      averageValue: k8s.Quantity.fromString(quantityOf('target.averageValue', quantity)),
     });
   }
 
   /** Total value of the metric (object and external metrics). */
   static value(quantity: string | number): MetricTarget {
-    return new MetricTarget({ type: 'Value', value: quantityOf('target.value', quantity) });
+    return new MetricTarget({
+      type: 'Value',
+      value: k8s.Quantity.fromString(quantityOf('target.value', quantity)),
+    });
   }
 
   private constructor(
-    /** @internal */ readonly json: {
-      type: string;
-      averageUtilization?: number;
-      averageValue?: string;
-      value?: string;
-    },
+    /**
+     * @internal The autoscaling/v2 target. Quantities are `k8s.Quantity` objects: cdk8s's
+     * serializer reads `averageValue.value` / `value.value`, so a plain string would be dropped.
+     */
+    readonly spec: k8s.MetricTargetV2,
   ) {}
 
   get type(): string {
-    return this.json.type;
+    return this.spec.type;
   }
 }
 
@@ -46,9 +49,6 @@ function quantityOf(prop: string, quantity: string | number): string {
   if (Number.parseFloat(text) <= 0) throw new PropError(prop, quantity, 'must be > 0');
   return text;
 }
-
-/** JSON of one autoscaling/v2 metric. */
-export type MetricJson = Record<string, unknown> & { type: string };
 
 /**
  * One autoscaling/v2 HPA metric, built by a factory:
@@ -76,7 +76,7 @@ export class Metric {
     }
     return new Metric({
       type: 'Pods',
-      pods: { metric: metricIdentifier(options.name, options.selector), target: options.target.json },
+      pods: { metric: metricIdentifier(options.name, options.selector), target: options.target.spec },
     });
   }
 
@@ -99,7 +99,7 @@ export class Metric {
       object: {
         describedObject: { ...options.describedObject },
         metric: metricIdentifier(options.name, options.selector),
-        target: options.target.json,
+        target: options.target.spec,
       },
     });
   }
@@ -119,22 +119,31 @@ export class Metric {
     }
     return new Metric({
       type: 'External',
-      external: { metric: metricIdentifier(options.name, options.selector), target: options.target.json },
+      external: { metric: metricIdentifier(options.name, options.selector), target: options.target.spec },
     });
   }
 
   private static resource(name: ScaledResource, target: MetricTarget): Metric {
-    return new Metric({ type: 'Resource', resource: { name, target: target.json } }, name);
+    // Kubernetes' validation allows only Utilization or AverageValue on resource metrics.
+    if (target.type === 'Value') {
+      const factory = name === 'cpu' ? 'resourceCpu' : 'resourceMemory';
+      throw new PropError(
+        `metric.${factory}.target`,
+        target.type,
+        'resource metrics take a Utilization or AverageValue target',
+      );
+    }
+    return new Metric({ type: 'Resource', resource: { name, target: target.spec } }, name);
   }
 
   private constructor(
-    /** @internal */ readonly json: MetricJson,
+    /** @internal The autoscaling/v2 metric, rendered by the HPA. */ readonly spec: k8s.MetricSpecV2,
     /** The resource this metric scales on, for cpu/memory metrics. */
     readonly scaledResource?: ScaledResource,
   ) {}
 }
 
-function metricIdentifier(name: string, selector?: Record<string, string>): Record<string, unknown> {
+function metricIdentifier(name: string, selector?: Record<string, string>): k8s.MetricIdentifierV2 {
   if (!/^[A-Za-z_:][A-Za-z0-9_:.\-/|]*$/.test(name)) {
     throw new PropError(
       'metric.name',

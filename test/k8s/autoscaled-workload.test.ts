@@ -98,6 +98,16 @@ describe('AutoscaledWorkload', () => {
       hpa.metrics.map((m: Json) => m.type),
       ['Resource', 'Resource', 'Pods', 'Object', 'External'],
     );
+    assert.deepEqual(
+      hpa.metrics.map((m: Json) => m[m.type.charAt(0).toLowerCase() + m.type.slice(1)].target),
+      [
+        { type: 'Utilization', averageUtilization: 60 },
+        { type: 'AverageValue', averageValue: '1Gi' },
+        { type: 'AverageValue', averageValue: '50' },
+        { type: 'Value', value: '2k' },
+        { type: 'AverageValue', averageValue: '30' },
+      ],
+    );
     assert.deepEqual(hpa.metrics[4].external.metric, {
       name: 'queue_depth',
       selector: { matchLabels: { queue: 'orders' } },
@@ -110,6 +120,67 @@ describe('AutoscaledWorkload', () => {
       },
     });
     assert.deepEqual(await validateAll(objects), []);
+  });
+
+  describe('writes the number of every HPA metric target', () => {
+    // Each case: a metric built with a target, the source field it renders under and the exact target.
+    const ingress = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' };
+    const cases: [string, Metric, string, Json][] = [
+      [
+        'resource, utilization',
+        Metric.resourceMemory(MetricTarget.utilization(75)),
+        'resource',
+        { type: 'Utilization', averageUtilization: 75 },
+      ],
+      [
+        'resource, averageValue',
+        Metric.resourceMemory(MetricTarget.averageValue('1Gi')),
+        'resource',
+        { type: 'AverageValue', averageValue: '1Gi' },
+      ],
+      [
+        'pods, averageValue',
+        Metric.pods({ name: 'p', target: MetricTarget.averageValue(50) }),
+        'pods',
+        { type: 'AverageValue', averageValue: '50' },
+      ],
+      [
+        'object, averageValue',
+        Metric.object({ name: 'rps', describedObject: ingress, target: MetricTarget.averageValue('250m') }),
+        'object',
+        { type: 'AverageValue', averageValue: '250m' },
+      ],
+      [
+        'object, value',
+        Metric.object({ name: 'rps', describedObject: ingress, target: MetricTarget.value('2k') }),
+        'object',
+        { type: 'Value', value: '2k' },
+      ],
+      [
+        'external, averageValue',
+        Metric.external({ name: 'q', target: MetricTarget.averageValue(1.5) }),
+        'external',
+        { type: 'AverageValue', averageValue: '1.5' },
+      ],
+      [
+        'external, value',
+        Metric.external({ name: 'q', target: MetricTarget.value('5') }),
+        'external',
+        { type: 'Value', value: '5' },
+      ],
+    ];
+    for (const [what, metric, source, target] of cases) {
+      it(what, async () => {
+        // GIVEN an HPA scaling on one metric
+        const scaling = WorkloadScaling.hpa({ metrics: [metric] });
+        // WHEN
+        const objects = synthWorkload({ scaling });
+        // THEN the target keeps its number
+        const [rendered] = (only(objects, 'HorizontalPodAutoscaler').spec as Json).metrics;
+        assert.deepEqual(rendered[source].target, target);
+        assert.deepEqual(await validateAll(objects), []);
+      });
+    }
   });
 
   it('meets Pod Security "restricted" and sets requests, limits and probes', () => {
@@ -319,6 +390,11 @@ describe('AutoscaledWorkload', () => {
       assert.throws(
         () => Metric.external({ name: 'q', target: MetricTarget.utilization(50) }),
         /metric\.external\.target: external metrics take a Value or AverageValue target \(got "Utilization"\)/,
+      ));
+    it('value on a resource metric', () =>
+      assert.throws(
+        () => Metric.resourceMemory(MetricTarget.value('1Gi')),
+        /metric\.resourceMemory\.target: resource metrics take a Utilization or AverageValue target \(got "Value"\)/,
       ));
     it('bad quantity', () =>
       assert.throws(
