@@ -35,8 +35,37 @@ export function cpuMillis(cpu: Cpu): number {
   return amount.endsWith('m') ? Number(amount.slice(0, -1)) : Math.round(Number(amount) * 1000);
 }
 
-function kib(size: Size): number {
-  return size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+/**
+ * CPU amount in millicores, refusing NaN, infinite, non-positive and sub-millicore amounts (finer
+ * than Kubernetes' 1m precision); `prop` names the prop in error messages.
+ */
+export function positiveCpuMillis(prop: string, cpu: Cpu): number {
+  const amount = cpu.amount;
+  const raw = amount.endsWith('m') ? Number(amount.slice(0, -1)) : Number(amount) * 1000;
+  if (Number.isNaN(raw) || Math.abs(raw) === Infinity) {
+    throw new PropError(prop, amount, 'must be a finite CPU amount');
+  }
+  if (!(raw > 0)) throw new PropError(prop, amount, 'must be > 0');
+  if (raw < 1) {
+    throw new PropError(
+      prop,
+      amount,
+      'is below 1 millicore (0.001 CPU), the finest CPU amount Kubernetes takes',
+    );
+  }
+  return cpuMillis(cpu);
+}
+
+/** Memory in KiB, refusing NaN and infinite sizes and sizes <= 0 (< 0 with `allowZero`). */
+export function memoryKiB(prop: string, size: Size, allowZero = false): number {
+  const kib = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+  if (Number.isNaN(kib) || Math.abs(kib) === Infinity) {
+    throw new PropError(prop, size.asString(), 'must be a finite size');
+  }
+  if (allowZero ? !(kib >= 0) : !(kib > 0)) {
+    throw new PropError(prop, size.asString(), allowZero ? 'must be >= 0' : 'must be > 0');
+  }
+  return kib;
 }
 
 /**
@@ -44,15 +73,14 @@ function kib(size: Size): number {
  * `prop` names the resources prop in error messages.
  */
 export function resourceAmounts(prop: string, resources: ContainerResources): ResourceAmounts {
-  const cpuRequest = cpuMillis(resources.cpu.request);
-  const cpuLimit = resources.cpu.limit ? cpuMillis(resources.cpu.limit) : cpuRequest * 2;
-  const memRequest = kib(resources.memory.request);
-  const memLimit = resources.memory.limit ? kib(resources.memory.limit) : memRequest;
-  if (!(cpuRequest > 0))
-    throw new PropError(`${prop}.cpu.request`, resources.cpu.request.amount, 'must be > 0');
-  if (!(memRequest > 0)) {
-    throw new PropError(`${prop}.memory.request`, resources.memory.request.asString(), 'must be > 0');
-  }
+  const cpuRequest = positiveCpuMillis(`${prop}.cpu.request`, resources.cpu.request);
+  const cpuLimit = resources.cpu.limit
+    ? positiveCpuMillis(`${prop}.cpu.limit`, resources.cpu.limit)
+    : cpuRequest * 2;
+  const memRequest = memoryKiB(`${prop}.memory.request`, resources.memory.request);
+  const memLimit = resources.memory.limit
+    ? memoryKiB(`${prop}.memory.limit`, resources.memory.limit)
+    : memRequest;
   if (cpuLimit < cpuRequest) {
     throw new PropError(
       `${prop}.cpu.limit`,

@@ -1,9 +1,9 @@
-import { ApiObject, Size, SizeRoundingBehavior } from 'cdk8s';
+import { ApiObject, Size } from 'cdk8s';
 import { Cpu, k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { MetricsMonitor, MetricsTarget } from './metrics-monitor.js';
 import { MetricsScraping, namespacePeer, tcpPort } from './metrics-scraping.js';
-import { cpuMillis } from './resources.js';
+import { memoryKiB, positiveCpuMillis } from './resources.js';
 import { isQuotaConsumer } from './scalable-workload.js';
 import { PropError, checkDnsLabel, checkDnsSubdomain, checkInteger, checkNonEmpty } from './validation.js';
 
@@ -601,17 +601,8 @@ function checkCidr(prop: string, value: string): void {
   }
 }
 
-function positiveCpu(prop: string, cpu: Cpu): number {
-  const millis = cpuMillis(cpu);
-  if (!(millis > 0) || !Number.isFinite(millis)) throw new PropError(prop, cpu.amount, 'must be > 0');
-  return millis;
-}
-
-function positiveMemory(prop: string, size: Size): number {
-  const kib = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
-  if (!(kib > 0) || !Number.isFinite(kib)) throw new PropError(prop, size.asString(), 'must be > 0');
-  return kib;
-}
+const positiveCpu = positiveCpuMillis;
+const positiveMemory = (prop: string, size: Size): number => memoryKiB(prop, size);
 
 function cpuQuantity(millis: number): k8s.Quantity {
   return k8s.Quantity.fromString(millis % 1000 === 0 ? String(millis / 1000) : `${millis}m`);
@@ -664,8 +655,7 @@ function renderQuota(quota: TenantQuota): { hard: Record<string, k8s.Quantity>; 
   const pvcs = quota.persistentVolumeClaims ?? 10;
   checkInteger('quota.persistentVolumeClaims', pvcs, 0);
   const storage = quota.storage ?? Size.gibibytes(100);
-  const storageKib = storage.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
-  if (!(storageKib >= 0)) throw new PropError('quota.storage', storage.asString(), 'must be >= 0');
+  const storageKib = memoryKiB('quota.storage', storage, true);
   const count = (n: number) => k8s.Quantity.fromString(String(n));
   const hard = {
     'requests.cpu': cpuQuantity(cpuReq),

@@ -1,8 +1,8 @@
-import { ApiObject, type Size, SizeRoundingBehavior } from 'cdk8s';
+import { ApiObject, type Size } from 'cdk8s';
 import type { Cpu } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ClusterChart } from './cluster-info.js';
-import { cpuMillis } from './resources.js';
+import { memoryKiB, positiveCpuMillis } from './resources.js';
 import type { IScalableWorkload, ScaledResource } from './scalable-workload.js';
 import { PropError, checkDnsSubdomain, checkInteger, checkNonEmpty, formatValue } from './validation.js';
 
@@ -231,13 +231,11 @@ function renderBounds(
   if (bounds === undefined || (bounds.cpu === undefined && bounds.memory === undefined)) return undefined;
   const out: Partial<Record<ScaledResource, { amount: number; quantity: string }>> = {};
   if (bounds.cpu !== undefined) {
-    const millis = cpuMillis(bounds.cpu);
-    if (!(millis > 0)) throw new PropError(`${prop}.cpu`, bounds.cpu.amount, 'must be > 0');
+    const millis = positiveCpuMillis(`${prop}.cpu`, bounds.cpu);
     out.cpu = { amount: millis, quantity: millis % 1000 === 0 ? String(millis / 1000) : `${millis}m` };
   }
   if (bounds.memory !== undefined) {
-    const kib = bounds.memory.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
-    if (!(kib > 0)) throw new PropError(`${prop}.memory`, bounds.memory.asString(), 'must be > 0');
+    const kib = memoryKiB(`${prop}.memory`, bounds.memory);
     const quantity =
       kib % (1024 * 1024) === 0
         ? `${kib / (1024 * 1024)}Gi`

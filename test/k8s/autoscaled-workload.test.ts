@@ -379,6 +379,41 @@ describe('AutoscaledWorkload', () => {
         /resources\.cpu\.limit: must be >= cpu\.request \(500m\) \(got "100m"\)/,
       ],
       ['no scaling', { scaling: undefined as never }, /scaling: is required: WorkloadScaling\.hpa/],
+      [
+        'infinite memory request',
+        { resources: { cpu: { request: Cpu.millis(250) }, memory: { request: Size.mebibytes(Infinity) } } },
+        /^PropError: resources\.memory\.request: must be a finite size \(got "InfinityMi"\)$/,
+      ],
+      [
+        'NaN memory limit',
+        {
+          resources: {
+            cpu: { request: Cpu.millis(250) },
+            memory: { request: Size.mebibytes(64), limit: Size.mebibytes(NaN) },
+          },
+        },
+        /^PropError: resources\.memory\.limit: must be a finite size \(got "NaNMi"\)$/,
+      ],
+      [
+        'infinite cpu request',
+        { resources: { cpu: { request: Cpu.units(Infinity) }, memory: { request: Size.mebibytes(64) } } },
+        /^PropError: resources\.cpu\.request: must be a finite CPU amount \(got "Infinity"\)$/,
+      ],
+      [
+        'infinite cpu limit',
+        {
+          resources: {
+            cpu: { request: Cpu.millis(250), limit: Cpu.millis(Infinity) },
+            memory: { request: Size.mebibytes(64) },
+          },
+        },
+        /^PropError: resources\.cpu\.limit: must be a finite CPU amount \(got "Infinitym"\)$/,
+      ],
+      [
+        'cpu below a millicore',
+        { resources: { cpu: { request: Cpu.units(0.0001) }, memory: { request: Size.mebibytes(64) } } },
+        /^PropError: resources\.cpu\.request: is below 1 millicore \(0\.001 CPU\).* \(got "0\.0001"\)$/,
+      ],
     ];
     for (const [what, overrides, message] of cases) {
       it(what, () => assert.throws(() => synthWorkload(overrides), message));

@@ -312,6 +312,22 @@ describe('Tenant', () => {
     );
   });
 
+  it('refuses non-finite quota sizes and CPU, naming the prop and the value', () => {
+    // GIVEN / WHEN / THEN: "InfinityKi" or "Infinity" would be written as the quota otherwise
+    assert.throws(
+      () => tenantObjects({ quota: { storage: Size.gibibytes(Infinity) } }),
+      /^PropError: quota\.storage: must be a finite size \(got "InfinityGi"\)$/,
+    );
+    assert.throws(
+      () => tenantObjects({ quota: { cpu: { requests: Cpu.units(Infinity) } } }),
+      /^PropError: quota\.cpu\.requests: must be a finite CPU amount \(got "Infinity"\)$/,
+    );
+    assert.throws(
+      () => tenantObjects({ quota: { memory: { requests: Size.mebibytes(NaN) } } }),
+      /^PropError: quota\.memory\.requests: must be a finite size \(got "NaNMi"\)$/,
+    );
+  });
+
   it('refuses quota limits below requests', () => {
     assert.throws(
       () => tenantObjects({ quota: { cpu: { requests: Cpu.units(4), limits: Cpu.units(2) } } }),

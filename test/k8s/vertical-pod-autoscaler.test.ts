@@ -123,6 +123,22 @@ describe('VerticalPodAutoscaler', () => {
     );
   });
 
+  it('refuses non-finite bounds, naming the prop and the value', () => {
+    // GIVEN / WHEN / THEN: "InfinityKi" or "Infinitym" would be written as maxAllowed otherwise
+    assert.throws(
+      () => setup({ containerPolicies: [{ maxAllowed: { memory: Size.gibibytes(Infinity) } }] }),
+      /^PropError: containerPolicies\[0\]\.maxAllowed\.memory: must be a finite size \(got "InfinityGi"\)$/,
+    );
+    assert.throws(
+      () => setup({ containerPolicies: [{ maxAllowed: { cpu: Cpu.units(Infinity) } }] }),
+      /^PropError: containerPolicies\[0\]\.maxAllowed\.cpu: must be a finite CPU amount \(got "Infinity"\)$/,
+    );
+    assert.throws(
+      () => setup({ containerPolicies: [{ minAllowed: { cpu: Cpu.units(0.0001) } }] }),
+      /^PropError: containerPolicies\[0\]\.minAllowed\.cpu: is below 1 millicore/,
+    );
+  });
+
   it('refuses more than one recommender', () => {
     assert.throws(
       () => setup({ recommenders: ['a', 'b'] }),
