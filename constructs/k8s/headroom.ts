@@ -2,7 +2,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { CAPACITY_BUFFER_MIN_MINOR, ClusterAutoscaler } from './cluster-autoscaler.js';
-import { ClusterChart } from './cluster-info.js';
+import { ClusterChart, type NodePoolInfo } from './cluster-info.js';
 import { ScaledObject } from './keda/scaled-object.js';
 import { Trigger, checkCron, checkTimezone } from './keda/trigger.js';
 import { Placement } from './placement.js';
@@ -155,11 +155,20 @@ export interface HeadroomProps {
   readonly scaling: HeadroomScaling;
   /** Pause Deployment or CapacityBuffer. @default HeadroomMode.pauseDeployment() */
   readonly mode?: HeadroomMode;
-  /** Capacity the headroom should be reserved on: the same as the workloads it is for. @default Placement.onDemandOnly() */
+  /**
+   * Capacity the headroom should be reserved on: the same as the workloads it is for. With
+   * `HeadroomScaling.fromRuntime` it must fit the pool's capacity type (on-demand-only headroom for a
+   * spot pool, or spot-only headroom for an on-demand pool, is refused).
+   * @default with `HeadroomScaling.fromRuntime` in a ClusterChart, the pool's capacity type
+   * (`spotOnly()` for a spot pool, `spotPreferred()` for a mixed pool); otherwise `Placement.onDemandOnly()`
+   */
   readonly placement?: Placement;
   /** Extra node selector, e.g. to pin the headroom to one node pool. @default none */
   readonly nodeSelector?: Readonly<Record<string, string>>;
-  /** Name of the shared, cluster-scoped PriorityClass (value −10). @default 'elasticai-headroom' */
+  /**
+   * Name of the shared, cluster-scoped PriorityClass (value −10) the construct creates; names starting
+   * with `system-` are Kubernetes' own and refused. @default 'elasticai-headroom'
+   */
   readonly priorityClassName?: string;
   /** Pause image, pinned. @default 'registry.k8s.io/pause:3.10' */
   readonly image?: string;
@@ -190,7 +199,6 @@ export class Headroom extends Construct {
     checkDnsLabel('namespace', this.namespace);
     const image = props.image ?? HEADROOM_PAUSE_IMAGE;
     checkImage('image', image);
-    this.placement = props.placement ?? Placement.onDemandOnly();
     this.podLabels = { 'app.kubernetes.io/name': this.name, ...HEADROOM_COMPONENT_LABEL };
     for (const [key, value] of Object.entries(props.nodeSelector ?? {})) {
       if (!/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(key) || value.length > 63) {
@@ -200,8 +208,9 @@ export class Headroom extends Construct {
 
     const scaling = props.scaling.spec;
     const cluster = ClusterChart.find(this)?.cluster;
+    let pool: NodePoolInfo | undefined;
     if (scaling.kind === 'runtime' && cluster) {
-      const pool = cluster.nodePools.find((p) => p.name === scaling.options.nodePool);
+      pool = cluster.nodePools.find((p) => p.name === scaling.options.nodePool);
       if (!pool) {
         throw new PropError(
           'scaling.nodePool',
@@ -217,6 +226,8 @@ export class Headroom extends Construct {
         );
       }
     }
+    this.placement = props.placement ?? placementFor(pool);
+    if (pool) checkPlacementFits('placement', this.placement, pool);
 
     if ((props.mode ?? HeadroomMode.pauseDeployment()).kind === 'capacity-buffer') {
       this.createCapacityBuffer(props, this.podTemplate(props, image, undefined));
@@ -224,6 +235,15 @@ export class Headroom extends Construct {
     } else {
       this.priorityClassName = props.priorityClassName ?? 'elasticai-headroom';
       checkDnsSubdomain('priorityClassName', this.priorityClassName);
+      if (this.priorityClassName.startsWith('system-')) {
+        // The construct creates the class; "system-" names are Kubernetes' own (and the API
+        // server refuses new ones), and a system class's priority would preempt real workloads.
+        throw new PropError(
+          'priorityClassName',
+          this.priorityClassName,
+          'must not start with "system-" (reserved for Kubernetes\' built-in PriorityClasses)',
+        );
+      }
       this.ensurePriorityClass(this.priorityClassName);
       const template = this.podTemplate(props, image, this.priorityClassName);
       new k8s.KubeDeployment(this, 'Deployment', {
@@ -397,5 +417,35 @@ export class Headroom extends Construct {
         (ca) =>
           `mode: capacity-buffer headroom "${this.namespace}/${this.name}" needs the CapacityBuffer controller, but ClusterAutoscaler "${ca.node.path}" in the same chart runs without it; set capacityBuffers: true on it`,
       );
+  }
+}
+
+/** Placement of headroom held for `pool`: its capacity type (on-demand when the pool is unknown). */
+function placementFor(pool: NodePoolInfo | undefined): Placement {
+  switch (pool?.capacityType) {
+    case 'spot':
+      return Placement.spotOnly();
+    case 'mixed':
+      return Placement.spotPreferred();
+    default:
+      return Placement.onDemandOnly();
+  }
+}
+
+/** Throws when headroom with `placement` could never schedule on `pool`, the pool it holds room for. */
+function checkPlacementFits(prop: string, placement: Placement, pool: NodePoolInfo): void {
+  if (pool.capacityType === 'spot' && placement.kind === 'on-demand-only') {
+    throw new PropError(
+      prop,
+      placement.kind,
+      `keeps headroom off spot nodes, but scaling.nodePool "${pool.name}" is a spot pool; use Placement.spotOnly() (the default for a spot pool)`,
+    );
+  }
+  if (pool.capacityType === 'on-demand' && placement.kind === 'spot-only') {
+    throw new PropError(
+      prop,
+      placement.kind,
+      `needs spot nodes, but scaling.nodePool "${pool.name}" is an on-demand pool; use Placement.onDemandOnly() (the default for an on-demand pool)`,
+    );
   }
 }

@@ -172,6 +172,75 @@ describe('Headroom', () => {
     assert.deepEqual(await validateAll(objects), []);
   });
 
+  describe('runtime headroom follows its pool’s capacity type', () => {
+    const fromRuntime = (nodePool: string) =>
+      HeadroomScaling.fromRuntime({
+        scalerAddress: 'elasticai-runtime.elasticai:9090',
+        nodePool,
+        maxReplicas: 4,
+      });
+    const nodeAffinity = (objects: KubeObject[]): Json => podSpec(objects).affinity.nodeAffinity;
+
+    it('defaults to spot-only placement for a spot pool, so the pause pods can land on it', async () => {
+      // GIVEN / WHEN headroom for the spot pool, placement left to the default
+      const objects = synthHeadroom({ scaling: fromRuntime('spot') });
+      // THEN the pods require and tolerate spot nodes, with no NotIn SPOT term
+      const terms = nodeAffinity(objects).requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+      assert.deepEqual(terms[0].matchExpressions, [
+        { key: 'eks.amazonaws.com/capacityType', operator: 'In', values: ['SPOT'] },
+      ]);
+      assert.ok(!JSON.stringify(terms).includes('NotIn'));
+      assert.equal(podSpec(objects).tolerations[0].value, 'spot');
+      assert.deepEqual(await validateAll(objects), []);
+    });
+
+    it('defaults to on-demand-only placement for an on-demand pool', () => {
+      const terms = nodeAffinity(synthHeadroom({ scaling: fromRuntime('general') }))
+        .requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+      assert.equal(terms[0].matchExpressions[0].operator, 'NotIn');
+    });
+
+    it('prefers spot for a mixed pool', () => {
+      // GIVEN a cluster whose user pool is a mixed on-demand/spot group
+      const cluster = testCluster({
+        nodePools: [
+          {
+            name: 'mixed',
+            role: 'user',
+            capacityType: 'mixed',
+            instanceTypes: ['m7i.xlarge'],
+            minSize: 1,
+            maxSize: 10,
+            mixed: { onDemandBase: 1, onDemandPercentageAboveBase: 0 },
+          },
+        ],
+      });
+      // WHEN / THEN
+      const affinity = nodeAffinity(synthHeadroom({ scaling: fromRuntime('mixed') }, cluster));
+      assert.equal(affinity.requiredDuringSchedulingIgnoredDuringExecution, undefined);
+      assert.equal(affinity.preferredDuringSchedulingIgnoredDuringExecution.length, 3);
+    });
+
+    it('refuses a placement that could never schedule on the pool', () => {
+      throwsProp(
+        () => synthHeadroom({ scaling: fromRuntime('spot'), placement: Placement.onDemandOnly() }),
+        /^placement: keeps headroom off spot nodes, but scaling\.nodePool "spot" is a spot pool.*\(got "on-demand-only"\)$/,
+      );
+      throwsProp(
+        () => synthHeadroom({ scaling: fromRuntime('general'), placement: Placement.spotOnly() }),
+        /^placement: needs spot nodes, but scaling\.nodePool "general" is an on-demand pool.*\(got "spot-only"\)$/,
+      );
+    });
+  });
+
+  it('refuses a reserved system- PriorityClass name instead of creating that class', () => {
+    // GIVEN / WHEN / THEN: the construct would otherwise emit PriorityClass system-cluster-critical at −10
+    throwsProp(
+      () => synthHeadroom({ priorityClassName: 'system-cluster-critical' }),
+      /^priorityClassName: must not start with "system-".*\(got "system-cluster-critical"\)$/,
+    );
+  });
+
   describe('CapacityBuffer mode', () => {
     const v134 = testCluster({ kubernetesVersion: KubernetesVersion.V1_34 });
 
