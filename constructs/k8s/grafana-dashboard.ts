@@ -16,7 +16,7 @@ import {
 } from './observed-metrics.js';
 import { LabelMatcher, durationSeconds, isLabelName, promDuration, selector } from './promql.js';
 import { DEFAULT_FORECAST_ERROR_THRESHOLD } from './runtime-alerts.js';
-import { PropError, checkDnsLabel, checkDnsSubdomain } from './validation.js';
+import { PropError, checkDnsLabel, checkDnsSubdomain, checkLabelValue } from './validation.js';
 
 /** Default name of the dashboard's ConfigMap. */
 export const GRAFANA_DASHBOARD_NAME = 'elasticai-dashboard';
@@ -125,6 +125,7 @@ export class GrafanaDashboard extends Construct {
     this.name = props.name ?? GRAFANA_DASHBOARD_NAME;
     this.namespace = props.namespace ?? 'monitoring';
     checkDnsSubdomain('name', this.name);
+    checkLabelValue('name', this.name, 'it is also the app.kubernetes.io/name label');
     checkDnsLabel('namespace', this.namespace);
     this.uid = props.uid ?? 'elasticai-runtime';
     if (!UID.test(this.uid))

@@ -12,6 +12,7 @@ import {
   PropError,
   checkDnsLabel,
   checkDnsSubdomain,
+  checkLabelValue,
   checkImage,
   checkInteger,
   checkNonEmpty,
@@ -196,6 +197,7 @@ export class Headroom extends Construct {
     this.name = props.name ?? id;
     this.namespace = props.namespace;
     checkDnsSubdomain('name', this.name);
+    checkLabelValue('name', this.name, 'it is also the app.kubernetes.io/name label');
     checkDnsLabel('namespace', this.namespace);
     const image = props.image ?? HEADROOM_PAUSE_IMAGE;
     checkImage('image', image);

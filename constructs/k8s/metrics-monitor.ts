@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { MetricsScraping } from './metrics-scraping.js';
 import { isLabelName } from './promql.js';
-import { PropError, checkDnsLabel, checkDnsSubdomain, checkInteger } from './validation.js';
+import { PropError, checkDnsLabel, checkDnsSubdomain, checkLabelValue, checkInteger } from './validation.js';
 
 /**
  * Label limits of an AKS managed Prometheus monitor: Azure's Pod and Service Monitor templates set them
@@ -84,6 +84,7 @@ export class MetricsMonitor extends Construct {
     const scraping = props.scraping;
     const interval = scraping.check(prop);
     checkDnsSubdomain('name', props.name);
+    checkLabelValue('name', props.name, 'it is also the app.kubernetes.io/name label');
     checkDnsLabel('namespace', props.namespace);
     const path = props.path ?? '/metrics';
     if (!path.startsWith('/')) throw new PropError('path', path, 'must start with "/"');

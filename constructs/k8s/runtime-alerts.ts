@@ -14,7 +14,7 @@ import {
   runtimeUp,
 } from './observed-metrics.js';
 import { LabelMatcher, durationSeconds, isLabelName, isoDuration, promDuration, selector } from './promql.js';
-import { PropError, checkDnsLabel, checkDnsSubdomain, checkNumber } from './validation.js';
+import { PropError, checkDnsLabel, checkDnsSubdomain, checkLabelValue, checkNumber } from './validation.js';
 
 /** Default name of the PrometheusRule. */
 export const RUNTIME_ALERTS_NAME = 'elasticai-runtime-alerts';
@@ -275,6 +275,7 @@ export class RuntimeAlerts extends Construct {
     this.name = props.name ?? RUNTIME_ALERTS_NAME;
     this.namespace = props.namespace ?? runtime.namespace;
     checkDnsSubdomain('name', this.name);
+    checkLabelValue('name', this.name, 'it is also the app.kubernetes.io/name label');
     checkDnsLabel('namespace', this.namespace);
     const ruleLabels = checkLabels('ruleLabels', props.ruleLabels ?? {});
     if ('severity' in ruleLabels) {

@@ -91,3 +91,78 @@ export function checkImage(prop: string, image: string): void {
   }
   if (!digest && tag === 'latest') throw new PropError(prop, image, 'must not use the mutable "latest" tag');
 }
+
+/** Throws unless `value` is one of `allowed` (for enum-like props that may arrive unchecked, `as any`). */
+export function checkOneOf<T extends string | number>(prop: string, value: T, allowed: readonly T[]): void {
+  if (!allowed.includes(value)) {
+    throw new PropError(prop, value, `must be one of ${allowed.map((a) => formatValue(a)).join(', ')}`);
+  }
+}
+
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/**
+ * Throws unless `value` is a Kubernetes label value: at most 63 characters of letters, digits, "-",
+ * "_" and ".", beginning and ending with a letter or digit (or empty). `what` says where the value
+ * ends up when it is not itself a label prop, e.g. 'it is also the app.kubernetes.io/name label'.
+ */
+export function checkLabelValue(prop: string, value: string, what?: string): void {
+  if (typeof value !== 'string' || value.length > 63 || !LABEL_VALUE.test(value)) {
+    const reason =
+      'must be a label value (at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)';
+    throw new PropError(prop, value, what ? `${reason}: ${what}` : reason);
+  }
+}
+
+/**
+ * Throws unless `key` is a Kubernetes qualified name, the syntax of label and annotation keys: an
+ * optional DNS-subdomain prefix and "/", then a name of at most 63 characters.
+ */
+export function checkQualifiedName(prop: string, key: string, kind = 'label'): void {
+  const slash = key.indexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  const prefixOk = prefix === undefined || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix));
+  if (!prefixOk || name.length > 63 || !QUALIFIED_NAME.test(name)) {
+    throw new PropError(
+      prop,
+      key,
+      `must be a ${kind} key: an optional DNS-subdomain prefix and "/", then at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit`,
+    );
+  }
+}
+
+/** Throws unless `labels` has valid label keys and values; keys are named in the prop path of values. */
+export function checkLabels(prop: string, labels: Readonly<Record<string, string>>): void {
+  for (const [key, value] of Object.entries(labels)) {
+    checkQualifiedName(prop, key);
+    checkLabelValue(`${prop}.${key}`, value);
+  }
+}
+
+/** Throws unless every key of `annotations` is a valid annotation key (values are free text). */
+export function checkAnnotationKeys(prop: string, annotations: Readonly<Record<string, string>>): void {
+  for (const key of Object.keys(annotations)) checkQualifiedName(prop, key, 'annotation');
+}
+
+// Kubernetes' relaxed environment variable name (IsEnvVarName): no "=", no leading digit.
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+/** Throws unless `name` is a name Kubernetes accepts for a container environment variable. */
+export function checkEnvName(prop: string, name: string): void {
+  if (!ENV_NAME.test(name)) {
+    throw new PropError(
+      prop,
+      name,
+      'must be an environment variable name (letters, digits, "_", "-", ".", not starting with a digit)',
+    );
+  }
+}
+
+/** Throws unless `key` is a Secret or ConfigMap data key (letters, digits, "-", "_", ".", at most 253). */
+export function checkDataKey(prop: string, key: string): void {
+  if (key.length > 253 || !/^[-._a-zA-Z0-9]+$/.test(key)) {
+    throw new PropError(prop, key, 'must be a Secret data key (letters, digits, "-", "_" or ".")');
+  }
+}

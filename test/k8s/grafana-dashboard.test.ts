@@ -539,6 +539,11 @@ describe('GrafanaDashboard', () => {
     // GIVEN / WHEN / THEN
     throwsProp(() => synthDashboard({ uid: 'elasticai runtime' }), /^uid: .*\(got "elasticai runtime"\)$/);
     throwsProp(() => synthDashboard({ namespace: 'Monitoring' }), /^namespace: .*\(got "Monitoring"\)$/);
+    // a valid 64-character object name would make an invalid app.kubernetes.io/name label
+    throwsProp(
+      () => synthDashboard({ name: 'a'.repeat(64) }),
+      /^name: must be a label value .*: it is also the app\.kubernetes\.io\/name label \(got "a{64}"\)$/,
+    );
     throwsProp(
       () => synthDashboard({ sidecarLabel: { key: 'grafana_dashboard', value: 'yes please' } }),
       /^sidecarLabel\.value: must be a label value \(at most 63 characters\) \(got "yes please"\)$/,

@@ -233,6 +233,14 @@ describe('Headroom', () => {
     });
   });
 
+  it('refuses a name too long for the app.kubernetes.io/name label', () => {
+    // GIVEN / WHEN / THEN: 64 characters is a valid Deployment name but not a label value
+    throwsProp(
+      () => synthHeadroom({ name: 'a'.repeat(64) }),
+      /^name: must be a label value .*: it is also the app\.kubernetes\.io\/name label \(got "a{64}"\)$/,
+    );
+  });
+
   it('refuses a reserved system- PriorityClass name instead of creating that class', () => {
     // GIVEN / WHEN / THEN: the construct would otherwise emit PriorityClass system-cluster-critical at −10
     throwsProp(

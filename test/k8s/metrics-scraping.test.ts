@@ -125,6 +125,14 @@ describe('MetricsMonitor', () => {
     assert.deepEqual(monitorErrors(objects), []);
   });
 
+  it('refuses a name too long for the app.kubernetes.io/name label', () => {
+    // GIVEN / WHEN / THEN: 64 characters is a valid object name but not a label value
+    assert.throws(
+      () => monitorObjects({ name: 'a'.repeat(64) }),
+      /^PropError: name: must be a label value .*: it is also the app\.kubernetes\.io\/name label \(got "a{64}"\)$/,
+    );
+  });
+
   it("writes AKS managed Prometheus' flavour with Azure's label limits, and a port number as targetPort", () => {
     // GIVEN / WHEN
     const objects = monitorObjects({

@@ -975,6 +975,11 @@ describe('RuntimeAlerts', () => {
       /^runbookBaseUrl: must be an http\(s\) URL \(got "runbooks\/elasticai"\)$/,
     );
     throwsProp(() => synthAlerts({ name: 'Alerts' }), /^name: .*\(got "Alerts"\)$/);
+    // a valid 64-character object name would make an invalid app.kubernetes.io/name label
+    throwsProp(
+      () => synthAlerts({ name: 'a'.repeat(64) }),
+      /^name: must be a label value .*: it is also the app\.kubernetes\.io\/name label \(got "a{64}"\)$/,
+    );
     throwsProp(() => synthAlerts({ namespace: 'a.b' }), /^namespace: .*\(got "a\.b"\)$/);
     throwsProp(
       () => synthAlerts({ runtime: { name: 'rt_1', namespace: 'x' } }),

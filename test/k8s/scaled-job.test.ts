@@ -275,6 +275,11 @@ describe('ScaledJob', () => {
         { failedJobsHistoryLimit: -1 },
         /^failedJobsHistoryLimit: must be >= 0 \(got -1\)$/,
       ],
+      [
+        "a name too long for the pod template's app.kubernetes.io/name label",
+        { name: 'a'.repeat(64) },
+        /^name: must be a label value .*: it is also the app\.kubernetes\.io\/name label \(got "a{64}"\)$/,
+      ],
     ];
     for (const [what, overrides, message] of cases) {
       it(`rejects ${what}`, () => throwsProp(() => synthJob(overrides), message));

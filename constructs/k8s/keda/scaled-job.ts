@@ -14,6 +14,7 @@ import {
   PropError,
   checkDnsLabel,
   checkDnsSubdomain,
+  checkLabelValue,
   checkImage,
   checkInteger,
   checkMinMax,
@@ -206,6 +207,7 @@ export class ScaledJob extends Construct implements IQuotaConsumer {
     this.name = props.name ?? id;
     this.namespace = props.namespace;
     checkDnsSubdomain('name', this.name);
+    checkLabelValue('name', this.name, 'it is also the app.kubernetes.io/name label'); // pod template label
     checkDnsLabel('namespace', this.namespace);
     this.placement = props.job.placement ?? Placement.onDemandOnly();
 
