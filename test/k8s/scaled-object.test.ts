@@ -330,6 +330,46 @@ describe('ScaledObject', () => {
       );
     });
 
+    it('rejects fallback KEDA refuses: every metric trigger of type Value', () => {
+      // GIVEN triggers whose metrics are all Value (cpu does not count)
+      const valueQueue = Trigger.prometheus({
+        name: 'queue',
+        serverAddress: 'http://prometheus:9090',
+        query: 'sum(queue_depth)',
+        threshold: 10,
+        metricType: 'Value',
+      });
+      // WHEN / THEN
+      throwsProp(
+        () =>
+          synthSo({
+            triggers: [valueQueue, Trigger.cpu({ utilization: 60 })],
+            fallback: { failureThreshold: 3, replicas: 2 },
+          }),
+        /^fallback: needs a trigger with metricType "AverageValue": .*\(triggers: queue\) \(got \{"failureThreshold":3,"replicas":2\}\)$/,
+      );
+      // AND one AverageValue trigger is enough
+      const { objects } = synthSo({
+        triggers: [valueQueue, runtime()],
+        fallback: { failureThreshold: 3, replicas: 2 },
+      });
+      assert.deepEqual(spec(objects).fallback, { failureThreshold: 3, replicas: 2 });
+    });
+
+    it('rejects fallback with a Value scalingModifiers metric', () => {
+      throwsProp(
+        () =>
+          synthSo({
+            triggers: [runtime(), queue()],
+            fallback: { failureThreshold: 2, replicas: 4 },
+            advanced: {
+              scalingModifiers: { formula: 'max(predicted, queue)', target: 5, metricType: 'Value' },
+            },
+          }),
+        /^fallback: cannot be used with advanced\.scalingModifiers\.metricType "Value"/,
+      );
+    });
+
     it('rejects fallback replicas above maxReplicas and a bad threshold', () => {
       throwsProp(
         () => synthSo({ fallback: { failureThreshold: 3, replicas: 11 } }),

@@ -291,6 +291,23 @@ function renderFallback(
       'needs at least one trigger that is not cpu or memory (KEDA does not support fallback for resource metrics)',
     );
   }
+  // KEDA's CheckFallbackValid: fallback replaces an AverageValue metric only. With scalingModifiers the
+  // composed metric's type decides; without, some non-cpu/memory trigger must use AverageValue.
+  if (modifiers?.metricType === 'Value') {
+    throw new PropError(
+      'fallback',
+      fallback,
+      'cannot be used with advanced.scalingModifiers.metricType "Value": KEDA supports fallback only for AverageValue metrics',
+    );
+  }
+  const metricTriggers = triggers.filter((t) => t.scaledResource === undefined);
+  if (modifiers === undefined && metricTriggers.every((t) => t.metricType === 'Value')) {
+    throw new PropError(
+      'fallback',
+      fallback,
+      `needs a trigger with metricType "AverageValue": KEDA refuses fallback when every non-cpu/memory trigger uses "Value" (triggers: ${metricTriggers.map((t) => t.name ?? t.type).join(', ')})`,
+    );
+  }
   if (fallback.behavior === 'scalingModifiers' && modifiers === undefined) {
     throw new PropError('fallback.behavior', fallback.behavior, 'requires advanced.scalingModifiers');
   }
