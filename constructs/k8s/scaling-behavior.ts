@@ -1,5 +1,5 @@
 import type { Duration } from 'cdk8s';
-import { checkInteger, checkNonEmpty } from './validation.js';
+import { checkInteger, checkNonEmpty, checkOneOf } from './validation.js';
 
 /**
  * HPA scaling behaviour (autoscaling/v2 `behavior`), shared by plain HPAs and by KEDA's
@@ -77,7 +77,10 @@ function renderRules(prop: string, rules: ScalingRules): ScalingRulesJson {
     checkInteger(`${prop}.stabilizationWindow`, seconds, 0, 3600);
     out.stabilizationWindowSeconds = seconds;
   }
-  if (rules.selectPolicy !== undefined) out.selectPolicy = rules.selectPolicy;
+  if (rules.selectPolicy !== undefined) {
+    checkOneOf(`${prop}.selectPolicy`, rules.selectPolicy, ['Max', 'Min', 'Disabled']);
+    out.selectPolicy = rules.selectPolicy;
+  }
   if (rules.policies !== undefined) {
     checkNonEmpty(`${prop}.policies`, rules.policies);
     out.policies = rules.policies.map((p, i) => p.render(`${prop}.policies[${i}]`));

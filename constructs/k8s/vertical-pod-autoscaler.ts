@@ -4,7 +4,14 @@ import { Construct } from 'constructs';
 import { ClusterChart } from './cluster-info.js';
 import { memoryKiB, positiveCpuMillis } from './resources.js';
 import type { IScalableWorkload, ScaledResource } from './scalable-workload.js';
-import { PropError, checkDnsSubdomain, checkInteger, checkNonEmpty, formatValue } from './validation.js';
+import {
+  PropError,
+  checkDnsSubdomain,
+  checkInteger,
+  checkNonEmpty,
+  checkOneOf,
+  formatValue,
+} from './validation.js';
 
 /** How the VPA applies its recommendations (`spec.updatePolicy.updateMode`). */
 export enum VpaUpdateMode {
@@ -189,6 +196,10 @@ export class VerticalPodAutoscaler extends Construct {
 function renderPolicy(prop: string, policy: VpaContainerPolicy): Record<string, unknown> {
   const containerName = policy.containerName ?? '*';
   if (containerName !== '*') checkDnsSubdomain(`${prop}.containerName`, containerName);
+  if (policy.mode !== undefined) checkOneOf(`${prop}.mode`, policy.mode, Object.values(VpaContainerMode));
+  if (policy.controlledValues !== undefined) {
+    checkOneOf(`${prop}.controlledValues`, policy.controlledValues, Object.values(VpaControlledValues));
+  }
   const controlled = policy.controlledResources;
   if (controlled !== undefined) {
     checkNonEmpty(`${prop}.controlledResources`, controlled);

@@ -18,6 +18,7 @@ import {
   checkImage,
   checkInteger,
   checkMinMax,
+  checkOneOf,
 } from '../validation.js';
 import { type Trigger, renderTriggers } from './trigger.js';
 
@@ -82,6 +83,14 @@ export class JobScalingStrategy {
     private readonly options: JobScalingStrategyOptions,
     private readonly custom: Record<string, unknown> = {},
   ) {
+    if (options.multipleScalersCalculation !== undefined) {
+      checkOneOf('scalingStrategy.multipleScalersCalculation', options.multipleScalersCalculation, [
+        'max',
+        'min',
+        'avg',
+        'sum',
+      ]);
+    }
     options.pendingPodConditions?.forEach((c, i) => {
       if (!/^[A-Z][A-Za-z0-9]*$/.test(c)) {
         throw new PropError(
@@ -245,6 +254,13 @@ export class ScaledJob extends Construct implements IQuotaConsumer {
       spec.failedJobsHistoryLimit = props.failedJobsHistoryLimit;
     }
     if (props.rollout !== undefined) {
+      checkOneOf('rollout.strategy', props.rollout.strategy, ['immediate', 'gradual']);
+      if (props.rollout.propagationPolicy !== undefined) {
+        checkOneOf('rollout.propagationPolicy', props.rollout.propagationPolicy, [
+          'foreground',
+          'background',
+        ]);
+      }
       if (props.rollout.propagationPolicy !== undefined && props.rollout.strategy === 'gradual') {
         throw new PropError(
           'rollout.propagationPolicy',
@@ -311,6 +327,9 @@ export class ScaledJob extends Construct implements IQuotaConsumer {
     };
     if (job.serviceAccountName !== undefined)
       checkDnsSubdomain('job.serviceAccountName', job.serviceAccountName);
+    // A Job's pods may not use Always (the API server refuses such Jobs).
+    if (job.restartPolicy !== undefined)
+      checkOneOf('job.restartPolicy', job.restartPolicy, ['Never', 'OnFailure']);
     const template: k8s.PodTemplateSpec = {
       metadata: {
         labels: { 'app.kubernetes.io/name': this.name, 'app.kubernetes.io/component': 'job' },

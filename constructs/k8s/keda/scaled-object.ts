@@ -9,6 +9,7 @@ import {
   checkInteger,
   checkMinMax,
   checkNumber,
+  checkOneOf,
 } from '../validation.js';
 import { type MetricTargetType, type Trigger, type TriggerJson, renderTriggers } from './trigger.js';
 
@@ -276,6 +277,15 @@ function renderFallback(
   modifiers: ScalingModifiers | undefined,
 ): Record<string, unknown> {
   checkInteger('fallback.failureThreshold', fallback.failureThreshold, 0);
+  if (fallback.behavior !== undefined) {
+    checkOneOf('fallback.behavior', fallback.behavior, [
+      'static',
+      'currentReplicas',
+      'currentReplicasIfHigher',
+      'currentReplicasIfLower',
+      'scalingModifiers',
+    ]);
+  }
   checkInteger('fallback.replicas', fallback.replicas, 0);
   if (fallback.replicas > maxReplicas) {
     throw new PropError(
@@ -369,6 +379,9 @@ function renderModifiers(
   if (modifiers.target <= 0) throw new PropError(`${prop}.target`, modifiers.target, 'must be > 0');
   if (modifiers.activationTarget !== undefined) {
     checkNumber(`${prop}.activationTarget`, modifiers.activationTarget, 0);
+  }
+  if (modifiers.metricType !== undefined) {
+    checkOneOf(`${prop}.metricType`, modifiers.metricType, ['AverageValue', 'Value']);
   }
   for (const name of formulaVariables(formula)) {
     const trigger = triggers.find((t) => t.name === name);

@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { PropError, checkDnsLabel, checkDnsSubdomain } from '../validation.js';
+import { PropError, checkDnsLabel, checkDnsSubdomain, checkOneOf } from '../validation.js';
 
 /** What a KEDA trigger needs to reference an authentication object (`authenticationRef`). */
 export interface ITriggerAuthentication {
@@ -82,6 +82,9 @@ export class PodIdentity {
   /** AWS IAM (IRSA or EKS Pod Identity). */
   static aws(options: AwsPodIdentityOptions = {}): PodIdentity {
     const json: PodIdentityJson = { provider: 'aws' };
+    if (options.identityOwner !== undefined) {
+      checkOneOf('podIdentity.identityOwner', options.identityOwner, ['keda', 'workload']);
+    }
     if (options.roleArn !== undefined) {
       if (!ROLE_ARN.test(options.roleArn)) {
         throw new PropError(

@@ -1,6 +1,13 @@
 import type { Duration } from 'cdk8s';
 import type { ScaledResource } from '../scalable-workload.js';
-import { PropError, checkDnsLabel, checkInteger, checkNonEmpty, checkNumber } from '../validation.js';
+import {
+  PropError,
+  checkDnsLabel,
+  checkInteger,
+  checkNonEmpty,
+  checkNumber,
+  checkOneOf,
+} from '../validation.js';
 import type { ITriggerAuthentication } from './trigger-authentication.js';
 
 /** How the HPA compares a trigger's metric with its target. */
@@ -37,6 +44,7 @@ export interface ResourceTriggerOptions extends TriggerOptions {
 
 /** `authModes` of the Prometheus scaler; the credentials themselves come from `authentication`. */
 export type PrometheusAuthMode = 'basic' | 'bearer' | 'tls' | 'custom';
+const PROMETHEUS_AUTH_MODES: readonly PrometheusAuthMode[] = ['basic', 'bearer', 'tls', 'custom'];
 
 /** Options of {@link Trigger.prometheus}. */
 export interface PrometheusTriggerOptions extends MetricTriggerOptions {
@@ -254,6 +262,7 @@ export class Trigger {
     }
     if (options.authModes !== undefined) {
       checkNonEmpty(`${p}.authModes`, options.authModes);
+      options.authModes.forEach((m, i) => checkOneOf(`${p}.authModes[${i}]`, m, PROMETHEUS_AUTH_MODES));
       if (options.authentication === undefined) {
         throw new PropError(
           `${p}.authModes`,
@@ -270,6 +279,9 @@ export class Trigger {
   static rabbitmq(options: RabbitMqTriggerOptions): Trigger {
     const p = 'rabbitmq';
     nonBlank(`${p}.queueName`, options.queueName);
+    checkOneOf(`${p}.mode`, options.mode, ['QueueLength', 'MessageRate']);
+    if (options.protocol !== undefined)
+      checkOneOf(`${p}.protocol`, options.protocol, ['auto', 'amqp', 'http']);
     if (options.hostFromEnv === undefined && options.authentication === undefined) {
       throw new PropError(
         `${p}.authentication`,
@@ -356,6 +368,19 @@ export class Trigger {
         true,
         'cannot be combined with allowIdleConsumers (KEDA refuses both)',
       );
+    }
+    if (options.offsetResetPolicy !== undefined) {
+      checkOneOf(`${p}.offsetResetPolicy`, options.offsetResetPolicy, ['latest', 'earliest']);
+    }
+    if (options.sasl !== undefined) {
+      checkOneOf(`${p}.sasl`, options.sasl, [
+        'none',
+        'plaintext',
+        'scram_sha256',
+        'scram_sha512',
+        'gssapi',
+        'oauthbearer',
+      ]);
     }
     if (options.sasl !== undefined && options.sasl !== 'none' && options.authentication === undefined) {
       throw new PropError(`${p}.sasl`, options.sasl, 'needs authentication to supply the SASL credentials');
@@ -568,6 +593,10 @@ export class Trigger {
       metadata: { ...this.metadata },
     };
     if (this.authentication) {
+      checkOneOf('authentication.kind', this.authentication.kind, [
+        'TriggerAuthentication',
+        'ClusterTriggerAuthentication',
+      ]);
       json.authenticationRef = { name: this.authentication.name, kind: this.authentication.kind };
     }
     return json;
