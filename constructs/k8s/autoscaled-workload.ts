@@ -20,7 +20,15 @@ import {
 import type { ScaleToZero, ScaleToZeroRoute, ScaleToZeroTarget } from './scale-to-zero.js';
 import { renderScalingBehavior } from './scaling-behavior.js';
 import { Tenant } from './tenant.js';
-import { PropError, checkDnsLabel, checkImage, checkInteger, checkMinMax } from './validation.js';
+import {
+  PropError,
+  checkDnsLabel,
+  checkImage,
+  checkInteger,
+  checkMinMax,
+  checkEnvName,
+  checkDataKey,
+} from './validation.js';
 import type { WorkloadIdentity } from './workload-identity.js';
 import type { WorkloadScaling } from './workload-scaling.js';
 
@@ -247,6 +255,7 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload, 
   private renderEnv(props: AutoscaledWorkloadProps): k8s.EnvVar[] | undefined {
     const env: k8s.EnvVar[] = [];
     for (const [name, value] of Object.entries(props.env ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+      checkEnvName('env', name);
       if (CREDENTIAL_NAME.test(name)) {
         throw new PropError(
           `env.${name}`,
@@ -257,7 +266,9 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload, 
       env.push({ name, value });
     }
     for (const [name, ref] of Object.entries(props.secretEnv ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+      checkEnvName('secretEnv', name);
       checkDnsLabel(`secretEnv.${name}.secretName`, ref.secretName);
+      checkDataKey(`secretEnv.${name}.key`, ref.key);
       env.push({ name, valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } } });
     }
     return env.length > 0 ? env : undefined;

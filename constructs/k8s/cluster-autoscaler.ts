@@ -14,7 +14,7 @@ import { MetricsScraping, scraperIngress } from './metrics-scraping.js';
 import { Placement } from './placement.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security.js';
 import { renderResources, type ContainerResources } from './resources.js';
-import { checkDnsLabel, checkImage, checkInteger, PropError } from './validation.js';
+import { checkDnsLabel, checkImage, checkInteger, PropError, checkQualifiedName } from './validation.js';
 
 /** Options of the AWS cloud provider. */
 export interface AwsCloudProviderOptions {
@@ -361,6 +361,7 @@ export class ClusterAutoscaler extends Construct {
 
     const annotations = props.serviceAccountAnnotations ?? {};
     for (const [key, value] of Object.entries(annotations)) {
+      checkQualifiedName('serviceAccountAnnotations', key, 'annotation');
       if (typeof value !== 'string') {
         throw new PropError(`serviceAccountAnnotations["${key}"]`, value, 'must be a string');
       }

@@ -7,7 +7,13 @@ import {
   KedaOperatorMetrics,
 } from './keda/keda-operator-metrics.js';
 import { MetricsScraping } from './metrics-scraping.js';
-import { PropError, checkDnsLabel, checkDnsSubdomain, checkInteger } from './validation.js';
+import {
+  PropError,
+  checkDnsLabel,
+  checkDnsSubdomain,
+  checkInteger,
+  checkAnnotationKeys,
+} from './validation.js';
 
 /** One pinned Helm chart: where it lives and which release of it is installed. */
 export interface HelmChartPin {
@@ -456,11 +462,7 @@ function resolveKeda(options: KedaAddonOptions): ResolvedAddon | undefined {
   }
 
   const annotations = options.serviceAccountAnnotations ?? {};
-  for (const key of Object.keys(annotations)) {
-    if (key.length === 0 || /\s/.test(key)) {
-      throw new PropError('keda.serviceAccountAnnotations', key, 'keys must be non-empty annotation names');
-    }
-  }
+  checkAnnotationKeys('keda.serviceAccountAnnotations', annotations);
   const values: KedaChartValues = {
     operator: { replicaCount },
     ...(podIdentity ? { podIdentity } : {}),

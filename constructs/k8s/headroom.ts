@@ -16,6 +16,7 @@ import {
   checkImage,
   checkInteger,
   checkNonEmpty,
+  checkLabels,
 } from './validation.js';
 
 /**
@@ -202,11 +203,7 @@ export class Headroom extends Construct {
     const image = props.image ?? HEADROOM_PAUSE_IMAGE;
     checkImage('image', image);
     this.podLabels = { 'app.kubernetes.io/name': this.name, ...HEADROOM_COMPONENT_LABEL };
-    for (const [key, value] of Object.entries(props.nodeSelector ?? {})) {
-      if (!/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(key) || value.length > 63) {
-        throw new PropError('nodeSelector', key, 'must be a label key with a value of at most 63 characters');
-      }
-    }
+    checkLabels('nodeSelector', props.nodeSelector ?? {});
 
     const scaling = props.scaling.spec;
     const cluster = ClusterChart.find(this)?.cluster;

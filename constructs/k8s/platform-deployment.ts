@@ -8,7 +8,7 @@ import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from './pod-security.js';
-import { PropError, checkDnsSubdomain, checkInteger, checkNonEmpty } from './validation.js';
+import { PropError, checkDnsSubdomain, checkInteger, checkNonEmpty, checkLabels } from './validation.js';
 
 /*
  * The shape shared by the platform components that run the runtime image (the decision runtime and the
@@ -319,15 +319,7 @@ export function serviceMonitorInterval(interval: Duration = Duration.seconds(30)
 
 /** Checks `serviceMonitor.labels`: label keys, values of at most 63 characters. */
 export function checkServiceMonitorLabels(labels: Readonly<Record<string, string>> = {}): void {
-  for (const [key, value] of Object.entries(labels)) {
-    if (!/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(key) || value.length > 63) {
-      throw new PropError(
-        'serviceMonitor.labels',
-        key,
-        'must be a label key with a value of at most 63 characters',
-      );
-    }
-  }
+  checkLabels('serviceMonitor.labels', labels);
 }
 
 /** A ServiceMonitor endpoint scraping `/metrics` on a named port of the Service. */

@@ -5,7 +5,14 @@ import { MetricsMonitor, MetricsTarget } from './metrics-monitor.js';
 import { MetricsScraping, namespacePeer, tcpPort } from './metrics-scraping.js';
 import { memoryKiB, positiveCpuMillis } from './resources.js';
 import { isQuotaConsumer } from './scalable-workload.js';
-import { PropError, checkDnsLabel, checkDnsSubdomain, checkInteger, checkNonEmpty } from './validation.js';
+import {
+  PropError,
+  checkDnsLabel,
+  checkDnsSubdomain,
+  checkInteger,
+  checkNonEmpty,
+  checkLabelValue,
+} from './validation.js';
 
 /** Label every tenant namespace carries, value the tenant's name. */
 export const TENANT_LABEL = 'elasticai.io/tenant';
@@ -279,7 +286,10 @@ export class Tenant extends Construct {
     this.groups = [...props.groups];
 
     const labels = props.labels ?? {};
-    Object.keys(labels).forEach((k) => checkLabelKey(`labels.${k}`, k));
+    for (const [key, value] of Object.entries(labels)) {
+      checkLabelKey(`labels.${key}`, key);
+      checkLabelValue(`labels.${key}`, value);
+    }
 
     new k8s.KubeNamespace(this, 'namespace', {
       metadata: {

@@ -380,6 +380,36 @@ describe('AutoscaledWorkload', () => {
       ],
       ['no scaling', { scaling: undefined as never }, /scaling: is required: WorkloadScaling\.hpa/],
       [
+        'env name with a space',
+        { env: { 'bad name': 'x' } },
+        /^PropError: env: must be an environment variable name .*\(got "bad name"\)$/,
+      ],
+      [
+        'empty env name',
+        { env: { '': 'x' } },
+        /^PropError: env: must be an environment variable name .*\(got ""\)$/,
+      ],
+      [
+        'env name starting with a digit',
+        { env: { '1X': 'x' } },
+        /^PropError: env: must be an environment variable name .*\(got "1X"\)$/,
+      ],
+      [
+        'secretEnv name with a space',
+        { secretEnv: { 'bad name': { secretName: 's', key: 'k' } } },
+        /^PropError: secretEnv: must be an environment variable name .*\(got "bad name"\)$/,
+      ],
+      [
+        'secretEnv key that is not a Secret key',
+        { secretEnv: { DB_URL: { secretName: 's', key: 'a/b c' } } },
+        /^PropError: secretEnv\.DB_URL\.key: must be a Secret data key .*\(got "a\/b c"\)$/,
+      ],
+      [
+        'empty secretEnv key',
+        { secretEnv: { DB_URL: { secretName: 's', key: '' } } },
+        /^PropError: secretEnv\.DB_URL\.key: must be a Secret data key .*\(got ""\)$/,
+      ],
+      [
         'infinite memory request',
         { resources: { cpu: { request: Cpu.millis(250) }, memory: { request: Size.mebibytes(Infinity) } } },
         /^PropError: resources\.memory\.request: must be a finite size \(got "InfinityMi"\)$/,

@@ -497,6 +497,14 @@ describe('ClusterAutoscaler', () => {
       assert.equal(podSpec(objects).serviceAccountName, 'cluster-autoscaler');
     });
 
+    it('refuses an annotation key Kubernetes rejects', () => {
+      assertPropError(
+        () => synthAutoscaler({ serviceAccountAnnotations: { 'bad key': 'x' } }),
+        'serviceAccountAnnotations',
+        '"bad key"',
+      );
+    });
+
     it('has no annotations by default and does not automount its token for other pods', () => {
       // GIVEN / WHEN
       const { objects } = synthAutoscaler();

@@ -610,6 +610,15 @@ describe('DecisionRuntime', () => {
     assert.equal(azureMonitor.spec.endpoints[0].interval, '60s');
     assert.equal(azureMonitor.metadata.labels.team, 'platform');
     assert.deepEqual(await validateRuntime(azure), []);
+    throwsProp(
+      () =>
+        synthRuntime({
+          serviceMonitor: RuntimeServiceMonitor.prometheusOperator({
+            labels: { release: 'kube prometheus' },
+          }),
+        }),
+      /^serviceMonitor\.labels\.release: must be a label value .*\(got "kube prometheus"\)$/,
+    );
     const none = synthRuntime({ serviceMonitor: RuntimeServiceMonitor.none() }).objects;
     assert.equal(none.filter((o) => o.kind === 'ServiceMonitor').length, 0);
     throwsProp(

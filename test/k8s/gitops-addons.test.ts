@@ -257,6 +257,17 @@ describe('GitOpsAddons', () => {
     assert.equal((release.spec as HelmReleaseSpec).chart.spec.version, '2.20.1');
   });
 
+  it('refuses a KEDA service account annotation key Kubernetes rejects', () => {
+    assert.throws(
+      () =>
+        addonObjects({
+          engine: GitOpsEngine.flux(),
+          keda: { serviceAccountAnnotations: { 'example.com/': 'x' } },
+        }),
+      /^PropError: keda\.serviceAccountAnnotations: must be an annotation key.*\(got "example\.com\/"\)$/,
+    );
+  });
+
   it('refuses version overrides that are not exact semver, naming the prop and value', () => {
     for (const version of ['latest', '2.20', '>=2.20.0', 'v2.20.2', '2.20.x']) {
       assert.throws(

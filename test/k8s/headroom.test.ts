@@ -233,6 +233,13 @@ describe('Headroom', () => {
     });
   });
 
+  it('refuses a nodeSelector value Kubernetes rejects', () => {
+    throwsProp(
+      () => synthHeadroom({ nodeSelector: { 'elasticai.io/pool': 'spot pool' } }),
+      /^nodeSelector\.elasticai\.io\/pool: must be a label value .*\(got "spot pool"\)$/,
+    );
+  });
+
   it('refuses a name too long for the app.kubernetes.io/name label', () => {
     // GIVEN / WHEN / THEN: 64 characters is a valid Deployment name but not a label value
     throwsProp(

@@ -276,6 +276,11 @@ describe('ScaledJob', () => {
         /^failedJobsHistoryLimit: must be >= 0 \(got -1\)$/,
       ],
       [
+        'a secretEnv key that is not a Secret key',
+        { job: { ...BASE.job, secretEnv: { TOKEN: { secretName: 's', key: 'a b' } } } },
+        /^job\.secretEnv\.TOKEN\.key: must be a Secret data key .*\(got "a b"\)$/,
+      ],
+      [
         "a name too long for the pod template's app.kubernetes.io/name label",
         { name: 'a'.repeat(64) },
         /^name: must be a label value .*: it is also the app\.kubernetes\.io\/name label \(got "a{64}"\)$/,

@@ -312,6 +312,13 @@ describe('Tenant', () => {
     );
   });
 
+  it('refuses a namespace label value Kubernetes rejects', () => {
+    assert.throws(
+      () => tenantObjects({ labels: { team: 'payments team' } }),
+      /^PropError: labels\.team: must be a label value .*\(got "payments team"\)$/,
+    );
+  });
+
   it('refuses non-finite quota sizes and CPU, naming the prop and the value', () => {
     // GIVEN / WHEN / THEN: "InfinityKi" or "Infinity" would be written as the quota otherwise
     assert.throws(

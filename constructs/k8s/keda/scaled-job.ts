@@ -19,6 +19,8 @@ import {
   checkInteger,
   checkMinMax,
   checkOneOf,
+  checkEnvName,
+  checkDataKey,
 } from '../validation.js';
 import { type Trigger, renderTriggers } from './trigger.js';
 
@@ -196,7 +198,6 @@ export interface ScaledJobProps {
 
 const CREDENTIAL_ENV =
   /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIAL|CONNECTION_STRING)/i;
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const CONTAINER_NAME = 'job';
 
 /**
@@ -297,7 +298,7 @@ export class ScaledJob extends Construct implements IQuotaConsumer {
     checkInteger('job.runAsUser', runAsUser, 1);
     const env: k8s.EnvVar[] = [];
     for (const [name, value] of Object.entries(job.env ?? {})) {
-      if (!ENV_NAME.test(name)) throw new PropError('job.env', name, 'must be an environment variable name');
+      checkEnvName('job.env', name);
       if (CREDENTIAL_ENV.test(name)) {
         throw new PropError(
           `job.env.${name}`,
@@ -308,9 +309,9 @@ export class ScaledJob extends Construct implements IQuotaConsumer {
       env.push({ name, value });
     }
     for (const [name, ref] of Object.entries(job.secretEnv ?? {})) {
-      if (!ENV_NAME.test(name))
-        throw new PropError('job.secretEnv', name, 'must be an environment variable name');
+      checkEnvName('job.secretEnv', name);
       checkDnsSubdomain(`job.secretEnv.${name}.secretName`, ref.secretName);
+      checkDataKey(`job.secretEnv.${name}.key`, ref.key);
       env.push({ name, valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } } });
     }
     const container: k8s.Container = {
