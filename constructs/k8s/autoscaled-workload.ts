@@ -28,6 +28,7 @@ import {
   checkMinMax,
   checkEnvName,
   checkDataKey,
+  wholeSeconds,
 } from './validation.js';
 import type { WorkloadIdentity } from './workload-identity.js';
 import type { WorkloadScaling } from './workload-scaling.js';
@@ -241,7 +242,11 @@ export class AutoscaledWorkload extends Construct implements IScalableWorkload, 
             serviceAccountName: this.name,
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext(runAsUser),
-            terminationGracePeriodSeconds: (props.terminationGracePeriod ?? Duration.seconds(30)).toSeconds(),
+            terminationGracePeriodSeconds: wholeSeconds(
+              'terminationGracePeriod',
+              props.terminationGracePeriod ?? Duration.seconds(30),
+              0,
+            ),
             containers: [container],
             volumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } }],
             ...this.placement.podSpecFields(),

@@ -222,7 +222,7 @@ function durationMillis(prop: string, value: unknown): number {
   } catch (e) {
     throw new PropError(
       prop,
-      String(value),
+      value.toHumanString(),
       `must be a whole number of milliseconds (${(e as Error).message})`,
     );
   }

@@ -7,7 +7,7 @@ import { ScaledObject } from './keda/scaled-object.js';
 import { Trigger, checkCron, checkTimezone } from './keda/trigger.js';
 import { Placement } from './placement.js';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security.js';
-import { type ContainerResources, cpuMillis, renderResources } from './resources.js';
+import { type ContainerResources, cpuMillis, formatMemory, memoryKiB, renderResources } from './resources.js';
 import {
   PropError,
   checkDnsLabel,
@@ -275,12 +275,15 @@ export class Headroom extends Construct {
         `must equal cpu.request (${r.cpu.request.amount}) for headroom pods`,
       );
     }
-    const memRequest = r.memory.request.toMebibytes();
-    if (r.memory.limit !== undefined && r.memory.limit.toMebibytes() !== memRequest) {
+    const memRequest = memoryKiB('podResources.memory.request', r.memory.request);
+    if (
+      r.memory.limit !== undefined &&
+      memoryKiB('podResources.memory.limit', r.memory.limit) !== memRequest
+    ) {
       throw new PropError(
         'podResources.memory.limit',
-        `${r.memory.limit.toMebibytes()}Mi`,
-        `must equal memory.request (${memRequest}Mi) for headroom pods`,
+        formatMemory(memoryKiB('podResources.memory.limit', r.memory.limit)),
+        `must equal memory.request (${formatMemory(memRequest)}) for headroom pods`,
       );
     }
     const resources = renderResources('podResources', {

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { PropError, checkInteger } from './validation.js';
+import { PropError, checkInteger, wholeSeconds } from './validation.js';
 
 /** Timing of a probe. */
 export interface HealthCheckOptions {
@@ -49,9 +49,13 @@ export class HealthCheck {
   /** @internal Renders the probe; `defaultPort` is the workload's container port. */
   render(prop: string, defaultPort: number | undefined, defaultInitialDelay: Duration): k8s.Probe {
     const timing = {
-      initialDelaySeconds: (this.options.initialDelay ?? defaultInitialDelay).toSeconds(),
-      periodSeconds: (this.options.period ?? Duration.seconds(10)).toSeconds(),
-      timeoutSeconds: (this.options.timeout ?? Duration.seconds(1)).toSeconds(),
+      initialDelaySeconds: wholeSeconds(
+        `${prop}.initialDelay`,
+        this.options.initialDelay ?? defaultInitialDelay,
+        0,
+      ),
+      periodSeconds: wholeSeconds(`${prop}.period`, this.options.period ?? Duration.seconds(10), 1),
+      timeoutSeconds: wholeSeconds(`${prop}.timeout`, this.options.timeout ?? Duration.seconds(1), 1),
       failureThreshold: this.options.failureThreshold ?? 3,
     };
     checkInteger(`${prop}.failureThreshold`, timing.failureThreshold, 1);

@@ -1,5 +1,5 @@
 import type { Duration } from 'cdk8s';
-import { checkInteger, checkNonEmpty, checkOneOf } from './validation.js';
+import { checkInteger, checkNonEmpty, checkOneOf, wholeSeconds } from './validation.js';
 
 /**
  * HPA scaling behaviour (autoscaling/v2 `behavior`), shared by plain HPAs and by KEDA's
@@ -28,8 +28,7 @@ export class ScalingPolicy {
   /** @internal */
   render(prop: string): { type: 'Pods' | 'Percent'; value: number; periodSeconds: number } {
     checkInteger(`${prop}.value`, this.value, 1);
-    const periodSeconds = this.period.toSeconds();
-    checkInteger(`${prop}.period`, periodSeconds, 1, 1800);
+    const periodSeconds = wholeSeconds(`${prop}.period`, this.period, 1, 1800);
     return { type: this.type, value: this.value, periodSeconds };
   }
 }
@@ -73,9 +72,12 @@ export function renderScalingBehavior(
 function renderRules(prop: string, rules: ScalingRules): ScalingRulesJson {
   const out: ScalingRulesJson = {};
   if (rules.stabilizationWindow !== undefined) {
-    const seconds = rules.stabilizationWindow.toSeconds();
-    checkInteger(`${prop}.stabilizationWindow`, seconds, 0, 3600);
-    out.stabilizationWindowSeconds = seconds;
+    out.stabilizationWindowSeconds = wholeSeconds(
+      `${prop}.stabilizationWindow`,
+      rules.stabilizationWindow,
+      0,
+      3600,
+    );
   }
   if (rules.selectPolicy !== undefined) {
     checkOneOf(`${prop}.selectPolicy`, rules.selectPolicy, ['Max', 'Min', 'Disabled']);

@@ -3,6 +3,8 @@
  * `replicas.max`) and the offending value, so a failed synth says exactly what to fix.
  */
 
+import type { Duration } from 'cdk8s';
+
 /** An invalid construct prop, raised at construction or synth time. */
 export class PropError extends Error {
   constructor(
@@ -43,6 +45,24 @@ export function checkNumber(prop: string, value: number, min: number, max = Numb
     const range = max === Number.MAX_VALUE ? `>= ${min}` : `between ${min} and ${max}`;
     throw new PropError(prop, value, `must be ${range}`);
   }
+}
+
+/**
+ * Whole seconds of a duration within [min, max]; a fractional duration (e.g. 1500 ms) is refused with
+ * the prop and the duration named, instead of cdk8s's "cannot be converted into a whole number".
+ */
+export function wholeSeconds(
+  prop: string,
+  duration: Duration,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const seconds = duration.toSeconds({ integral: false });
+  if (!Number.isInteger(seconds)) {
+    throw new PropError(prop, duration.toHumanString(), 'must be a whole number of seconds');
+  }
+  checkInteger(prop, seconds, min, max);
+  return seconds;
 }
 
 /** Throws unless `min <= max` for a pair of props. */

@@ -410,6 +410,41 @@ describe('AutoscaledWorkload', () => {
         /^PropError: secretEnv\.DB_URL\.key: must be a Secret data key .*\(got ""\)$/,
       ],
       [
+        'fractional terminationGracePeriod',
+        { terminationGracePeriod: Duration.millis(1500) },
+        /^PropError: terminationGracePeriod: must be a whole number of seconds \(got "1 second 500 millis"\)$/,
+      ],
+      [
+        'fractional probe initialDelay',
+        { readiness: HealthCheck.tcp({ initialDelay: Duration.millis(1500) }) },
+        /^PropError: readiness\.initialDelay: must be a whole number of seconds \(got "1 second 500 millis"\)$/,
+      ],
+      [
+        'fractional probe timeout',
+        { liveness: HealthCheck.tcp({ timeout: Duration.millis(1500) }) },
+        /^PropError: liveness\.timeout: must be a whole number of seconds \(got "1 second 500 millis"\)$/,
+      ],
+      [
+        'fractional scaling policy period',
+        {
+          scaling: WorkloadScaling.hpa({
+            metrics: [Metric.resourceCpu()],
+            behavior: { scaleUp: { policies: [ScalingPolicy.pods(2, Duration.millis(1500))] } },
+          }),
+        },
+        /^PropError: scaling\.behavior\.scaleUp\.policies\[0\]\.period: must be a whole number of seconds \(got "1 second 500 millis"\)$/,
+      ],
+      [
+        'fractional stabilizationWindow',
+        {
+          scaling: WorkloadScaling.hpa({
+            metrics: [Metric.resourceCpu()],
+            behavior: { scaleDown: { stabilizationWindow: Duration.millis(1500) } },
+          }),
+        },
+        /^PropError: scaling\.behavior\.scaleDown\.stabilizationWindow: must be a whole number of seconds \(got "1 second 500 millis"\)$/,
+      ],
+      [
         'infinite memory request',
         { resources: { cpu: { request: Cpu.millis(250) }, memory: { request: Size.mebibytes(Infinity) } } },
         /^PropError: resources\.memory\.request: must be a finite size \(got "InfinityMi"\)$/,

@@ -235,6 +235,13 @@ describe('resolveAutoscalerProfile validation', () => {
     );
   });
 
+  it('names the duration, not "[object Object]", when it is not whole milliseconds', () => {
+    assert.throws(
+      () => resolveAutoscalerProfile({ scanInterval: Duration.millis(0.5) }),
+      /^PropError: profile\.scanInterval: must be a whole number of milliseconds .*\(got "0\.5 millis"\)$/,
+    );
+  });
+
   it('refuses a zero scan interval and a zero provision time', () => {
     // GIVEN / WHEN / THEN
     assertPropError(

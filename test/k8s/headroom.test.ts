@@ -233,6 +233,25 @@ describe('Headroom', () => {
     });
   });
 
+  it('takes a memory request that is not whole mebibytes', () => {
+    // GIVEN / WHEN 1.5 MiB written in KiB (cdk8s's toMebibytes() threw on it)
+    const objects = synthHeadroom({
+      podResources: { cpu: { request: Cpu.millis(100) }, memory: { request: Size.kibibytes(1536) } },
+    });
+    // THEN
+    assert.deepEqual(podSpec(objects).containers[0].resources.requests, { cpu: '100m', memory: '1536Ki' });
+    throwsProp(
+      () =>
+        synthHeadroom({
+          podResources: {
+            cpu: { request: Cpu.millis(100) },
+            memory: { request: Size.kibibytes(1536), limit: Size.mebibytes(2) },
+          },
+        }),
+      /^podResources\.memory\.limit: must equal memory\.request \(1536Ki\) for headroom pods \(got "2Mi"\)$/,
+    );
+  });
+
   it('refuses a nodeSelector value Kubernetes rejects', () => {
     throwsProp(
       () => synthHeadroom({ nodeSelector: { 'elasticai.io/pool': 'spot pool' } }),
