@@ -6,7 +6,7 @@
  * INVALID_ARGUMENT in KEDA's log.
  */
 import type { Duration } from 'cdk8s';
-import { Trigger } from './keda/trigger.js';
+import { Trigger, triggerName } from './keda/trigger.js';
 import type { ITriggerAuthentication } from './keda/trigger-authentication.js';
 import { PropError, checkDnsLabel, checkInteger, checkNonEmpty, checkNumber } from './validation.js';
 import type { TenantLimits } from '../../runtime/service/config.js';
@@ -145,6 +145,7 @@ export function buildRuntimeTrigger(
 ): Trigger {
   const m = RUNTIME_METADATA;
   const metadata: Record<string, string> = {};
+  triggerName(p, options.name); // here, so the error names trigger.name rather than external.name
   if ((options.query === undefined) === (options.webhook === undefined)) {
     throw new PropError(
       `${p}.query`,

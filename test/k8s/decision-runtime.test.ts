@@ -883,6 +883,7 @@ describe('DecisionRuntime.trigger', () => {
     const t = (o: Partial<Parameters<typeof runtime.trigger>[0]>) => () =>
       runtime.trigger({ query: 'sum(up)', capacityPerReplica: 10, ...o });
     throwsProp(t({ capacityPerReplica: 0 }), /^trigger\.capacityPerReplica: must be > 0 \(got 0\)$/);
+    throwsProp(t({ name: '1x' }), /^trigger\.name: must start with a letter or "_" .*\(got "1x"\)$/);
     throwsProp(t({ query: undefined }), /^trigger\.query: exactly one of query \(Prometheus\) and webhook/);
     throwsProp(t({ webhook: {} }), /^trigger\.query: exactly one of query/);
     throwsProp(

@@ -693,7 +693,8 @@ function checkUrl(prop: string, value: string, schemes: readonly string[]): URL 
   return url;
 }
 
-function triggerName(prop: string, name: string | undefined): string | undefined {
+/** Checks an optional trigger name; errors name `${prop}.name`. */
+export function triggerName(prop: string, name: string | undefined): string | undefined {
   if (name !== undefined && !TRIGGER_NAME.test(name)) {
     throw new PropError(
       `${prop}.name`,
