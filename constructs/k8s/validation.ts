@@ -148,7 +148,7 @@ export function checkQualifiedName(prop: string, key: string, kind = 'label'): v
     throw new PropError(
       prop,
       key,
-      `must be ${kind === 'annotation' ? 'an' : 'a'} ${kind} key: an optional DNS-subdomain prefix and "/", then at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit`,
+      `must be ${kind === 'annotation' ? 'an' : 'a'} ${kind} key (an optional DNS-subdomain prefix and "/", then at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)`,
     );
   }
 }
