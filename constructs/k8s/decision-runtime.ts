@@ -1,4 +1,5 @@
 import { type ApiObject, type Duration, Size } from 'cdk8s';
+import { ClusterChart } from './cluster-info.js';
 import { Cpu, k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV, type ReadAccess, type TenantLimits } from '../../runtime/service/config.js';
@@ -340,7 +341,13 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
    * its gRPC TLS.
    */
   trigger(options: RuntimeTriggerOptions): Trigger {
-    return buildRuntimeTrigger(this.scalerAddress, options, this.context);
+    const cluster = ClusterChart.find(this)?.cluster;
+    return buildRuntimeTrigger(this.scalerAddress, options, {
+      ...this.context,
+      ...(cluster
+        ? { cluster: { name: cluster.name, nodePools: cluster.nodePools.map((p) => p.name) } }
+        : {}),
+    });
   }
 
   private get labels(): Record<string, string> {

@@ -127,6 +127,8 @@ export interface RuntimeTriggerContext {
   readonly webhookOnly: boolean;
   /** The runtime's tenants (empty: no tenant rules). */
   readonly tenants: readonly TenantLimits[];
+  /** The cluster of the runtime's ClusterChart, to check `nodePool`. @default unknown (not checked) */
+  readonly cluster?: { readonly name: string; readonly nodePools: readonly string[] };
 }
 
 function seconds(prop: string, duration: Duration, min: number): number {
@@ -257,6 +259,14 @@ export function buildRuntimeTrigger(
   if (options.nodePool !== undefined) {
     if (!NODE_POOL.test(options.nodePool)) {
       throw new PropError(`${p}.nodePool`, options.nodePool, 'must be a node pool name (lowercase DNS name)');
+    }
+    const cluster = context?.cluster;
+    if (cluster && !cluster.nodePools.includes(options.nodePool)) {
+      throw new PropError(
+        `${p}.nodePool`,
+        options.nodePool,
+        `is not a node pool of cluster "${cluster.name}" (pools: ${cluster.nodePools.join(', ')})`,
+      );
     }
     metadata[m.nodePool] = options.nodePool;
   }

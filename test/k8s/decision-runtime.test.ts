@@ -884,6 +884,10 @@ describe('DecisionRuntime.trigger', () => {
       runtime.trigger({ query: 'sum(up)', capacityPerReplica: 10, ...o });
     throwsProp(t({ capacityPerReplica: 0 }), /^trigger\.capacityPerReplica: must be > 0 \(got 0\)$/);
     throwsProp(t({ name: '1x' }), /^trigger\.name: must start with a letter or "_" .*\(got "1x"\)$/);
+    throwsProp(
+      t({ nodePool: 'gpu' }),
+      /^trigger\.nodePool: is not a node pool of cluster "test" \(pools: system, general, spot\) \(got "gpu"\)$/,
+    );
     throwsProp(t({ query: undefined }), /^trigger\.query: exactly one of query \(Prometheus\) and webhook/);
     throwsProp(t({ webhook: {} }), /^trigger\.query: exactly one of query/);
     throwsProp(
