@@ -9,7 +9,7 @@ import { autoDiscoveryTags, nodeTemplateTags } from './autoscaler-tags.js';
 import type { ElasticEksCluster } from './elastic-eks-cluster.js';
 import { checkEqualInstanceSizes } from './instance-sizes.js';
 import { NodeLaunchTemplate } from './node-launch-template.js';
-import { checkNodeLabels, checkNodeTaints, checkPoolZones, claimPoolName } from './node-pool-checks.js';
+import { checkNodeLabels, checkNodeTaints, checkPoolZones, claimPoolName } from '../k8s/node-pool-checks.js';
 
 /** Label with the ElasticAI pool name on every node. */
 export const NODE_POOL_LABEL = 'elasticai.io/node-pool';

@@ -13,7 +13,7 @@ import { NODE_POOL_LABEL } from './eks-managed-node-group.js';
 import { SERVICE_IPV4_CIDR, type ElasticEksCluster } from './elastic-eks-cluster.js';
 import { checkEqualInstanceSizes, INSTANCE_SIZES } from './instance-sizes.js';
 import { NodeLaunchTemplate } from './node-launch-template.js';
-import { checkNodeLabels, checkNodeTaints, checkPoolZones, claimPoolName } from './node-pool-checks.js';
+import { checkNodeLabels, checkNodeTaints, checkPoolZones, claimPoolName } from '../k8s/node-pool-checks.js';
 import { nodeadmUserData } from './nodeadm-user-data.js';
 import { NTH_MANAGED_TAG } from './node-termination-handler.js';
 import type { SpotInterruptionQueue } from './spot-interruption-queue.js';

@@ -8,7 +8,7 @@ import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from
 import { renderResources } from '../k8s/resources.js';
 import { checkDnsLabel, checkImage, checkInteger, PropError } from '../k8s/validation.js';
 import { checkAwsRegion, checkSqsQueueUrl } from './aws-checks.js';
-import { isQualifiedKey } from './node-pool-checks.js';
+import { isQualifiedKey } from '../k8s/node-pool-checks.js';
 
 // This file stays free of aws-cdk-lib: the manifest synth (and the Pulumi program) build NTH's
 // PodMonitor through `NodeTerminationHandler.podMonitor` without loading it.

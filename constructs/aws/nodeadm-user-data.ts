@@ -1,7 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { NodeTaint } from '../k8s/cluster-info.js';
 import { ELASTICAI_CAPACITY_LABEL } from '../k8s/placement.js';
-import { checkNodeLabels, checkNodeTaints } from './node-pool-checks.js';
+import { checkNodeLabels, checkNodeTaints } from '../k8s/node-pool-checks.js';
 
 /** MIME boundary of the user data (any string absent from the parts). */
 const BOUNDARY = 'ELASTICAI-NODEADM';

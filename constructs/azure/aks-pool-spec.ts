@@ -1,7 +1,7 @@
 import type { NodePoolInfo, NodeTaint } from '../k8s/cluster-info.js';
 import { AKS_SCALESET_PRIORITY_LABEL, ELASTICAI_CAPACITY_LABEL } from '../k8s/placement.js';
 import { checkInteger, checkMinMax, formatValue, PropError } from '../k8s/validation.js';
-import { checkNodeLabels, checkNodeTaints } from '../aws/node-pool-checks.js';
+import { checkNodeLabels, checkNodeTaints } from '../k8s/node-pool-checks.js';
 
 /** AKS agent pool names: 1-12 lowercase alphanumerics starting with a letter (Linux pools). */
 const POOL_NAME = /^[a-z][a-z0-9]{0,11}$/;

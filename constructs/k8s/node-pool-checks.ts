@@ -1,7 +1,7 @@
-// Node label and taint checks shared by the EKS node groups and the AKS pools. Free of aws-cdk-lib
-// (and of Pulumi), so the Azure constructs can use it too.
-import type { NodeTaint } from '../k8s/cluster-info.js';
-import { PropError } from '../k8s/validation.js';
+// Node label, taint, zone and pool-name checks shared by the EKS node groups and the AKS pools:
+// cloud-neutral (no aws-cdk-lib, no Pulumi), so both clouds' constructs import it from here.
+import type { NodeTaint } from './cluster-info.js';
+import { PropError } from './validation.js';
 
 /** A Kubernetes qualified name with an optional DNS-subdomain prefix (label and taint keys). */
 const QUALIFIED_KEY =
