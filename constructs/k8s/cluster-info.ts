@@ -1,6 +1,7 @@
 import { Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { KubernetesVersion } from './kubernetes-version.js';
+import { duplicateObjectErrors } from './duplicate-objects.js';
 
 /** The cloud a cluster runs on; decides the node-group naming and identity conventions. */
 export type Cloud = 'aws' | 'azure';
@@ -68,22 +69,37 @@ export interface ClusterChartProps extends ChartProps {
   readonly cluster: ClusterInfo;
 }
 
+const CLUSTER_CHART = Symbol.for('elasticai.ClusterChart');
+
 /**
  * A chart bound to one cluster. Constructs inside it read the cluster (its version, its node pools)
  * through {@link ClusterChart.find} to validate choices such as spot-only placement.
  */
 export class ClusterChart extends Chart {
+  /**
+   * True for a ClusterChart. Not `instanceof`: cdk8s's Chart answers `instanceof` for every chart, so
+   * `x instanceof ClusterChart` is true of a plain Chart too.
+   */
+  static isClusterChart(x: unknown): x is ClusterChart {
+    return typeof x === 'object' && x !== null && CLUSTER_CHART in x;
+  }
+
   /** The nearest enclosing ClusterChart, or undefined outside one. */
   static find(scope: Construct): ClusterChart | undefined {
-    const found = scope.node.scopes.filter((c): c is ClusterChart => c instanceof ClusterChart);
+    const found = scope.node.scopes.filter((c) => ClusterChart.isClusterChart(c));
     return found[found.length - 1];
   }
 
   readonly cluster: ClusterInfo;
+  /** The brand {@link ClusterChart.isClusterChart} looks for. */
+  readonly [CLUSTER_CHART] = true;
 
   constructor(scope: Construct, id: string, props: ClusterChartProps) {
     super(scope, id, props);
     this.cluster = props.cluster;
+    this.node.addValidation({
+      validate: () => duplicateObjectErrors(this, (c) => ClusterChart.isClusterChart(c)),
+    });
   }
 }
 

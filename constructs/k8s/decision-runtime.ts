@@ -106,7 +106,8 @@ export interface DecisionRuntimeProps {
   readonly history: RuntimeHistory;
   /**
    * Name of the Deployment, Service, ServiceAccount, NetworkPolicy, PDB and RBAC objects (the
-   * ClusterRole too: give each runtime of a cluster its own name). @default 'elasticai-runtime'
+   * ClusterRole too: each runtime of a cluster needs its own name, and a ClusterChart refuses two
+   * objects of one identity at synth). @default 'elasticai-runtime'
    */
   readonly name?: string;
   /** Namespace. @default 'elasticai-system' */
