@@ -2,6 +2,7 @@ import { type ApiObject, type Duration, Size } from 'cdk8s';
 import { ClusterChart } from './cluster-info.js';
 import { Cpu, k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { GitOpsAddons } from './gitops-addons.js';
 import { DEFAULTS, ENV, type ReadAccess, type TenantLimits } from '../../runtime/service/config.js';
 import type { SecretKeyRef } from './autoscaled-workload.js';
 import { ScaledObject } from './keda/scaled-object.js';
@@ -155,7 +156,8 @@ export interface DecisionRuntimeProps {
    */
   readonly identity?: WorkloadIdentity;
   /**
-   * Namespace of the KEDA operator, the only gRPC client (`kube-system` for AKS's KEDA add-on).
+   * Namespace of the KEDA operator, the only gRPC client (`kube-system` for AKS's KEDA add-on). Synth
+   * refuses a value other than where a GitOpsAddons of the same cluster installs KEDA.
    * @default 'keda'
    */
   readonly kedaNamespace?: string;
@@ -269,6 +271,8 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
   readonly service: ApiObject;
 
   private readonly context: RuntimeTriggerContext;
+  /** The only namespace whose pods may reach the gRPC port (the NetworkPolicy's). */
+  private kedaNamespace = 'keda';
 
   constructor(scope: Construct, id: string, props: DecisionRuntimeProps) {
     super(scope, id);
@@ -333,6 +337,7 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
     this.createNetworkPolicy(props);
     this.createServiceMonitor(props);
     this.node.addValidation({ validate: () => this.validateTriggers() });
+    this.node.addValidation({ validate: () => this.validateKedaNamespace() });
   }
 
   /**
@@ -559,9 +564,29 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
     });
   }
 
+  /**
+   * A GitOpsAddons of the same cluster that installs KEDA elsewhere than `kedaNamespace` leaves the
+   * runtime's NetworkPolicy letting no KEDA operator in: every ScaledObject on the runtime would fail.
+   */
+  private validateKedaNamespace(): string[] {
+    const chart = ClusterChart.find(this);
+    if (!chart) return [];
+    return chart.node.root.node
+      .findAll()
+      .filter((c) => ClusterChart.isClusterChart(c) && c.cluster.name === chart.cluster.name)
+      .flatMap((c) => c.node.findAll())
+      .filter((c): c is GitOpsAddons => c instanceof GitOpsAddons)
+      .filter((addons) => addons.kedaNamespace !== undefined && addons.kedaNamespace !== this.kedaNamespace)
+      .map(
+        (addons) =>
+          `DecisionRuntime ${this.namespace}/${this.name}: kedaNamespace is "${this.kedaNamespace}", but ${addons.node.path} installs KEDA in "${addons.kedaNamespace}", so the runtime's NetworkPolicy lets no KEDA operator reach its gRPC port; set kedaNamespace: '${addons.kedaNamespace}'`,
+      );
+  }
+
   private createNetworkPolicy(props: DecisionRuntimeProps): void {
     const kedaNamespace = props.kedaNamespace ?? 'keda';
     checkDnsLabel('kedaNamespace', kedaNamespace);
+    this.kedaNamespace = kedaNamespace;
     const httpNamespaces = props.httpIngressNamespaces ?? ['monitoring', this.namespace];
     checkNonEmpty('httpIngressNamespaces', httpNamespaces);
     httpNamespaces.forEach((ns, i) => checkDnsLabel(`httpIngressNamespaces[${i}]`, ns));

@@ -275,6 +275,8 @@ export class GitOpsAddons extends Construct {
   readonly versions: Readonly<Record<string, string>>;
   /** Whether the VPA (CRDs and recommender) is installed, i.e. the cluster's `verticalPodAutoscaler` may be true. */
   readonly installsVerticalPodAutoscaler: boolean;
+  /** The namespace KEDA is installed in; undefined when KEDA is not installed here. */
+  readonly kedaNamespace: string | undefined;
 
   constructor(scope: Construct, id: string, props: GitOpsAddonsProps) {
     super(scope, id);
@@ -292,6 +294,7 @@ export class GitOpsAddons extends Construct {
       vpa,
     ].filter((a): a is ResolvedAddon => a !== undefined);
     this.installsVerticalPodAutoscaler = vpa !== undefined;
+    this.kedaNamespace = addons.find((a) => a.id === 'keda')?.namespace;
     this.versions = Object.fromEntries(addons.map((a) => [a.id, a.version]));
 
     for (const addon of addons) {

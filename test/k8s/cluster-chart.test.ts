@@ -4,6 +4,7 @@ import { ApiObject, Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ClusterChart } from '../../constructs/k8s/cluster-info.js';
 import { DecisionRuntime } from '../../constructs/k8s/decision-runtime.js';
+import { GitOpsAddons, GitOpsEngine } from '../../constructs/k8s/gitops-addons.js';
 import { RuntimeHistory } from '../../constructs/k8s/runtime-history.js';
 import { synth, testChart, testCluster } from '../support/chart.js';
 
@@ -73,5 +74,31 @@ describe('ClusterChart', () => {
     configMap(a, 'elsewhere', 'ops', 'settings');
     configMap(b, 'settings', 'shop', 'settings');
     assert.doesNotThrow(() => clean.synth());
+  });
+
+  it('refuses a runtime whose kedaNamespace is not where the same cluster installs KEDA', () => {
+    // GIVEN KEDA installed by GitOps in keda-system, in the platform chart of cluster "test"
+    const app = Testing.app();
+    const platform = new ClusterChart(app, 'platform', { cluster: testCluster() });
+    new GitOpsAddons(platform, 'addons', { engine: GitOpsEngine.flux(), keda: { namespace: 'keda-system' } });
+    // WHEN a runtime of that cluster (in another chart) keeps the default kedaNamespace 'keda'
+    const ops = new ClusterChart(app, 'ops', { cluster: testCluster() });
+    new DecisionRuntime(ops, 'runtime', RUNTIME);
+    // THEN synth says its NetworkPolicy would shut KEDA out, and what to set
+    assert.throws(
+      () => app.synth(),
+      /DecisionRuntime elasticai-system\/elasticai-runtime: kedaNamespace is "keda", but platform\/addons installs KEDA in "keda-system".*set kedaNamespace: 'keda-system'/,
+    );
+    // AND with kedaNamespace set to match, or KEDA installed for another cluster, it synthesizes
+    const fixed = Testing.app();
+    const fixedPlatform = new ClusterChart(fixed, 'platform', { cluster: testCluster() });
+    new GitOpsAddons(fixedPlatform, 'addons', {
+      engine: GitOpsEngine.flux(),
+      keda: { namespace: 'keda-system' },
+    });
+    new DecisionRuntime(fixedPlatform, 'runtime', { ...RUNTIME, kedaNamespace: 'keda-system' });
+    const elsewhere = new ClusterChart(fixed, 'other', { cluster: testCluster({ name: 'other' }) });
+    new DecisionRuntime(elsewhere, 'runtime', RUNTIME);
+    assert.doesNotThrow(() => fixed.synth());
   });
 });
