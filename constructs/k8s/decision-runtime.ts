@@ -683,10 +683,37 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
           );
         }
         errors.push(...checkTenantRules(where, so.namespace, t.metadata, this.tenants));
+        errors.push(...checkTriggerBounds(where, so, t.metadata));
       });
     }
     return errors;
   }
+}
+
+/**
+ * The runtime's replica bounds against the ScaledObject's: the HPA clamps what the runtime asks into
+ * its own bounds, so a runtime minimum above the HPA's maximum (or a maximum below its minimum) is a
+ * setting that can never take effect.
+ */
+function checkTriggerBounds(
+  where: string,
+  so: ScaledObject,
+  metadata: Readonly<Record<string, string>>,
+): string[] {
+  const errors: string[] = [];
+  const min = metadata[RUNTIME_METADATA.minReplicas];
+  const max = metadata[RUNTIME_METADATA.maxReplicas];
+  if (min !== undefined && Number(min) > so.maxReplicas) {
+    errors.push(
+      `${where}: minReplicas ${min} is above the ScaledObject's maxReplicas ${so.maxReplicas}, which the HPA never exceeds`,
+    );
+  }
+  if (max !== undefined && Number(max) < so.minReplicas) {
+    errors.push(
+      `${where}: maxReplicas ${max} is below the ScaledObject's minReplicas ${so.minReplicas}, which the HPA always keeps`,
+    );
+  }
+  return errors;
 }
 
 function checkRuntimeImage(image: string): void {

@@ -1028,7 +1028,12 @@ describe('DecisionRuntime.trigger', () => {
 
   it('checks at synth the triggers built from a reference against the runtime in the app', () => {
     // GIVEN a runtime in one chart and, in another chart of the same app, triggers built by reference
-    const build = (runtimeProps: Partial<DecisionRuntimeProps>, trigger: Trigger, namespace = 'shop') => {
+    const build = (
+      runtimeProps: Partial<DecisionRuntimeProps>,
+      trigger: Trigger,
+      namespace = 'shop',
+      minReplicas = 1,
+    ) => {
       const app = new App();
       const platform = new ClusterChart(app, 'platform', { cluster: testCluster() });
       new DecisionRuntime(platform, 'runtime', { ...BASE, tenants, ...runtimeProps });
@@ -1036,7 +1041,7 @@ describe('DecisionRuntime.trigger', () => {
       new ScaledObject(tenant, 'so', {
         namespace,
         target: { name: 'api' },
-        minReplicas: 1,
+        minReplicas,
         maxReplicas: 10,
         triggers: [trigger],
       });
@@ -1063,7 +1068,20 @@ describe('DecisionRuntime.trigger', () => {
       build({ grpcTlsSecret: 'tls' }, ref.trigger({ query: 'sum(up)', capacityPerReplica: 1 })),
       /serves gRPC over TLS; the trigger needs authentication with caCert/,
     );
-    // AND a fitting trigger synthesizes
+    // AND runtime bounds the HPA's own bounds would always override fail, naming both
+    assert.throws(
+      build({}, ref.trigger({ query: 'sum(up)', capacityPerReplica: 1, minReplicas: 12 })),
+      /ScaledObject shop\/api triggers\[0\]: minReplicas 12 is above the ScaledObject's maxReplicas 10/,
+    );
+    assert.throws(
+      build({}, ref.trigger({ query: 'sum(up)', capacityPerReplica: 1, maxReplicas: 3 }), 'shop', 4),
+      /ScaledObject shop\/api triggers\[0\]: maxReplicas 3 is below the ScaledObject's minReplicas 4/,
+    );
+    // AND a fitting trigger synthesizes, bounds equal to the HPA's included
     assert.doesNotThrow(build({}, ref.trigger({ query: 'sum(up)', capacityPerReplica: 1, maxReplicas: 50 })));
+    assert.doesNotThrow(build({}, ref.trigger({ query: 'sum(up)', capacityPerReplica: 1, minReplicas: 10 })));
+    assert.doesNotThrow(
+      build({}, ref.trigger({ query: 'sum(up)', capacityPerReplica: 1, maxReplicas: 4 }), 'shop', 4),
+    );
   });
 });

@@ -152,6 +152,9 @@ export class ScaledObject extends Construct {
   readonly horizontallyScaledOn: readonly ScaledResource[];
   /** The triggers, as given. */
   readonly triggers: readonly Trigger[];
+  /** The HPA's bounds. */
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
 
   constructor(scope: Construct, id: string, props: ScaledObjectProps) {
     super(scope, id);
@@ -185,6 +188,8 @@ export class ScaledObject extends Construct {
     checkInteger('minReplicas', props.minReplicas, 0);
     checkInteger('maxReplicas', props.maxReplicas, 1);
     checkMinMax('minReplicas', props.minReplicas, 'maxReplicas', props.maxReplicas);
+    this.minReplicas = props.minReplicas;
+    this.maxReplicas = props.maxReplicas;
     if (props.minReplicas === 0 && onlyResourceTriggers) {
       throw new PropError(
         'minReplicas',
