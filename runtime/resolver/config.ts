@@ -5,7 +5,7 @@
  * with the variable's (and the route field's) name.
  */
 import type { Env } from '../service/config.js';
-import { ConfigError, httpUrl, int, listenAddress, mountedFile, text } from '../service/config.js';
+import { ConfigError, checkSecretFile, httpUrl, int, listenAddress, text } from '../service/config.js';
 
 export { ConfigError };
 
@@ -303,12 +303,7 @@ export function checkResolverFiles(config: ResolverConfig): void {
     [RESOLVER_ENV.wakeTokenFile, config.wakeTokenFile],
     [RESOLVER_ENV.kubeTokenFile, config.kubeTokenFile],
   ];
-  for (const [variable, path] of files) {
-    if (path === undefined) continue;
-    if (mountedFile(variable, path, path).toString('utf8').trim() === '') {
-      throw new ConfigError(variable, path, 'the file is empty');
-    }
-  }
+  for (const [variable, path] of files) if (path !== undefined) checkSecretFile(variable, path);
 }
 
 /** Reads and checks the configuration; throws ConfigError naming the first bad variable. */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { KubeClient, SERVICE_ACCOUNT_DIR } from '../service/kube/kube-client.js';
 import { drainOnSignal } from '../service/signals.js';
 import type { ResolverConfig } from './config.js';
+import { listenFailure } from '../service/config.js';
 import { checkResolverFiles, ConfigError, loadResolverConfig, RESOLVER_ENV } from './config.js';
 import { startResolver } from './resolver.js';
 
@@ -24,20 +25,15 @@ function kubeClient(url: string | undefined, tokenFileOverride: string | undefin
   });
 }
 
-/**
- * A server's failure to listen as the setting at fault: the host (cannot be resolved or is not this
- * machine's) or a port (taken, or privileged). Anything else is returned as it is.
- */
-function listenFailure(error: unknown, config: ResolverConfig): unknown {
-  const { code, message, port } = error as NodeJS.ErrnoException & { port?: number };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EADDRNOTAVAIL' || code === 'EAI_FAIL') {
-    return new ConfigError(RESOLVER_ENV.listenHost, config.listenHost, `cannot listen there (${message})`);
-  }
-  if (code === 'EADDRINUSE' || code === 'EACCES') {
-    const variable = port === config.adminPort ? RESOLVER_ENV.adminPort : RESOLVER_ENV.proxyPort;
-    return new ConfigError(variable, String(port), `cannot listen there (${message})`);
-  }
-  return error;
+/** A failure to listen, as the host or the port variable at fault (the port is the error's own). */
+function listenError(error: unknown, config: ResolverConfig): unknown {
+  const { port } = error as { port?: number };
+  const variable = port === config.adminPort ? RESOLVER_ENV.adminPort : RESOLVER_ENV.proxyPort;
+  return listenFailure(
+    error,
+    { variable: RESOLVER_ENV.listenHost, value: config.listenHost },
+    { variable, value: port ?? config.proxyPort },
+  );
 }
 
 async function main(): Promise<void> {
@@ -68,7 +64,7 @@ async function main(): Promise<void> {
   try {
     resolver = await startResolver(config, { kube });
   } catch (error) {
-    const failure = listenFailure(error, config);
+    const failure = listenError(error, config);
     if (failure instanceof ConfigError) {
       process.stderr.write(`elasticai-resolver: ${failure.message}\n`);
       process.exit(2);

@@ -215,6 +215,32 @@ export function mountedFile(variable: string, value: string, path: string): Buff
   }
 }
 
+/** A mounted secret or token file `variable` names, checked readable and not blank. */
+export function checkSecretFile(variable: string, path: string): void {
+  if (mountedFile(variable, path, path).toString('utf8').trim() === '') {
+    throw new ConfigError(variable, path, 'the file is empty');
+  }
+}
+
+/**
+ * A server's failure to listen as the setting at fault: the host (cannot be resolved or is not this
+ * machine's) or the port (taken, or privileged). Anything else is returned as it is.
+ */
+export function listenFailure(
+  error: unknown,
+  host: { variable: string; value: string },
+  port: { variable: string; value: number },
+): unknown {
+  const { code, message } = error as NodeJS.ErrnoException;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EADDRNOTAVAIL' || code === 'EAI_FAIL') {
+    return new ConfigError(host.variable, host.value, `cannot listen there (${message})`);
+  }
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    return new ConfigError(port.variable, String(port.value), `cannot listen there (${message})`);
+  }
+  return error;
+}
+
 /**
  * `tls.crt`, `tls.key` and, when `withCa` and present, `ca.crt` of the folder `variable` names, checked
  * as a usable pair; a ConfigError naming the variable otherwise.
@@ -249,12 +275,8 @@ export function tlsFolder(
  * every request that needs it. The API key folder is checked when its store is built (runtime.ts).
  */
 export function checkMountedFiles(config: RuntimeConfig): void {
-  if (config.webhookSecretFile !== undefined) {
-    const secret = mountedFile(ENV.webhookSecretFile, config.webhookSecretFile, config.webhookSecretFile);
-    if (secret.toString('utf8').trim() === '') {
-      throw new ConfigError(ENV.webhookSecretFile, config.webhookSecretFile, 'the file is empty');
-    }
-  }
+  if (config.webhookSecretFile !== undefined)
+    checkSecretFile(ENV.webhookSecretFile, config.webhookSecretFile);
   if (config.grpcTlsDir !== undefined) tlsFolder(ENV.grpcTlsDir, config.grpcTlsDir, true);
   if (config.httpTlsDir !== undefined) tlsFolder(ENV.httpTlsDir, config.httpTlsDir, false);
 }

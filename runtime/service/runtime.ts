@@ -8,7 +8,7 @@ import type { Authenticator } from './auth/authenticator.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { ApiKeyError } from './auth/api-keys.js';
 import type { RuntimeConfig } from './config.js';
-import { ConfigError, ENV, checkMountedFiles, tlsFolder } from './config.js';
+import { ConfigError, ENV, checkMountedFiles, listenFailure, tlsFolder } from './config.js';
 import { EventStore } from './history/event-store.js';
 import type { HistorySource } from './history/history-source.js';
 import type { PrometheusSourceOptions } from './history/prometheus-source.js';
@@ -70,25 +70,15 @@ export interface Runtime {
   shutdown(): Promise<void>;
 }
 
+/** The listen host as the setting a failure to listen names. */
+function listenHost(config: RuntimeConfig): { variable: string; value: string } {
+  return { variable: ENV.listenHost, value: config.listenHost };
+}
+
 /** Addresses KEDA may use for this runtime (the trigger's scalerAddress), for discovery. */
 export function scalerAddresses(config: RuntimeConfig): string[] {
   const host = `${RUNTIME_SERVICE_NAME}.${config.namespace}`;
   return [`${host}.svc.cluster.local`, `${host}.svc`, host].map((h) => `${h}:${config.grpcPort}`);
-}
-
-/**
- * A server's failure to listen as the setting at fault: the host (cannot be resolved or is not this
- * machine's) or the port (taken, or privileged). Anything else is returned as it is.
- */
-function listenFailure(error: unknown, config: RuntimeConfig, portVariable: string, port: number): unknown {
-  const { code, message } = error as NodeJS.ErrnoException;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EADDRNOTAVAIL' || code === 'EAI_FAIL') {
-    return new ConfigError(ENV.listenHost, config.listenHost, `cannot listen there (${message})`);
-  }
-  if (code === 'EADDRINUSE' || code === 'EACCES') {
-    return new ConfigError(portVariable, String(port), `cannot listen there (${message})`);
-  }
-  return error;
 }
 
 /**
@@ -174,7 +164,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
       (options.onScalerExit ?? (() => process.exit(1)))(error);
     },
   }).catch((error: unknown) => {
-    throw listenFailure(error, config, ENV.grpcPort, config.grpcPort);
+    throw listenFailure(error, listenHost(config), { variable: ENV.grpcPort, value: config.grpcPort });
   });
   const http: RunningApiServer = await startApiServer(
     {
@@ -201,7 +191,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     },
   ).catch(async (error: unknown) => {
     await grpc.close(0);
-    throw listenFailure(error, config, ENV.httpPort, config.httpPort);
+    throw listenFailure(error, listenHost(config), { variable: ENV.httpPort, value: config.httpPort });
   });
 
   const timers: NodeJS.Timeout[] = [];
