@@ -96,6 +96,9 @@ export interface RuntimeKubernetesApiAccess {
   readonly ports?: readonly number[];
 }
 
+/** The runtime container's default memory request and limit, in MiB (the scaler bench runs in it). */
+export const RUNTIME_DEFAULT_MEMORY_MIB = 512;
+
 /** Props for a {@link DecisionRuntime}. */
 export interface DecisionRuntimeProps {
   /** Runtime image, pinned to a tag or digest (`latest` and untagged references are refused). */
@@ -551,7 +554,10 @@ export class DecisionRuntime extends Construct implements IDecisionRuntime {
           'resources',
           props.resources ?? {
             cpu: { request: Cpu.millis(250), limit: Cpu.millis(1000) },
-            memory: { request: Size.mebibytes(512), limit: Size.mebibytes(512) },
+            memory: {
+              request: Size.mebibytes(RUNTIME_DEFAULT_MEMORY_MIB),
+              limit: Size.mebibytes(RUNTIME_DEFAULT_MEMORY_MIB),
+            },
           },
         ),
         // Up to 60 s to listen; then ready only when /readyz says so; restarted when /healthz stops answering.

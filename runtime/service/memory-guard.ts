@@ -3,13 +3,14 @@
  * 10-second workload ~100 KiB of resident memory, a 1-minute one ~42 KiB), so enough of them push the
  * runtime past its container's memory limit: the kernel kills it, it restarts, re-registers the same
  * workloads and is killed again, and then no workload gets a decision. Instead, a new workload is
- * refused while resident memory, plus what the workloads still loading are expected to take, plus its
- * own expected share, would come within a margin of the limit. KEDA gets UNAVAILABLE for it (its HPA
- * keeps the current replica count, or KEDA's fallback applies) and asks again on its next poll, so it
- * is admitted once memory is freed. Admitted workloads are never evicted.
+ * refused while the memory in use (what the cgroup counts against the limit), plus what the
+ * workloads still loading are expected to take and the growth of those admitted in the last minutes,
+ * plus its own expected share and growth, would come within a margin of the limit. KEDA gets
+ * UNAVAILABLE for it (its HPA keeps the current replica count, or KEDA's fallback applies) and asks
+ * again on its next poll, so it is admitted once memory is freed. Admitted workloads are never evicted.
  *
- * Resident memory, not a model of it, is what the limit applies to; the reservations cover the gap
- * between admitting a workload and its backfill having filled its state.
+ * Memory in use, not a model of it, is what the limit applies to; the reservations cover the gap
+ * between admitting a workload and its memory having reached its steady size.
  */
 import { openSync, readFileSync, readSync } from 'node:fs';
 
@@ -21,18 +22,41 @@ export interface MemoryGuardOptions {
    * second engines, connections and their buffers. @default 10% of the limit, at least 16 MiB
    */
   readonly marginBytes?: number;
-  /** Resident memory now, in bytes. @default anonymousResidentBytes */
-  readonly residentBytes?: () => number;
+  /**
+   * Memory counted against the limit now, in bytes. @default processChargedBytes (the runtime passes
+   * its cgroup's working set when it has a cgroup)
+   */
+  readonly usedBytes?: () => number;
+  /**
+   * What a workload's memory grows by after its first backfill, reserved from its admission until
+   * `settleMs` later, when it shows in what is in use: garbage in proportion to the heap, refits'
+   * second engines, connection buffers, logs starting to fill. The scaler bench measured 8 KiB at
+   * 1 minute (10,000 workloads: 402 MiB in use when loaded, 477–484 MiB a few minutes later).
+   * @default 8 KiB
+   */
+  readonly growthBytes?: number;
+  /** How long a workload's growth stays reserved after its admission. @default 10 minutes */
+  readonly settleMs?: number;
+  /** A monotonic clock in milliseconds. @default performance.now */
+  readonly now?: () => number;
 }
 
 const MIB = 1024 * 1024;
+const DEFAULT_GROWTH_BYTES = 8 * 1024;
+const DEFAULT_SETTLE_MS = 10 * 60 * 1000;
 
 export class MemoryGuard {
   readonly limitBytes: number;
   readonly marginBytes: number;
-  private readonly residentBytes: () => number;
+  readonly growthBytes: number;
+  private readonly settleMs: number;
+  private readonly usedBytes: () => number;
+  private readonly now: () => number;
   /** Bytes reserved for admitted workloads whose first backfill is still running. */
   private reserved = 0;
+  /** Growth reserved for workloads admitted in the last `settleMs`: when each ends, oldest first. */
+  private readonly settling: number[] = [];
+  private settlingHead = 0;
 
   constructor(options: MemoryGuardOptions) {
     if (!(Number.isFinite(options.limitBytes) && options.limitBytes > 0)) {
@@ -40,32 +64,38 @@ export class MemoryGuard {
     }
     this.limitBytes = options.limitBytes;
     this.marginBytes = options.marginBytes ?? Math.max(16 * MIB, Math.round(options.limitBytes / 10));
-    this.residentBytes = options.residentBytes ?? anonymousResidentBytes;
+    this.growthBytes = options.growthBytes ?? DEFAULT_GROWTH_BYTES;
+    this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+    this.usedBytes = options.usedBytes ?? processChargedBytes;
+    this.now = options.now ?? (() => performance.now());
   }
 
-  /** Bytes reserved for workloads still loading. */
+  /** Bytes reserved for workloads still loading, and for the growth of those still settling. */
   get pendingBytes(): number {
-    return this.reserved;
+    return this.reserved + this.settlingBytes();
   }
 
   /**
-   * Reserves `bytes` for a workload about to load; returns undefined when admitted, otherwise why not
-   * (for the UNAVAILABLE answer, so it names the numbers and what to change). `bytes` may be a
-   * function: it is only called when there is room at all, so a refused workload, which KEDA asks
-   * about again on every poll, costs no allocation.
+   * Reserves `bytes` for a workload about to load, and its growth until it has settled; returns
+   * undefined when admitted, otherwise why not (for the UNAVAILABLE answer, so it names the numbers
+   * and what to change). `bytes` may be a function: it is only called when there is room at all, so
+   * a refused workload, which KEDA asks about again on every poll, costs no allocation.
    */
   reserve(bytes: number | (() => number)): string | undefined {
-    const resident = this.residentBytes();
+    const used = this.usedBytes();
+    const pending = this.pendingBytes;
     const room = this.limitBytes - this.marginBytes;
-    const wanted = resident + this.reserved >= room ? 0 : typeof bytes === 'number' ? bytes : bytes();
-    if (resident + this.reserved + wanted >= room) {
+    const full = used + pending + this.growthBytes >= room;
+    const wanted = full ? 0 : (typeof bytes === 'number' ? bytes : bytes()) + this.growthBytes;
+    if (full || used + pending + wanted >= room) {
       return (
-        `refused: not enough memory (resident ${mib(resident)} MiB + loading ${mib(this.reserved)} MiB + ` +
+        `refused: not enough memory (in use ${mib(used)} MiB + loading and settling ${mib(pending)} MiB + ` +
         `this workload ${mib(wanted)} MiB ≥ ${mib(room)} MiB: the ${mib(this.limitBytes)} MiB limit less ` +
         `${mib(this.marginBytes)} MiB); raise the runtime's memory limit or run fewer workloads on it`
       );
     }
-    this.reserved += wanted;
+    this.reserved += wanted - this.growthBytes;
+    this.settling.push(this.now() + this.settleMs);
     return undefined;
   }
 
@@ -73,50 +103,69 @@ export class MemoryGuard {
   release(bytes: number): void {
     this.reserved = Math.max(0, this.reserved - bytes);
   }
+
+  /** Growth still reserved; forgets the workloads that have settled. */
+  private settlingBytes(): number {
+    const now = this.now();
+    while (this.settlingHead < this.settling.length && (this.settling[this.settlingHead] as number) <= now) {
+      this.settlingHead++;
+    }
+    if (this.settlingHead > 1024 && this.settlingHead * 2 > this.settling.length) {
+      this.settling.splice(0, this.settlingHead);
+      this.settlingHead = 0;
+    }
+    return (this.settling.length - this.settlingHead) * this.growthBytes;
+  }
 }
 
 /**
- * The process's anonymous resident memory (/proc/self/status RssAnon + RssShmem): what its heap,
- * buffers and threads use, and what the memory cgroup charges it. Plain RSS also counts the pages of
- * the node binary and libraries (~40 MiB here), which are shared and charged to whoever loaded them
- * first. Falls back to RSS where /proc is missing.
+ * What the memory cgroup charges for this process when it runs alone in its container (no cgroup to
+ * ask): resident memory of every kind (/proc/self/status VmRSS: anonymous, shared and the pages of the
+ * node binary and libraries, which the container is the first to load) plus its page tables (VmPTE).
+ * Falls back to RSS where /proc is missing.
  */
-export function anonymousResidentBytes(): number {
-  const status = procStatus();
-  if (status === undefined) return process.memoryUsage.rss();
-  const anon = RSS_ANON.exec(status)?.[1];
-  return anon === undefined
-    ? process.memoryUsage.rss()
-    : (Number(anon) + Number(RSS_SHMEM.exec(status)?.[1] ?? 0)) * 1024;
+export function processChargedBytes(): number {
+  const status = PROC_STATUS.read();
+  const rss = status === undefined ? undefined : VM_RSS.exec(status)?.[1];
+  if (rss === undefined) return process.memoryUsage.rss();
+  return (Number(rss) + Number(VM_PTE.exec(status as string)?.[1] ?? 0)) * 1024;
 }
 
-const RSS_ANON = /^RssAnon:\s+(\d+) kB/m;
-const RSS_SHMEM = /^RssShmem:\s+(\d+) kB/m;
-/** /proc/self/status, kept open: a refused workload is re-checked on each of KEDA's polls. */
-let statusFd: number | null | undefined;
-const statusBuffer = Buffer.alloc(8192);
+const VM_RSS = /^VmRSS:\s+(\d+) kB/m;
+const VM_PTE = /^VmPTE:\s+(\d+) kB/m;
 
 /**
- * /proc/self/status read afresh (procfs regenerates it on a read at offset 0) through a descriptor
- * opened once: 5–6 µs a reading, against 27–34 µs for open, read and close. Undefined without /proc.
+ * A kernel-generated file (procfs, cgroupfs) read afresh through a descriptor opened once: the kernel
+ * regenerates it on a read at offset 0, 2–6 µs a reading against 27–34 µs for open, read and close
+ * (a refused workload is re-checked on each of KEDA's polls). Undefined when it cannot be read.
  */
-function procStatus(): string | undefined {
-  if (statusFd === undefined) {
+class KernelFile {
+  private fd: number | null | undefined;
+  private static readonly buffer = Buffer.alloc(8192);
+
+  constructor(readonly path: string) {}
+
+  read(): string | undefined {
+    if (this.fd === undefined) {
+      try {
+        this.fd = openSync(this.path, 'r');
+      } catch {
+        this.fd = null;
+      }
+    }
+    if (this.fd === null) return undefined;
+    const buffer = KernelFile.buffer;
     try {
-      statusFd = openSync('/proc/self/status', 'r');
+      const length = readSync(this.fd, buffer, 0, buffer.length, 0);
+      if (length < buffer.length) return buffer.toString('latin1', 0, length);
+      return readFileSync(this.path, 'latin1');
     } catch {
-      statusFd = null;
+      return undefined;
     }
   }
-  if (statusFd === null) return undefined;
-  try {
-    const length = readSync(statusFd, statusBuffer, 0, statusBuffer.length, 0);
-    if (length < statusBuffer.length) return statusBuffer.toString('latin1', 0, length);
-    return readFileSync('/proc/self/status', 'latin1');
-  } catch {
-    return undefined;
-  }
 }
+
+const PROC_STATUS = new KernelFile('/proc/self/status');
 
 function mib(bytes: number): string {
   return (bytes / MIB).toFixed(1);
@@ -125,32 +174,72 @@ function mib(bytes: number): string {
 /** Values cgroups use for "no limit" (v1 writes the largest page-aligned int64). */
 const NO_LIMIT = 2 ** 60;
 
+/** A memory cgroup with a limit: what the kernel enforces and what it counts against it. */
+export interface CgroupMemory {
+  /** The limit, in bytes. */
+  readonly limitBytes: number;
+  /**
+   * The cgroup's working set, in bytes: what it is charged (anonymous memory, file pages, page
+   * tables, kernel memory) less the inactive file pages the kernel drops before it kills anyone, as
+   * the kubelet counts it. Every process of the container is in it, so is everything they load.
+   */
+  readonly usedBytes: () => number;
+}
+
 /**
- * This process's memory limit from its cgroup, in bytes; undefined when unlimited or unreadable. The
- * process's own cgroup (from /proc/self/cgroup) is read first, then the mount's root: in a container
- * with its own cgroup namespace both are the container's, and without one the root is.
+ * This process's memory cgroup and its limit; undefined when unlimited or unreadable. The process's
+ * own cgroup (from /proc/self/cgroup) is read first, then the mount's root: in a container with its
+ * own cgroup namespace both are the container's, and without one the root is. `read` is for tests:
+ * without it the usage files are kept open and re-read.
  */
-export function cgroupMemoryLimit(
-  read: (path: string) => string = (path) => readFileSync(path, 'utf8'),
-): number | undefined {
-  for (const path of cgroupLimitFiles(read)) {
+export function cgroupMemory(read?: (path: string) => string): CgroupMemory | undefined {
+  const readOnce = read ?? ((path: string) => readFileSync(path, 'utf8'));
+  for (const { folder, v2 } of cgroupFolders(readOnce)) {
     let text: string;
     try {
-      text = read(path).trim();
+      text = readOnce(`${folder}/${v2 ? 'memory.max' : 'memory.limit_in_bytes'}`).trim();
     } catch {
       continue;
     }
     if (text === 'max') return undefined;
     if (!/^\d+$/.test(text)) continue;
     const bytes = Number(text);
-    return bytes > 0 && bytes < NO_LIMIT ? bytes : undefined;
+    if (!(bytes > 0 && bytes < NO_LIMIT)) return undefined;
+    return { limitBytes: bytes, usedBytes: workingSet(folder, v2, read) };
   }
   return undefined;
 }
 
-/** Files that may hold the limit, most specific first (cgroup v2 `memory.max`, v1 `memory.limit_in_bytes`). */
-function cgroupLimitFiles(read: (path: string) => string): string[] {
-  const own: string[] = [];
+/** Reads a cgroup's usage less its inactive file pages; this process's charge where it cannot. */
+function workingSet(folder: string, v2: boolean, read?: (path: string) => string): () => number {
+  const file = (name: string): (() => string | undefined) => {
+    const path = `${folder}/${name}`;
+    if (read === undefined) {
+      const kernelFile = new KernelFile(path);
+      return () => kernelFile.read();
+    }
+    return () => {
+      try {
+        return read(path);
+      } catch {
+        return undefined;
+      }
+    };
+  };
+  const usage = file(v2 ? 'memory.current' : 'memory.usage_in_bytes');
+  const stat = file('memory.stat');
+  const inactiveFile = v2 ? /^inactive_file (\d+)$/m : /^total_inactive_file (\d+)$/m;
+  return () => {
+    const used = usage()?.trim();
+    if (used === undefined || !/^\d+$/.test(used)) return processChargedBytes();
+    const inactive = Number(inactiveFile.exec(stat() ?? '')?.[1] ?? 0);
+    return Math.max(0, Number(used) - inactive);
+  };
+}
+
+/** Folders that may hold the limit, most specific first (cgroup v2, then v1's memory controller). */
+function cgroupFolders(read: (path: string) => string): { folder: string; v2: boolean }[] {
+  const own: { folder: string; v2: boolean }[] = [];
   let lines: string[] = [];
   try {
     lines = read('/proc/self/cgroup').split('\n');
@@ -160,9 +249,9 @@ function cgroupLimitFiles(read: (path: string) => string): string[] {
   for (const line of lines) {
     const [, controllers, path] = /^\d+:([^:]*):(\/.*)$/.exec(line.trim()) ?? [];
     if (path === undefined || path === '/') continue;
-    if (controllers === '') own.push(`/sys/fs/cgroup${path}/memory.max`);
+    if (controllers === '') own.push({ folder: `/sys/fs/cgroup${path}`, v2: true });
     else if (controllers?.split(',').includes('memory'))
-      own.push(`/sys/fs/cgroup/memory${path}/memory.limit_in_bytes`);
+      own.push({ folder: `/sys/fs/cgroup/memory${path}`, v2: false });
   }
-  return [...own, '/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'];
+  return [...own, { folder: '/sys/fs/cgroup', v2: true }, { folder: '/sys/fs/cgroup/memory', v2: false }];
 }

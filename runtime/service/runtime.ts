@@ -23,7 +23,7 @@ import { startScalerThread } from './grpc/scaler-thread.js';
 import { KubeClient } from './kube/kube-client.js';
 import { LeaderElector } from './kube/leader-election.js';
 import { ScaledObjectOverrides } from './kube/scaled-object-overrides.js';
-import { MemoryGuard, cgroupMemoryLimit } from './memory-guard.js';
+import { type CgroupMemory, MemoryGuard, cgroupMemory } from './memory-guard.js';
 import { RuntimeMetrics } from './metrics.js';
 import type { WorkloadRef } from './workload-spec.js';
 import { parseWorkloadSpec } from './workload-spec.js';
@@ -53,8 +53,11 @@ export interface RuntimeOptions {
    * @default exit the process with status 1 (Kubernetes restarts the container)
    */
   readonly onScalerExit?: (error: Error) => void;
-  /** The container's memory limit in bytes, when the config gives none. @default the cgroup's */
-  readonly containerMemoryLimit?: () => number | undefined;
+  /**
+   * The container's memory cgroup: its limit (when the config gives none) and its working set, which
+   * admission counts against the limit. @default the process's cgroup
+   */
+  readonly containerMemory?: () => CgroupMemory | undefined;
 }
 
 export interface Runtime {
@@ -106,9 +109,10 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     usage = new PrometheusUsageSource(prometheus, { clock: wallClock });
     sources.prometheus = scaled ? new TimeScaledSource(prometheus, config.timeScale, origin) : prometheus;
   }
+  const container = (options.containerMemory ?? cgroupMemory)();
   const memoryLimit =
     config.memoryLimitMiB === undefined
-      ? (options.containerMemoryLimit ?? cgroupMemoryLimit)()
+      ? container?.limitBytes
       : config.memoryLimitMiB * 1024 * 1024 || undefined;
   const registry = new WorkloadRegistry({
     sources,
@@ -118,7 +122,14 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     refitEpochSeconds: config.refitEpochSeconds,
     staleAfterSeconds: config.staleAfterSeconds,
     metrics,
-    ...(memoryLimit ? { memory: new MemoryGuard({ limitBytes: memoryLimit }) } : {}),
+    ...(memoryLimit
+      ? {
+          memory: new MemoryGuard({
+            limitBytes: memoryLimit,
+            ...(container && { usedBytes: container.usedBytes }),
+          }),
+        }
+      : {}),
   });
   registry.on('decision', (ref: WorkloadRef, decision: Decision) =>
     emit('decision', { namespace: ref.namespace, name: ref.name, ...decisionLogFields(decision) }),

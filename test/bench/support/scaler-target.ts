@@ -10,11 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startScalerServer } from '../../../runtime/service/grpc/scaler-server.js';
 import { registryBackend } from '../../../runtime/service/grpc/scaler-backend.js';
 import { startScalerThread } from '../../../runtime/service/grpc/scaler-thread.js';
-import {
-  MemoryGuard,
-  anonymousResidentBytes,
-  cgroupMemoryLimit,
-} from '../../../runtime/service/memory-guard.js';
+import { MemoryGuard, cgroupMemory, processChargedBytes } from '../../../runtime/service/memory-guard.js';
 import { RuntimeMetrics } from '../../../runtime/service/metrics.js';
 import { NotReadyError, WorkloadRegistry } from '../../../runtime/service/workload-registry.js';
 import { parseWorkloadSpec } from '../../../runtime/service/workload-spec.js';
@@ -29,7 +25,10 @@ const source = new MemorySource((t, query) => {
 // The runtime's metrics, as it keeps them: per-workload gauges published with every decision.
 const metrics = new RuntimeMetrics();
 // Admission by memory, as the runtime does it: against the cgroup's limit (the bench's 512 MiB).
-const limit = cgroupMemoryLimit();
+const container = cgroupMemory();
+const limit = container?.limitBytes;
+/** Memory in use as admission counts it: the cgroup's working set, or this process's charge. */
+const usedMiB = (): number => (container?.usedBytes ?? processChargedBytes)() / 2 ** 20;
 // Rings are allocated up front, so a few hours of backfill give the steady-state memory of any history.
 const registry = new WorkloadRegistry({
   metrics,
@@ -40,7 +39,7 @@ const registry = new WorkloadRegistry({
   // A short grace keeps the share of workloads holding a second engine (being rebuilt) at 1/60.
   refitGraceSeconds: 60,
   staleAfterSeconds: 300,
-  ...(limit ? { memory: new MemoryGuard({ limitBytes: limit }) } : {}),
+  ...(container ? { memory: new MemoryGuard(container) } : {}),
 });
 
 // As the runtime runs it: in a thread of its own (SCALER_IN_MAIN_THREAD=1: in this thread, as before),
@@ -71,7 +70,7 @@ setInterval(() => {
   void registry.tick().finally(() => (ticking = false));
 }, 5_000).unref();
 process.stdout.write(
-  `${JSON.stringify({ port: server.port, backfillMs, points: source.queries.length, refused, limit: limit ?? null, anonMiB: anonymousResidentBytes() / 2 ** 20 })}\n`,
+  `${JSON.stringify({ port: server.port, backfillMs, points: source.queries.length, refused, limit: limit ?? null, usedMiB: usedMiB() })}\n`,
 );
 /** The gRPC histogram's cumulative bucket counts by label set, from the exposition text. */
 async function latencyBuckets(): Promise<Map<string, { le: string; value: number }>> {
@@ -93,7 +92,7 @@ process.on('SIGUSR2', () => {
       labels: { le },
       value: value - (measuredFrom.get(labels)?.value ?? 0),
     }));
-    process.stdout.write(`${JSON.stringify({ buckets, loop })}\n`);
+    process.stdout.write(`${JSON.stringify({ buckets, loop, usedMiB: usedMiB() })}\n`);
   });
 });
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });

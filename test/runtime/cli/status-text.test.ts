@@ -7,7 +7,7 @@ describe('elasticai status: workloads refused for memory', () => {
     {
       namespace: 'shop',
       name: 'cart',
-      reason: 'refused: not enough memory (resident 470.0 MiB + …); raise the runtime’s memory limit',
+      reason: 'refused: not enough memory (in use 470.0 MiB + …); raise the runtime’s memory limit',
       at: 1_795_000_000,
     },
   ];

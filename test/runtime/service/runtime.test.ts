@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadRuntimeConfig } from '../../../runtime/service/config.js';
+import { processChargedBytes } from '../../../runtime/service/memory-guard.js';
 import { KubeClient } from '../../../runtime/service/kube/kube-client.js';
 import type { Runtime } from '../../../runtime/service/runtime.js';
 import { LEADER_LEASE_NAME, startRuntime } from '../../../runtime/service/runtime.js';
@@ -415,7 +416,8 @@ describe('runtime memory admission', () => {
     const rt = await startRuntime(loadRuntimeConfig({ ...env, ...extra }), {
       kube: null,
       log: (l) => logs.push(l),
-      containerMemoryLimit: () => limit,
+      containerMemory: () =>
+        limit === undefined ? undefined : { limitBytes: limit, usedBytes: processChargedBytes },
     });
     try {
       await check(rt, logs);

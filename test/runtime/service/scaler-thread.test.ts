@@ -207,7 +207,7 @@ describe('scaler thread when the runtime is short of memory', () => {
   it('answers UNAVAILABLE naming why for a workload refused, and serves it once memory is freed', async () => {
     // GIVEN a registry whose memory guard finds the runtime full
     const resident = { bytes: 1e9 };
-    const memory = new MemoryGuard({ limitBytes: 1e9, residentBytes: () => resident.bytes });
+    const memory = new MemoryGuard({ limitBytes: 1e9, usedBytes: () => resident.bytes });
     const registry = new WorkloadRegistry({
       sources: { prometheus: new MemorySource(dailyDemand) },
       clock: () => T0,

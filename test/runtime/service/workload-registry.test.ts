@@ -290,7 +290,8 @@ describe('WorkloadRegistry', () => {
     const memory = new MemoryGuard({
       limitBytes: limit,
       marginBytes: 0,
-      residentBytes: () => limit - 150_000,
+      usedBytes: () => limit - 150_000,
+      growthBytes: 0, // growth settling is the guard's own test
     });
     const clock = { now: T0 };
     const reg = registry(source, clock, { memory, metrics });
@@ -329,7 +330,7 @@ describe('WorkloadRegistry', () => {
 
   it('lists a refused workload for ten minutes after KEDA last asked about it', () => {
     const clock = { now: T0 };
-    const memory = new MemoryGuard({ limitBytes: 1e9, marginBytes: 0, residentBytes: () => 1e9 });
+    const memory = new MemoryGuard({ limitBytes: 1e9, marginBytes: 0, usedBytes: () => 1e9 });
     const reg = registry(new MemorySource(dailyDemand), clock, { memory });
     const cart = { namespace: 'shop', name: 'cart' };
     assert.throws(() => reg.register(cart, parseWorkloadSpec(cart, META)), NotReadyError);
@@ -348,7 +349,7 @@ describe('WorkloadRegistry', () => {
     // GIVEN a workload admitted, then memory full
     const source = new MemorySource(dailyDemand);
     const resident = { bytes: 0 };
-    const memory = new MemoryGuard({ limitBytes: 1e9, marginBytes: 0, residentBytes: () => resident.bytes });
+    const memory = new MemoryGuard({ limitBytes: 1e9, marginBytes: 0, usedBytes: () => resident.bytes });
     const reg = registry(source, { now: T0 }, { memory });
     await reg.register(REF, parseWorkloadSpec(REF, META));
     resident.bytes = 1e9;

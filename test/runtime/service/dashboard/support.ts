@@ -66,7 +66,7 @@ export async function dashboardWorld(): Promise<DashboardWorld> {
   source.failing.add(REPORTS_QUERY);
   let resident = 0;
   const registry = new WorkloadRegistry({
-    memory: new MemoryGuard({ limitBytes: 1e9, marginBytes: 0, residentBytes: () => resident }),
+    memory: new MemoryGuard({ limitBytes: 1e9, marginBytes: 0, usedBytes: () => resident }),
     sources: { prometheus: source },
     clock: () => now,
     historySeconds: 2 * 86_400,

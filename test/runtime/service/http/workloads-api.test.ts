@@ -69,7 +69,7 @@ describe('GET /api/v1/workloads', () => {
 
   it('lists the workloads refused for memory apart, in the namespaces the caller may list', async () => {
     // GIVEN a runtime whose memory is full, and KEDA asking about a new workload in team-a
-    const memory = new MemoryGuard({ limitBytes: 1e9, marginBytes: 0, residentBytes: () => 1e9 });
+    const memory = new MemoryGuard({ limitBytes: 1e9, marginBytes: 0, usedBytes: () => 1e9 });
     const registry = new WorkloadRegistry({
       sources: { prometheus: w.source },
       clock: () => w.now,
