@@ -88,6 +88,12 @@ export interface ApiServerDeps {
   readonly stream?: StreamOptions;
   /** Absent: ready as soon as the server runs. */
   readonly readiness?: () => Readiness;
+  /**
+   * A request (headers and body) not received within this is answered 408 and its connection closed,
+   * so a client that stops sending, or sends less body than its Content-Length, holds no socket for
+   * Node's default 300 s. @default 30000
+   */
+  readonly requestTimeoutMs?: number;
   /** Aborted on SIGTERM: `/readyz` answers 503 from then on, so the Service stops routing here. */
   readonly shutdown?: AbortSignal;
   /** Wall clock in milliseconds. @default Date.now */

@@ -183,10 +183,19 @@ export function createApiServer(deps: ApiServerDeps, options: CreateOptions = {}
       'createApiServer: config.webhookSecretFile is set but no EventStore (deps.events) was given',
     );
   }
+  const requestTimeout = deps.requestTimeoutMs ?? 30_000;
+  const timeouts = {
+    requestTimeout,
+    connectionsCheckingInterval: Math.min(5_000, Math.max(50, requestTimeout / 4)),
+  };
   const app = Fastify({
     logger: deps.logger ?? false,
     logController: new QuietRequestLog(),
     bodyLimit: config.bodyLimitBytes,
+    requestTimeout,
+    // Node 20 only applies a request timeout given to createServer (fastify sets it afterwards), and
+    // looks for timed-out requests every 30 s by default: a quarter of the timeout, at most 5 s.
+    http: timeouts,
     // Answered by the onRequest hook below in the API's shape.
     return503OnClosing: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -212,7 +221,14 @@ export function createApiServer(deps: ApiServerDeps, options: CreateOptions = {}
       socket.destroy(error);
     },
     ...(options.https
-      ? { https: { cert: options.https.cert, key: options.https.key, minVersion: 'TLSv1.2' } }
+      ? {
+          https: {
+            cert: options.https.cert,
+            key: options.https.key,
+            minVersion: 'TLSv1.2',
+            ...timeouts,
+          },
+        }
       : {}),
   }) as unknown as FastifyInstance;
   const access = new AccessControl(deps.authenticator, config.readAccess);

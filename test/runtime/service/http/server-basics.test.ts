@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Readiness } from '../../../../runtime/service/http/api-server.js';
 import { createApiServer, startApiServer } from '../../../../runtime/service/http/api-server.js';
-import { TOKENS, bearer, deps } from './support.js';
+import { RuntimeMetrics } from '../../../../runtime/service/metrics.js';
+import { EventStore, TOKENS, bearer, deps, secretFile } from './support.js';
 
 describe('probes', () => {
   it('/healthz is 200 while the process runs; /readyz follows the readiness callback, then shutdown', async () => {
@@ -280,6 +281,42 @@ describe('errors', () => {
         status: 431,
         body: { error: { code: 'headers-too-large', message: 'headers: larger than 16384 bytes' } },
       });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers 408 and closes the connection when a body stops short of its Content-Length', async () => {
+    // GIVEN a listening server with the event webhook (it reads the body before checking anything)
+    // and a 300 ms request timeout (30 s by default)
+    const metrics = new RuntimeMetrics({ defaultMetrics: false });
+    const d = await deps({
+      metrics,
+      events: new EventStore({ clock: Date.now, metrics }),
+      config: { webhookSecretFile: secretFile('s3cret-for-the-timeout-test') },
+    });
+    const server = await startApiServer({ ...d, requestTimeoutMs: 300 }, { host: '127.0.0.1', port: 0 });
+    const { port } = new URL(server.url);
+    try {
+      // WHEN a client announces 20 bytes of body, sends 2 and waits
+      const started = Date.now();
+      const received = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () =>
+          socket.write(
+            'POST /api/v1/events/orders HTTP/1.1\r\nHost: x\r\n' +
+              'Content-Type: application/json\r\nContent-Length: 20\r\n\r\n{}',
+          ),
+        );
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      // THEN it gets a 408 in the API's shape within seconds, not Node's 300 s, and the socket closes
+      const elapsed = Date.now() - started;
+      assert.match(received, /^HTTP\/1\.1 408 /);
+      assert.match(received, /"code":"request-timeout"/);
+      assert.ok(elapsed >= 250 && elapsed < 5_000, `answered after ${elapsed} ms`);
     } finally {
       await server.close();
     }
