@@ -97,7 +97,7 @@ export interface RuntimeKubernetesApiAccess {
 }
 
 /** The runtime container's default memory request and limit, in MiB (the scaler bench runs in it). */
-export const RUNTIME_DEFAULT_MEMORY_MIB = 512;
+export const RUNTIME_DEFAULT_MEMORY_MIB = 768;
 
 /** Props for a {@link DecisionRuntime}. */
 export interface DecisionRuntimeProps {
@@ -174,11 +174,12 @@ export interface DecisionRuntimeProps {
   /** ServiceMonitor for `/metrics`. @default RuntimeServiceMonitor.prometheusOperator() */
   readonly serviceMonitor?: RuntimeServiceMonitor;
   /**
-   * Container requests and limits. The memory limit bounds how many workloads a replica takes: about
-   * 10,000 at a 1-minute interval or 8,000 at 10 seconds in 512Mi; past that, new ones are refused
-   * (UNAVAILABLE to KEDA) rather than the container being OOM-killed. Many short-interval workloads
-   * also need CPU: 9,000 ten-second ones (without weekly models) saturated the 1-core limit.
-   * @default cpu 250m (limit 1), memory 512Mi (limit 512Mi)
+   * Container requests and limits. The memory limit bounds how many workloads a replica takes:
+   * 10,000 at a 1-minute interval (with ~200 MiB to spare) or about 11,000 at 10 seconds in 768Mi
+   * (512Mi: about 9,500 and 6,700); past that, new ones are refused (UNAVAILABLE to KEDA) rather than
+   * the container being OOM-killed. Many short-interval workloads also need CPU: 9,000 ten-second ones
+   * (without weekly models) saturated the 1-core limit.
+   * @default cpu 250m (limit 1), memory 768Mi (limit 768Mi)
    */
   readonly resources?: ContainerResources;
   /** Capacity the pods run on. @default Placement.onDemandOnly() */

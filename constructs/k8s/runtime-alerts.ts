@@ -498,7 +498,7 @@ function runtimeRules(runtime: RuntimeTargets, props: RuntimeAlertsProps): RuleS
       runbook: [
         `1. kubectl -n ${SCALED_OBJECT_NAMESPACE} describe scaledobject {{ $labels.scaledObject }}: KEDAScalerFailed events carry the gRPC error.`,
         '2. UNAVAILABLE: the runtime has no decision for the workload yet (first backfill) or cannot be reached: check the runtime pods and its NetworkPolicy (gRPC 9090 only from the KEDA namespace).',
-        `   "refused: not enough memory": the runtime is within 10% of its memory limit and admits no new workload (${RUNTIME_METRICS.workloadsRefused}{job="${runtime.job}"} rises); raise the DecisionRuntime's memory limit, or lengthen short trigger intervals (512Mi holds about 10,000 workloads at 1 min, 8,000 at 10 s).`,
+        `   "refused: not enough memory": the runtime's working set, with what recently admitted workloads will still grow by, is within 10% of its memory limit, and it admits no new workload (${RUNTIME_METRICS.workloadsRefused}{job="${runtime.job}"} rises); raise the DecisionRuntime's memory limit, or lengthen short trigger intervals (the default 768Mi holds 10,000 workloads at 1 min, about 11,000 at 10 s).`,
         '3. INVALID_ARGUMENT: the trigger metadata is wrong; the message names the key (metadata.capacityPerReplica: ...).',
         `4. kubectl -n ${runtime.namespace} logs deploy/${runtime.name}: TLS handshake failures point at the trigger's TriggerAuthentication (caCert, tlsClientCert).`,
       ].join('\n'),
@@ -525,7 +525,7 @@ function runtimeRules(runtime: RuntimeTargets, props: RuntimeAlertsProps): RuleS
       runbook: [
         `1. elasticai status, or GET /api/v1/workloads on the runtime: "refused" names each workload, when, and the memory figures.`,
         `2. Compare ${RUNTIME_METRICS.stateBytes}{job="${runtime.job}"} and the container's working set with its memory limit (kubectl -n ${runtime.namespace} top pod -l app.kubernetes.io/name=${runtime.name}).`,
-        "3. Raise the DecisionRuntime's memory limit (resources), or lengthen short trigger intervals (intervalSeconds): 512Mi holds about 10,000 workloads at 1 min, 8,000 at 10 s. More replicas do not help: every replica holds every workload.",
+        "3. Raise the DecisionRuntime's memory limit (resources), or lengthen short trigger intervals (intervalSeconds): the default 768Mi holds 10,000 workloads at 1 min, about 11,000 at 10 s (512Mi: about 9,500 and 6,700). More replicas do not help: every replica holds every workload.",
         '4. ELASTICAI_MEMORY_LIMIT_MIB=0 turns admission off; the container is then OOM-killed instead, and restarts into the same load.',
       ].join('\n'),
     });

@@ -268,8 +268,8 @@ describe('DecisionRuntime', () => {
     assert.deepEqual(mounts(objects), { tmp: { path: '/tmp', readOnly: false } });
     assert.deepEqual(pod.volumes, [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }]);
     assert.deepEqual(c.resources, {
-      requests: { cpu: '250m', memory: '512Mi' },
-      limits: { cpu: '1000m', memory: '512Mi' },
+      requests: { cpu: '250m', memory: '768Mi' },
+      limits: { cpu: '1000m', memory: '768Mi' },
     });
     assert.deepEqual(c.ports, [
       { name: 'grpc', containerPort: 9090, protocol: 'TCP' },
