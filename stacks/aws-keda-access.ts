@@ -4,6 +4,7 @@
  * assume the role the trigger authenticates as (the workload's IRSA role or a fixed role ARN).
  */
 import { IRSA_ROLE_ANNOTATION } from '../constructs/aws/irsa-role.js';
+import { parseSqsQueueUrl, sqsQueueArn } from '../constructs/k8s/keda/aws-sqs.js';
 import { PropError } from '../constructs/k8s/validation.js';
 import type { ClusterConfig } from './environment-types.js';
 
@@ -14,21 +15,23 @@ export interface KedaAwsAccess {
   readonly assumableRoleArns: string[];
 }
 
-/** `https://sqs.<region>.amazonaws.com/<account>/<name>` -> `arn:aws:sqs:<region>:<account>:<name>`. */
+/**
+ * An SQS queue URL's ARN, in the partition of the URL's region: `https://sqs.<region>.amazonaws.com/
+ * <account>/<name>` -> `arn:aws:sqs:<region>:<account>:<name>`, and likewise for the China, GovCloud,
+ * ISO, ISO-B and legacy `<region>.queue.amazonaws.com` endpoints (`parseSqsQueueUrl`).
+ */
 export function sqsQueueArnFromUrl(prop: string, url: string): string {
-  const m =
-    /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/(\d{12})\/([A-Za-z0-9_-]{1,80}(\.fifo)?)$/.exec(
-      url,
-    );
-  if (!m)
+  const queue = parseSqsQueueUrl(url);
+  if (!queue)
     throw new PropError(
       prop,
       url,
       'must be an SQS queue URL https://sqs.<region>.amazonaws.com/<account>/<queue>',
     );
-  const region = m[1] as string;
-  const partition = m[2] ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
-  return `arn:${partition}:sqs:${region}:${m[3]}:${m[4]}`;
+  if (!queue.domainMatchesRegion) {
+    throw new PropError(prop, url, `must use the SQS domain of region "${queue.region}"`);
+  }
+  return sqsQueueArn(queue);
 }
 
 export function kedaAwsAccess(cluster: ClusterConfig): KedaAwsAccess {

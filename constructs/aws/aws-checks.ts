@@ -1,6 +1,7 @@
 // Prop checks for AWS identifiers (regions, zones, ARNs, queue URLs, CIDRs). Free of aws-cdk-lib, so
 // that cdk8s-only constructs (NodeTerminationHandler) can use it; a CDK token (`${Token[...]}`) is
 // accepted wherever a value may come from another resource, since it is only known at deploy time.
+import { AWS_REGION_NAME, parseSqsQueueUrl } from '../k8s/keda/aws-sqs.js';
 import { PropError } from '../k8s/validation.js';
 
 /** True for a string holding an unresolved CDK token: its value is only known at deploy time. */
@@ -8,25 +9,11 @@ export function isCdkToken(value: string): boolean {
   return value.includes('${Token[');
 }
 
-/**
- * Commercial, GovCloud, China and ISO region names: `us-east-1`, `eu-central-2`, `us-gov-west-1`,
- * `cn-north-1`, `us-iso-east-1`.
- */
-const REGION = /^[a-z]{2}(-(gov|iso|isob|isoe|isof))?-[a-z]+-\d{1,2}$/;
-
 /** Throws unless `value` has the form of an AWS region name (e.g. `us-east-1`). */
 export function checkAwsRegion(prop: string, value: string): void {
-  if (typeof value !== 'string' || !REGION.test(value)) {
+  if (typeof value !== 'string' || !AWS_REGION_NAME.test(value)) {
     throw new PropError(prop, value, 'must be an AWS region name like "us-east-1"');
   }
-}
-
-/** The partition a region belongs to (`aws`, `aws-cn`, `aws-us-gov`, ...). */
-function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  const iso = /^[a-z]{2}-(iso[a-z]?)-/.exec(region);
-  return iso ? `aws-${iso[1]}` : 'aws';
 }
 
 /** IAM role ARNs: `arn:<partition>:iam::<12-digit account>:role/<optional path/><name>`. */
@@ -44,27 +31,28 @@ export function checkIamRoleArn(prop: string, value: string): void {
   }
 }
 
-/** SQS queue URLs: `https://sqs.<region>.amazonaws.com[.cn]/<account>/<queue>`. */
-const SQS_QUEUE_URL =
-  /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/(\d{12})\/([A-Za-z0-9_-]{1,80}(\.fifo)?)$/;
-
 /**
- * Throws unless `value` is an SQS queue URL in `region` (or a CDK token, e.g. a queue's `queueUrl`).
+ * Throws unless `value` is an SQS queue URL in `region` (or a CDK token, e.g. a queue's `queueUrl`), on
+ * the SQS domain of the region's partition: the forms `parseSqsQueueUrl` takes.
  */
 export function checkSqsQueueUrl(prop: string, value: string, region: string): void {
   if (typeof value === 'string' && isCdkToken(value)) return;
-  const m = typeof value === 'string' ? SQS_QUEUE_URL.exec(value) : null;
-  if (!m) {
+  const queue = parseSqsQueueUrl(value);
+  if (!queue) {
     throw new PropError(
       prop,
       value,
       'must be an SQS queue URL like "https://sqs.us-east-1.amazonaws.com/123456789012/interruptions"',
     );
   }
-  if (m[1] !== region) {
-    throw new PropError(prop, value, `must name a queue in region "${region}" (the queue is in "${m[1]}")`);
+  if (queue.region !== region) {
+    throw new PropError(
+      prop,
+      value,
+      `must name a queue in region "${region}" (the queue is in "${queue.region}")`,
+    );
   }
-  if ((m[2] === '.cn') !== (partitionOf(region) === 'aws-cn')) {
+  if (!queue.domainMatchesRegion) {
     throw new PropError(prop, value, `must use the SQS domain of region "${region}"`);
   }
 }

@@ -1,5 +1,6 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { parseSqsQueueArn } from '../k8s/keda/aws-sqs.js';
 import { PropError } from '../k8s/validation.js';
 import { IrsaRole } from './irsa-role.js';
 
@@ -8,7 +9,9 @@ export interface KedaOperatorRoleProps {
   readonly openIdConnectProvider: iam.IOpenIdConnectProvider;
   /**
    * Queues of `aws-sqs-queue` triggers that authenticate as the KEDA operator
-   * (`podIdentity.identityOwner: keda`): the operator may read their attributes, nothing else.
+   * (`podIdentity.identityOwner: keda`): the operator may read their attributes, nothing else. ARNs
+   * of any partition (`arn:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b:sqs:<region>:<account>:<name>`),
+   * the partition the region's.
    * @default []
    */
   readonly sqsQueueArns?: readonly string[];
@@ -26,7 +29,6 @@ export interface KedaOperatorRoleProps {
   readonly roleName?: string;
 }
 
-const SQS_ARN = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 /**
@@ -49,7 +51,7 @@ export class KedaOperatorRole extends IrsaRole {
     this.sqsQueueArns = [...new Set(props.sqsQueueArns ?? [])].sort();
     this.assumableRoleArns = [...new Set(props.assumableRoleArns ?? [])].sort();
     for (const arn of this.sqsQueueArns) {
-      if (!SQS_ARN.test(arn)) throw new PropError('sqsQueueArns', arn, 'must be an SQS queue ARN');
+      if (!parseSqsQueueArn(arn)) throw new PropError('sqsQueueArns', arn, 'must be an SQS queue ARN');
     }
     for (const arn of this.assumableRoleArns) {
       if (!ROLE_ARN.test(arn)) throw new PropError('assumableRoleArns', arn, 'must be an IAM role ARN');

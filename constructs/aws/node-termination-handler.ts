@@ -41,7 +41,9 @@ const RUN_AS = 1000;
 export interface NodeTerminationHandlerProps {
   /**
    * URL of the SQS queue fed by the interruption rules and lifecycle hooks
-   * (`https://sqs.<region>.amazonaws.com/<account>/<name>`, in `region`), or the queue's `queueUrl` token.
+   * (`https://sqs.<region>.amazonaws.com/<account>/<name>`, in `region`, on the SQS domain of its partition:
+   * `amazonaws.com.cn`, `c2s.ic.gov`, `sc2s.sgov.gov`; or the legacy `<region>.queue.amazonaws.com`), or
+   * the queue's `queueUrl` token.
    */
   readonly queueUrl: string;
   /** AWS region of the queue, e.g. `us-east-1`. */

@@ -128,6 +128,45 @@ describe('NodeTerminationHandler', () => {
     new NodeTerminationHandler(c, 't', { ...base, queueUrl: '${Token[TOKEN.123]}' });
   });
 
+  it('takes the queue URLs of every partition, each on its own SQS domain, and the legacy form', () => {
+    // GIVEN a queue URL of each endpoint form, with the region it is in
+    const cases = [
+      ['https://sqs.us-east-1.amazonaws.com/123456789012/nth', 'us-east-1'],
+      ['https://sqs.cn-north-1.amazonaws.com.cn/123456789012/nth', 'cn-north-1'],
+      ['https://sqs.us-gov-west-1.amazonaws.com/123456789012/nth', 'us-gov-west-1'],
+      ['https://sqs.us-iso-east-1.c2s.ic.gov/123456789012/nth', 'us-iso-east-1'],
+      ['https://sqs.us-isob-east-1.sc2s.sgov.gov/123456789012/nth', 'us-isob-east-1'],
+      ['https://eu-west-1.queue.amazonaws.com/123456789012/nth.fifo', 'eu-west-1'],
+    ] as const;
+    for (const [queueUrl, region] of cases) {
+      // WHEN the handler reads it  THEN accepted, and passed on as is
+      const e = envOf(nthObjects({ queueUrl, region }));
+      assert.deepEqual([e.QUEUE_URL, e.AWS_REGION], [queueUrl, region]);
+    }
+    // WHEN the domain is another partition's than the region's  THEN refused, naming the region
+    for (const [queueUrl, region] of [
+      ['https://sqs.cn-north-1.amazonaws.com/123456789012/nth', 'cn-north-1'],
+      ['https://sqs.us-east-1.c2s.ic.gov/123456789012/nth', 'us-east-1'],
+      ['https://sqs.us-iso-east-1.sc2s.sgov.gov/123456789012/nth', 'us-iso-east-1'],
+    ] as const) {
+      assert.throws(
+        () => nthObjects({ queueUrl, region }),
+        new RegExp(
+          `^PropError: queueUrl: must use the SQS domain of region "${region}" \\(got "${queueUrl}"\\)$`,
+        ),
+      );
+    }
+    // WHEN the region of an ISO queue is not the handler's  THEN refused like a commercial one
+    assert.throws(
+      () =>
+        nthObjects({
+          queueUrl: 'https://sqs.us-isob-east-1.sc2s.sgov.gov/123456789012/nth',
+          region: 'us-iso-east-1',
+        }),
+      /^PropError: queueUrl: must name a queue in region "us-iso-east-1" \(the queue is in "us-isob-east-1"\)/,
+    );
+  });
+
   it('refuses an unpinned image and bad replica counts', () => {
     const c = Testing.chart();
     const base = { queueUrl: QUEUE_URL, region: 'us-east-1', serviceAccountAnnotations: {} };

@@ -219,6 +219,39 @@ describe('KedaOperatorRole', () => {
       /sqsQueueArns: must be an SQS queue ARN \(got "arn:aws:sqs:us-east-1:123456789012:\*"\)/,
     );
   });
+
+  it('reads queues of every partition, and refuses an ARN in another partition than its region', () => {
+    // GIVEN queue ARNs of the commercial, China, GovCloud, ISO and ISO-B partitions
+    const arns = [
+      'arn:aws:sqs:eu-west-1:123456789012:a.fifo',
+      'arn:aws-cn:sqs:cn-northwest-1:123456789012:a',
+      'arn:aws-iso:sqs:us-iso-east-1:123456789012:a',
+      'arn:aws-iso-b:sqs:us-isob-east-1:123456789012:a',
+      'arn:aws-us-gov:sqs:us-gov-west-1:123456789012:a',
+    ];
+    // WHEN the operator role names them  THEN one statement reads exactly those queues (sorted)
+    const s = new Stack(testApp(), 'Partitions', { env: TEST_ENV });
+    new KedaOperatorRole(s, 'K', { openIdConnectProvider: provider, sqsQueueArns: arns });
+    Template.fromStack(s).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          { Sid: 'ReadTriggerQueues', Action: 'sqs:GetQueueAttributes', Resource: [...arns].sort() },
+        ],
+      },
+    });
+    // WHEN a partition is not the region's, or not a partition at all  THEN refused by value
+    for (const [i, arn] of [
+      'arn:aws:sqs:cn-north-1:123456789012:a',
+      'arn:aws-iso:sqs:us-isob-east-1:123456789012:a',
+      'arn:aws-foo:sqs:us-east-1:123456789012:a',
+    ].entries()) {
+      assert.throws(
+        () => new KedaOperatorRole(s, `Bad${i}`, { openIdConnectProvider: provider, sqsQueueArns: [arn] }),
+        (e: Error) =>
+          e.name === 'PropError' && e.message === `sqsQueueArns: must be an SQS queue ARN (got "${arn}")`,
+      );
+    }
+  });
 });
 
 describe('DecisionRuntimeRole', () => {
@@ -301,6 +334,38 @@ describe('KEDA permissions derived from the table', () => {
       'arn:aws-us-gov:sqs:us-gov-west-1:123456789012:a',
     );
     assert.throws(() => sqsQueueArnFromUrl('q', 'https://example.com/q'), /q: must be an SQS queue URL/);
+  });
+
+  it('maps the China, ISO, ISO-B and legacy endpoints to ARNs of their partitions', () => {
+    // GIVEN a queue URL of each endpoint form  WHEN mapped  THEN the ARN in the region's partition
+    for (const [url, arn] of [
+      ['https://sqs.cn-north-1.amazonaws.com.cn/123456789012/a', 'arn:aws-cn:sqs:cn-north-1:123456789012:a'],
+      ['https://sqs.us-iso-east-1.c2s.ic.gov/123456789012/a', 'arn:aws-iso:sqs:us-iso-east-1:123456789012:a'],
+      [
+        'https://sqs.us-isob-east-1.sc2s.sgov.gov/123456789012/a_b-c',
+        'arn:aws-iso-b:sqs:us-isob-east-1:123456789012:a_b-c',
+      ],
+      [
+        'https://eu-west-1.queue.amazonaws.com/123456789012/a.fifo',
+        'arn:aws:sqs:eu-west-1:123456789012:a.fifo',
+      ],
+      [
+        'https://us-gov-east-1.queue.amazonaws.com/123456789012/a',
+        'arn:aws-us-gov:sqs:us-gov-east-1:123456789012:a',
+      ],
+    ]) {
+      assert.equal(sqsQueueArnFromUrl('q', url as string), arn);
+    }
+    // WHEN the domain is not the region's partition's (China's queues are under amazonaws.com.cn)
+    // THEN refused rather than mapped to an ARN of the wrong partition
+    assert.throws(
+      () => sqsQueueArnFromUrl('q', 'https://sqs.cn-north-1.amazonaws.com/123456789012/a'),
+      /^PropError: q: must use the SQS domain of region "cn-north-1" \(got "https:\/\/sqs\.cn-north-1\.amazonaws\.com\/123456789012\/a"\)$/,
+    );
+    assert.throws(
+      () => sqsQueueArnFromUrl('q', `https://sqs.us-east-1.amazonaws.com/123456789012/${'a'.repeat(81)}`),
+      /q: must be an SQS queue URL/,
+    );
   });
 });
 

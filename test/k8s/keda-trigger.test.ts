@@ -581,6 +581,27 @@ describe('Trigger', () => {
         () => Trigger.awsSqsQueue({ ...base, awsRegion: 'us-east-1', authentication: aws }),
         /awsSqsQueue\.awsRegion: must match the queue URL's region \(eu-west-1\) \(got "us-east-1"\)/,
       );
+      // the region of a China, ISO, ISO-B or legacy queue URL is checked as well
+      for (const [queueUrl, region] of [
+        ['https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q', 'cn-north-1'],
+        ['https://sqs.us-iso-east-1.c2s.ic.gov/123456789012/q', 'us-iso-east-1'],
+        ['https://sqs.us-isob-east-1.sc2s.sgov.gov/123456789012/q', 'us-isob-east-1'],
+        ['https://eu-west-1.queue.amazonaws.com/123456789012/q', 'eu-west-1'],
+      ] as const) {
+        const ok = Trigger.awsSqsQueue({
+          ...base,
+          queueUrl,
+          awsRegion: region,
+          authentication: aws,
+        });
+        assert.equal(ok.metadata.queueURL, queueUrl);
+        assert.throws(
+          () => Trigger.awsSqsQueue({ ...base, queueUrl, awsRegion: 'us-west-2', authentication: aws }),
+          new RegExp(
+            `awsSqsQueue\\.awsRegion: must match the queue URL's region \\(${region}\\) \\(got "us-west-2"\\)`,
+          ),
+        );
+      }
       assert.throws(
         () => Trigger.awsSqsQueue({ ...base, awsRegion: 'Ireland', authentication: aws }),
         /awsSqsQueue\.awsRegion: .*\(got "Ireland"\)/,

@@ -8,6 +8,7 @@ import {
   checkNumber,
   checkOneOf,
 } from '../validation.js';
+import { parseSqsEndpoint } from './aws-sqs.js';
 import type { ITriggerAuthentication } from './trigger-authentication.js';
 
 /** How the HPA compares a trigger's metric with its target. */
@@ -96,7 +97,10 @@ export interface RabbitMqTriggerOptions extends MetricTriggerOptions {
 
 /** Options of {@link Trigger.awsSqsQueue}. */
 export interface AwsSqsQueueTriggerOptions extends MetricTriggerOptions {
-  /** Queue URL, `https://sqs.<region>.amazonaws.com/<account>/<queue>`. */
+  /**
+   * Queue URL, `https://sqs.<region>.amazonaws.com/<account>/<queue>`, or the China (`amazonaws.com.cn`),
+   * ISO (`c2s.ic.gov`), ISO-B (`sc2s.sgov.gov`) or legacy (`<region>.queue.amazonaws.com`) form.
+   */
   readonly queueUrl: string;
   /** Region of the queue. */
   readonly awsRegion: string;
@@ -318,7 +322,7 @@ export class Trigger {
     if (!AWS_REGION.test(options.awsRegion)) {
       throw new PropError(`${p}.awsRegion`, options.awsRegion, 'must be an AWS region like "eu-west-1"');
     }
-    const urlRegion = /^sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(url.host)?.[1];
+    const urlRegion = parseSqsEndpoint(url.host)?.region;
     if (urlRegion !== undefined && urlRegion !== options.awsRegion) {
       throw new PropError(
         `${p}.awsRegion`,
