@@ -11,14 +11,17 @@ export interface KedaOperatorRoleProps {
    * Queues of `aws-sqs-queue` triggers that authenticate as the KEDA operator
    * (`podIdentity.identityOwner: keda`): the operator may read their attributes, nothing else. ARNs
    * of any partition (`arn:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b:sqs:<region>:<account>:<name>`),
-   * the partition the region's.
-   * @default []
+   * the partition the region's. An empty list is the same as none: no queue statement is written
+   * (never one with an empty `Resource`).
+   * @default [] (the operator reads no queue as itself)
    */
   readonly sqsQueueArns?: readonly string[];
   /**
    * Roles KEDA assumes for triggers whose identity is the workload's (`identityOwner: workload`, the
    * ServiceAccount's IRSA role) or a fixed `podIdentity.roleArn`. Each of those roles must trust this
-   * one and carry the scaler's permissions itself. @default []
+   * one and carry the scaler's permissions itself. An empty list is the same as none: no `sts:AssumeRole`
+   * statement is written.
+   * @default [] (the operator assumes no role)
    */
   readonly assumableRoleArns?: readonly string[];
   /** KEDA's namespace. @default 'keda' */
@@ -34,7 +37,9 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 /**
  * The IRSA role of the KEDA operator, with per-trigger permissions only: `sqs:GetQueueAttributes` on
  * the named queues, `sts:AssumeRole` on the named roles, never a managed full-access policy. With
- * neither, the role has no permissions at all.
+ * neither (a cluster without AWS triggers), the role is still created, with no permissions at all and
+ * no policy: the KEDA chart's IRSA annotation and the GitOps manifests name it under its fixed name
+ * for every EKS cluster, and it gains permissions when a trigger needs them.
  */
 export class KedaOperatorRole extends IrsaRole {
   readonly sqsQueueArns: readonly string[];

@@ -208,6 +208,33 @@ describe('KedaOperatorRole', () => {
     assert.deepEqual(statementsOf(kedaEmpty), [], 'no triggers, no permissions');
   });
 
+  it('takes an explicitly empty list as none: no statement with an empty Resource, no policy at all', () => {
+    // GIVEN an operator role given empty lists, and one given queues but an empty role list
+    const s = new Stack(testApp(), 'Empty', { env: TEST_ENV });
+    new KedaOperatorRole(s, 'Neither', {
+      openIdConnectProvider: provider,
+      sqsQueueArns: [],
+      assumableRoleArns: [],
+    });
+    const t = Template.fromStack(s);
+    // THEN the role exists (GitOps manifests name it) but carries no policy
+    t.resourceCountIs('AWS::IAM::Role', 2); // the operator's, and CfnJson's provider
+    t.resourceCountIs('AWS::IAM::Policy', 0);
+    const q = new Stack(testApp(), 'QueuesOnly', { env: TEST_ENV });
+    new KedaOperatorRole(q, 'K', {
+      openIdConnectProvider: provider,
+      sqsQueueArns: ['arn:aws:sqs:us-east-1:123456789012:orders'],
+      assumableRoleArns: [],
+    });
+    const statements = Object.values(Template.fromStack(q).findResources('AWS::IAM::Policy')).flatMap(
+      (p: Json) => p.Properties.PolicyDocument.Statement,
+    );
+    assert.deepEqual(
+      statements.map((st: Json) => [st.Sid, st.Resource]),
+      [['ReadTriggerQueues', 'arn:aws:sqs:us-east-1:123456789012:orders']],
+    );
+  });
+
   it('refuses anything but queue and role ARNs', () => {
     const s = new Stack(testApp(), 'Bad', { env: TEST_ENV });
     assert.throws(
