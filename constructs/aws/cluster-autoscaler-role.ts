@@ -29,7 +29,12 @@ export interface ClusterAutoscalerRoleProps {
   readonly openIdConnectProvider: iam.IOpenIdConnectProvider;
   /**
    * Cluster name (an EKS cluster name: 1-100 letters, digits, `-` and `_`, starting alphanumeric): the
-   * discovery tag that scopes the write actions.
+   * discovery tag that scopes the write actions. It must be the name of the EKS cluster whose OIDC
+   * provider is `openIdConnectProvider` (the `clusterName` the cluster-autoscaler's auto-discovery and
+   * the node groups' `k8s.io/cluster-autoscaler/<name>` tags use). This construct is not given the
+   * cluster and cannot check it: with another name the write condition matches none of the cluster's
+   * Auto Scaling groups and `eks:DescribeNodegroup` none of its node groups, so synth and deploy succeed
+   * and every resize fails at run time, with AccessDenied in the autoscaler's log.
    */
   readonly clusterName: string;
   /** Namespace of the autoscaler's ServiceAccount. @default 'kube-system' */
