@@ -4,7 +4,18 @@
  * leaves the old file. Plus the value formats the stable interface fixes (ISO 8601 UTC timestamps, NaN as
  * an empty field).
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { RunError } from './command.js';
 
@@ -45,34 +56,125 @@ export interface OutputFile {
 }
 
 /**
- * Writes every file of `files` atomically, all or none as far as the file system allows: each is written
- * to a temporary file beside its target and fsynced first, and only when all are written are they
- * renamed over their targets. A failure while writing leaves no temporary file and every target as it
- * was.
- * @throws RunError naming the path that cannot be written.
+ * The file-system call that puts files in place (and back): `renameSync` unless a test passes one that
+ * fails on a given target, to check what a failure halfway through leaves.
  */
-export function writeFilesAtomic(files: readonly OutputFile[]): void {
-  const staged: { temp: string; path: string }[] = [];
+export interface CommitFs {
+  readonly rename: (from: string, to: string) => void;
+}
+
+const NODE_FS: CommitFs = { rename: renameSync };
+
+/** One output on its way: its staged text, the hard link keeping its old file, and whether it is in place. */
+interface Staged {
+  readonly path: string;
+  readonly temp: string;
+  backup: string | undefined;
+  replaced: boolean;
+}
+
+/**
+ * Writes every file of `files` atomically, all or none as far as the file system allows: each is written
+ * to a temporary file beside its target and fsynced first; then every existing target is kept under a
+ * second name (a hard link, or a copy where links cannot be made); only then are the temporary files
+ * renamed over their targets. When one of those renames fails, the targets already replaced get their old
+ * files back (or are removed when they did not exist), so a failure at any step leaves every target as it
+ * was and no temporary or backup file behind.
+ * @throws RunError naming the path that cannot be written (and any target that could not be restored,
+ *   with where its old file was kept).
+ */
+export function writeFilesAtomic(files: readonly OutputFile[], fs: CommitFs = NODE_FS): void {
+  const staged: Staged[] = [];
   try {
-    for (const { path, parts } of files) staged.push({ temp: stage(path, parts), path });
-    for (let i = 0; i < staged.length; i++) {
-      const { temp, path } = staged[i] as { temp: string; path: string };
+    for (const { path, parts } of files) {
+      staged.push({ path, temp: stage(path, parts), backup: undefined, replaced: false });
+    }
+    for (const s of staged) s.backup = keepOld(s.path);
+    for (const s of staged) {
       try {
-        renameSync(temp, path);
+        fs.rename(s.temp, s.path);
       } catch (err) {
-        throw new RunError(`cannot write ${path}: ${describeFsError(err)}`);
+        const others = staged.length > 1 ? '; no output was changed' : '';
+        throw new RunError(`cannot write ${s.path}: ${describeFsError(err)}${others}`);
       }
-      staged[i] = { temp: '', path };
+      s.replaced = true;
     }
   } catch (err) {
-    for (const { temp } of staged) if (temp !== '') rmSync(temp, { force: true });
+    const unrestored = rollBack(staged, fs);
+    if (unrestored.length > 0 && err instanceof RunError) {
+      throw new RunError(`${err.message.replace(/; no output was changed$/, '')}; ${unrestored.join('; ')}`);
+    }
     throw err;
   }
+  for (const s of staged) if (s.backup !== undefined) rmSync(s.backup, { force: true });
+}
+
+/**
+ * Keeps the file at `path`, if any, under a second name beside it; resolves to that name.
+ * @throws RunError naming `path` when it is a directory or cannot be kept.
+ */
+function keepOld(path: string): string | undefined {
+  let stats;
+  try {
+    stats = lstatSync(path);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
+    throw new RunError(`cannot write ${path}: ${describeFsError(err)}`);
+  }
+  if (stats.isDirectory()) throw new RunError(`cannot write ${path}: it is a directory`);
+  const backup = sibling(path, 'old');
+  try {
+    linkSync(path, backup);
+  } catch (linkErr) {
+    if (!stats.isFile()) {
+      throw new RunError(`cannot write ${path}: cannot keep its old file: ${describeFsError(linkErr)}`);
+    }
+    try {
+      copyFileSync(path, backup, constants.COPYFILE_EXCL);
+    } catch (err) {
+      rmSync(backup, { force: true });
+      throw new RunError(`cannot write ${path}: cannot keep its old file: ${describeFsError(err)}`);
+    }
+  }
+  return backup;
+}
+
+/**
+ * Undoes a commit that failed partway: puts back the old files of the targets already replaced (removes
+ * those that did not exist), and removes every temporary and backup file left. Resolves to what could
+ * not be restored, for the message.
+ */
+function rollBack(staged: readonly Staged[], fs: CommitFs): string[] {
+  const unrestored: string[] = [];
+  for (const s of staged) {
+    if (s.replaced) {
+      try {
+        if (s.backup === undefined) rmSync(s.path, { force: true });
+        else fs.rename(s.backup, s.path);
+        s.backup = undefined;
+      } catch (err) {
+        unrestored.push(
+          `${s.path} was already replaced and could not be restored (${describeFsError(err)})` +
+            (s.backup === undefined ? '' : `: its old file is ${s.backup}`),
+        );
+        continue;
+      }
+    } else {
+      rmSync(s.temp, { force: true });
+    }
+    if (s.backup !== undefined) rmSync(s.backup, { force: true });
+  }
+  return unrestored;
+}
+
+/** A new name beside `path` for a temporary (`tmp`) or backup (`old`) file of this process. */
+function sibling(path: string, kind: 'tmp' | 'old'): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.${kind}`);
 }
 
 /** Writes `parts` to a new temporary file beside `path`; resolves to its name. */
 function stage(path: string, parts: Iterable<string>): string {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  const temp = sibling(path, 'tmp');
   let fd: number | undefined;
   let created = false;
   try {
