@@ -6,6 +6,8 @@
  * may be double-quoted. An empty demand or `NaN` is a missing value (kept as NaN); negative values and
  * `Infinity` are kept too (the anomaly logic deals with them). Rows must be in strictly increasing time at
  * a regular interval (the most common difference); holes of whole intervals are allowed and reported.
+ * Times must lie in the years 0000–9999, the ones an ISO 8601 timestamp is written with; others are
+ * refused naming the line.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -128,11 +130,23 @@ export function parseTimestamp(text: string): number | undefined {
   return date.getTime() / 1000 + fraction - offsetSeconds;
 }
 
-/** The largest epoch seconds a JavaScript Date (and so an output timestamp) can hold, either side of 1970. */
-export const MAX_EPOCH_SECONDS = 8.64e12;
+/**
+ * The first instant an output timestamp can be written for (0000-01-01T00:00:00Z) and the first it cannot
+ * (10000-01-01T00:00:00Z), in epoch seconds. ISO 8601 timestamps have four-digit years: outside them
+ * Date#toISOString writes expanded years (`+010000-01-01T00:00:00Z`, `-000001-…`), which this reader
+ * (like most others) does not take, so the CLI would write files it cannot read back.
+ */
+export const FIRST_EPOCH_SECONDS = -62167219200;
+export const END_EPOCH_SECONDS = 253402300800;
 
-/** Whether `epochSeconds` is within the Date range: outside it, no ISO timestamp can be written. */
-export const inDateRange = (epochSeconds: number): boolean => Math.abs(epochSeconds) <= MAX_EPOCH_SECONDS;
+/**
+ * Whether `epochSeconds` is written as an ISO timestamp with a four-digit year (years 0000–9999). The
+ * test is on milliseconds, as the writer's Date takes them (truncated), so it agrees with the writer.
+ */
+export const inIsoYears = (epochSeconds: number): boolean => {
+  const ms = epochSeconds * 1000;
+  return ms >= FIRST_EPOCH_SECONDS * 1000 && ms < END_EPOCH_SECONDS * 1000;
+};
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INFINITY = /^([+-]?)inf(?:inity)?$/i;
@@ -186,7 +200,7 @@ export function parseTrace(text: string, source: string): Trace {
         l.line,
       );
     }
-    if (!inDateRange(timestamp)) throw outOfRange(name, l.line, f0);
+    if (!inIsoYears(timestamp)) throw outOfRange(name, l.line, f0);
     const demand = parseDemand(f1);
     if (demand === undefined)
       throw new TraceError(`${name} line ${l.line}: "${f1}" is not a number (column 2)`, l.line);
@@ -232,8 +246,13 @@ export function parseTrace(text: string, source: string): Trace {
 }
 
 function outOfRange(name: string, line: number, text: string): TraceError {
+  // Epoch milliseconds of this century are 13 digits: as seconds they are past the year 30000.
+  const value = Number(text);
+  const asMilliseconds = EPOCH.test(text.trim()) && value >= 1e12 && inIsoYears(value / 1000);
   return new TraceError(
-    `${name} line ${line}: "${text}" is outside the dates a timestamp can have (epoch seconds within ±${MAX_EPOCH_SECONDS}, years -271821 to 275760)`,
+    `${name} line ${line}: "${text}" is outside the years 0000–9999 a timestamp can be written in ` +
+      `(0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z; epoch seconds ${FIRST_EPOCH_SECONDS} to ${END_EPOCH_SECONDS - 1})` +
+      (asMilliseconds ? '; is it in milliseconds? Give epoch seconds' : ''),
     line,
   );
 }
@@ -324,7 +343,7 @@ export function readEventLog(path: string, bucketSeconds: number): Trace {
     const t = parseTimestamp(f0);
     if (t === undefined)
       throw new TraceError(`${name} line ${l.line}: "${f0}" is not a timestamp (column 1)`, l.line);
-    if (!inDateRange(t)) throw outOfRange(name, l.line, f0);
+    if (!inIsoYears(t)) throw outOfRange(name, l.line, f0);
     timestamps.push(t);
     sourceLines.push(l.line);
   }

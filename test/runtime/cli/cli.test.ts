@@ -364,15 +364,75 @@ describe('elasticai usage errors (exit 2, a message naming the line or flag, no 
     assert.ok(!existsSync(both));
   });
 
-  it('names the line of timestamps closer than a microsecond or beyond the dates a timestamp can have', () => {
+  it('names the line of timestamps closer than a microsecond or outside the years 0000–9999', () => {
     assertUsageError(
       cli('detect', '--trace', file('nano.csv', 'timestamp,value\n0,1\n0.0000001,2\n0.0000002,3\n')),
       /nano\.csv line 3: "0\.0000001" is too close to line 2: the interval rounds to 0/,
     );
     assertUsageError(
       simulate(file('far.csv', 'timestamp,demand\n8640000000000,1\n8640000000060,2\n')),
-      /far\.csv line 3: "8640000000060" is outside the dates a timestamp can have/,
+      /far\.csv line 2: "8640000000000" is outside the years 0000–9999 a timestamp can be written in .*; is it in milliseconds\? Give epoch seconds/,
     );
+  });
+
+  it('reads back the decisions and scores of a trace ending 9999-12-31T23:59:59Z, and refuses a second later', () => {
+    // GIVEN a trace whose last row is the last second of year 9999 (epoch seconds, as a user may give)
+    const trace = file('y9999.csv', 'timestamp,demand\n253402300797,1\n253402300798,2\n253402300799,3\n');
+    // WHEN writing decisions and scores
+    const decisions = file('y9999-decisions.csv');
+    const scores = file('y9999-scores.csv');
+    assert.equal(simulate(trace, '--policy', 'hpa', '--decisions', decisions).status, 0);
+    assert.equal(cli('detect', '--trace', trace, '--scores', scores).status, 0);
+    // THEN the last timestamp is written with a four-digit year
+    const last = ['9999-12-31T23:59:57Z', '9999-12-31T23:59:58Z', '9999-12-31T23:59:59Z'];
+    assert.deepEqual(
+      csvRows(decisions).map((row) => row[0]),
+      ['timestamp', ...last],
+    );
+    assert.deepEqual(
+      csvRows(scores).map((row) => row[0]),
+      ['timestamp', ...last],
+    );
+    // AND both files are traces the CLI reads back, giving the same timestamps again
+    const again = file('y9999-again.csv');
+    assert.equal(simulate(decisions, '--policy', 'hpa', '--decisions', again).status, 0);
+    assert.deepEqual(
+      csvRows(again).map((row) => row[0]),
+      ['timestamp', ...last],
+    );
+    assert.equal(cli('detect', '--trace', scores, '--json').status, 0);
+    // AND a row one second later (Date would write +010000-01-01T00:00:00Z) is refused naming its line,
+    // as ISO text and as epoch seconds, and nothing is written
+    const out = file('y10000-decisions.csv');
+    assertUsageError(
+      simulate(
+        file('y10000.csv', `timestamp,demand\n${last.join(',1\n')},1\n10000-01-01T00:00:00Z,1\n`),
+        '--decisions',
+        out,
+        '--policy',
+        'hpa',
+      ),
+      /y10000\.csv line 5: "10000-01-01T00:00:00Z" is not a timestamp/,
+    );
+    assertUsageError(
+      simulate(
+        file('y10000-epoch.csv', 'timestamp,demand\n253402300799,1\n253402300800,2\n'),
+        '--decisions',
+        out,
+        '--policy',
+        'hpa',
+      ),
+      /y10000-epoch\.csv line 3: "253402300800" is outside the years 0000–9999 a timestamp can be written in \(0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z; epoch seconds -62167219200 to 253402300799\)/,
+    );
+    assertUsageError(
+      cli(
+        'detect',
+        '--trace',
+        file('y10000-offset.csv', 'timestamp,value\n9999-12-31T23:59:59Z,1\n9999-12-31T23:00:00-01:00,2\n'),
+      ),
+      /y10000-offset\.csv line 3: "9999-12-31T23:00:00-01:00" is outside the years 0000–9999/,
+    );
+    assert.equal(existsSync(out), false);
   });
 
   it('writes years 0000-0099 as they are in the trace', () => {

@@ -189,21 +189,41 @@ describe('parseTrace', () => {
     assert.equal(parseTrace('t,v\n0,1\n0.000001,2\n', 'us.csv').intervalSeconds, 0.000001);
   });
 
-  it('refuses epoch seconds outside the range of a date, naming the line', () => {
-    // GIVEN the last instant a JavaScript Date holds, then one a minute later
-    // WHEN parsed THEN the later one is refused (it could be neither compared nor written as a date)
+  it('refuses times outside the years 0000–9999 an output timestamp is written in, naming the line', () => {
+    // GIVEN the last second of 9999, then one second later (Date writes it +010000-01-01T00:00:00Z)
+    // WHEN parsed THEN the later one is refused (an output with it could not be read back)
+    const range =
+      'is outside the years 0000–9999 a timestamp can be written in (0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z; epoch seconds -62167219200 to 253402300799)';
     assertTraceError(
-      't,v\n8639999999940,1\n8640000000000,2\n8640000000060,3\n',
-      'trace.csv line 4: "8640000000060" is outside the dates a timestamp can have (epoch seconds within ±8640000000000, years -271821 to 275760)',
+      't,v\n253402300798,1\n253402300799,2\n253402300800,3\n',
+      `trace.csv line 4: "253402300800" ${range}`,
       4,
     );
     assertTraceError(
-      't,v\n-8640000000060,1\n-8640000000000,2\n',
-      'trace.csv line 2: "-8640000000060" is outside the dates a timestamp can have (epoch seconds within ±8640000000000, years -271821 to 275760)',
+      't,v\n9999-12-31T23:59:59Z,1\n9999-12-31T23:00:00-01:00,2\n',
+      `trace.csv line 3: "9999-12-31T23:00:00-01:00" ${range}`,
+      3,
+    );
+    // AND the second before year 0000 is refused too (Date writes it -000001-12-31T23:59:59Z)
+    assertTraceError('t,v\n-62167219201,1\n-62167219200,2\n', `trace.csv line 2: "-62167219201" ${range}`, 2);
+    assertTraceError(
+      't,v\n0000-01-01T00:30:00+01:00,1\n0000-01-01T00:31:00+01:00,2\n',
+      `trace.csv line 2: "0000-01-01T00:30:00+01:00" ${range}`,
+      2,
+    );
+    // AND epoch milliseconds get a hint
+    assertTraceError(
+      't,v\n1404172800000,1\n1404172860000,2\n',
+      `trace.csv line 2: "1404172800000" ${range}; is it in milliseconds? Give epoch seconds`,
       2,
     );
     // AND the range's own ends are read
-    assert.equal(parseTrace('t,v\n8639999999940,1\n8640000000000,2\n', 'end.csv').intervalSeconds, 60);
+    assert.equal(parseTrace('t,v\n253402300739,1\n253402300799,2\n', 'end.csv').intervalSeconds, 60);
+    assert.equal(parseTrace('t,v\n-62167219200,1\n-62167219140,2\n', 'start.csv').intervalSeconds, 60);
+    assert.equal(
+      parseTrace('t,v\n9999-12-31T23:59:58.999Z,1\n9999-12-31T23:59:59.999Z,2\n', 'ms.csv').intervalSeconds,
+      1,
+    );
   });
 
   it('reads the NASA trace: 84,333 per-minute rows with the 28 Jul – 1 Aug hole reported', () => {
