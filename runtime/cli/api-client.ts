@@ -82,11 +82,17 @@ function parseUrl(text: string, from: string): URL {
 
 /**
  * Resolves the target from flags, environment and kubeconfig.
- * @throws UsageError when no URL is found, a value is malformed or the --kubeconfig file is missing,
- *   unreadable or malformed; RunError when another kubeconfig that was asked for (or needed for the
- *   URL) cannot be used.
+ * @throws UsageError when no URL is found, a value is malformed, the --kubeconfig file is missing,
+ *   unreadable or malformed, or the user's credential cannot be obtained (its tokenFile unreadable, its
+ *   exec plugin missing, failing or printing no token); RunError when another kubeconfig that was asked
+ *   for (or needed for the URL) cannot be used.
  */
-export function resolveTarget(flags: Flags, env: NodeJS.ProcessEnv, options: ApiCommandOptions): ApiTarget {
+export async function resolveTarget(
+  flags: Flags,
+  io: CommandIo,
+  options: ApiCommandOptions,
+): Promise<ApiTarget> {
+  const env = io.env ?? process.env;
   let urlText: string | undefined;
   let urlFrom = '';
   const flagUrl = flags.string('url');
@@ -110,7 +116,7 @@ export function resolveTarget(flags: Flags, env: NodeJS.ProcessEnv, options: Api
     let context: ContextTarget | undefined;
     try {
       const config = loadKubeconfig(paths, options.parseKubeconfig ?? JSON.parse, flags.has('kubeconfig'));
-      if (config) context = contextTarget(config, askedContext, env);
+      if (config) context = contextTarget(config, askedContext, env, io.stderr);
       else if (askedContext !== undefined) {
         throw new KubeconfigError(`--context ${askedContext}: no kubeconfig found (${paths.join(', ')})`);
       }
@@ -131,10 +137,12 @@ export function resolveTarget(flags: Flags, env: NodeJS.ProcessEnv, options: Api
       if (token === undefined) {
         let credential;
         try {
-          credential = context.credential();
+          credential = await context.credential();
         } catch (err) {
           if (!(err instanceof KubeconfigError)) throw err;
-          throw new RunError(`${err.message}; or pass --token / set ELASTICAI_TOKEN`);
+          // A tokenFile or an exec plugin is the user's to fix (the file, the plugin, a login), like a
+          // malformed --kubeconfig: a usage error naming it.
+          throw new UsageError(`${err.message}; or pass --token / set ELASTICAI_TOKEN`);
         }
         if (credential.kind === 'token') [token, tokenFrom] = [credential.token, credential.how];
         else tokenMissing = credential.why;

@@ -166,7 +166,7 @@ function human(w: WorkloadDetail, color: boolean): string {
 async function run(argv: readonly string[], io: CommandIo, options: ApiCommandOptions): Promise<number> {
   const flags = parseFlags(argv, CONNECTION_FLAGS, { names: ['NS/NAME'] });
   const ref = parseWorkloadRef(flags.positionals[0] as string);
-  const client = new ApiClient(resolveTarget(flags, io.env ?? process.env, options), io);
+  const client = new ApiClient(await resolveTarget(flags, io, options), io);
   const { body } = await client.call<WorkloadDetail>('GET', workloadPath(ref), undefined, {
     notFound: 'run `elasticai status` to list the workloads the runtime serves',
   });

@@ -26,7 +26,7 @@
  * Parsing the file is injected: the runtime image has no YAML parser and reads JSON kubeconfigs only,
  * while the package's `elasticai` passes the `yaml` package's parser.
  */
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
@@ -43,6 +43,17 @@ export class KubeconfigError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'KubeconfigError';
+  }
+}
+
+/**
+ * A user's credential that cannot be obtained: its tokenFile cannot be read, or its exec credential plugin
+ * is missing, fails or prints no token. Something for the user to fix (the file, the plugin, a login).
+ */
+export class KubeconfigCredentialError extends KubeconfigError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KubeconfigCredentialError';
   }
 }
 
@@ -83,7 +94,8 @@ export interface ContextTarget {
   readonly user: string | undefined;
   /** From the context's `elasticai.io/runtime` extension. */
   readonly url: string | undefined;
-  readonly credential: () => UserCredential;
+  /** The user's credential, obtained on the first call (an exec plugin's stderr goes to `stderr`). */
+  readonly credential: () => Promise<UserCredential>;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -189,15 +201,79 @@ function extensionUrl(context: Named): string | undefined {
 const relativeTo = (file: string, path: string): string =>
   isAbsolute(path) ? path : resolve(dirname(file), path);
 
+/** How long an exec credential plugin may take (an interactive login included). */
+const EXEC_TIMEOUT_MS = 120_000;
+/** The most an exec credential plugin may print on stdout (an ExecCredential is a few KiB). */
+const EXEC_MAX_STDOUT = 1 << 20;
+
+interface PluginRun {
+  readonly error?: NodeJS.ErrnoException;
+  readonly status: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly timedOut: boolean;
+  readonly stdout: string;
+  /** The first non-blank line the plugin wrote on stderr. */
+  readonly firstErrorLine: string | undefined;
+}
+
+/** Runs `program`, stdin inherited, stderr passed on to `stderr` as it comes and its first line kept. */
+function runPlugin(
+  program: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  stderr: (text: string) => void,
+): Promise<PluginRun> {
+  return new Promise((done) => {
+    let stdout = '';
+    let errorHead = '';
+    let timedOut = false;
+    let settled = false;
+    const child = spawn(program, args, { env, stdio: ['inherit', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill();
+    }, EXEC_TIMEOUT_MS);
+    const finish = (run: Omit<PluginRun, 'stdout' | 'firstErrorLine' | 'timedOut'>): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const firstErrorLine = errorHead
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .find((l) => l !== '');
+      done({ ...run, timedOut, stdout, firstErrorLine: firstErrorLine?.slice(0, 300) });
+    };
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk;
+      if (stdout.length > EXEC_MAX_STDOUT) child.kill();
+    });
+    child.stderr.on('data', (chunk: string) => {
+      stderr(chunk);
+      if (errorHead.length < 4096) errorHead += chunk;
+    });
+    child.on('error', (error) => finish({ error, status: null, signal: null }));
+    child.on('close', (status, signal) => finish({ status, signal }));
+  });
+}
+
 /**
  * Runs an exec credential plugin as kubectl does: its `env` added to ours, KUBERNETES_EXEC_INFO set,
- * stdin and stderr passed through (interactive logins can prompt), and the token read from the
- * ExecCredential on stdout.
+ * stdin inherited and stderr passed through as it comes (interactive logins can prompt), and the token
+ * read from the ExecCredential on stdout.
+ * @throws KubeconfigCredentialError naming the command (and the first line of its stderr) when it is
+ *   missing, fails or prints no token.
  */
-function execToken(user: Named, exec: Record<string, unknown>, env: NodeJS.ProcessEnv): string {
+async function execToken(
+  user: Named,
+  exec: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  stderr: (text: string) => void,
+): Promise<string> {
   const command = exec.command;
   if (typeof command !== 'string' || command === '') {
-    throw new KubeconfigError(`kubeconfig user "${user.name}": exec.command is required`);
+    throw new KubeconfigCredentialError(`kubeconfig user "${user.name}": exec.command is required`);
   }
   const args = Array.isArray(exec.args) ? exec.args.map(String) : [];
   const extra: Record<string, string> = {};
@@ -209,53 +285,55 @@ function execToken(user: Named, exec: Record<string, unknown>, env: NodeJS.Proce
     typeof exec.apiVersion === 'string' ? exec.apiVersion : 'client.authentication.k8s.io/v1';
   const interactive = process.stdin.isTTY === true && exec.interactiveMode !== 'Never';
   const program = command.includes('/') ? relativeTo(user.file, command) : command;
-  let stdout: string;
-  try {
-    stdout = execFileSync(program, args, {
-      env: {
-        ...env,
-        ...extra,
-        KUBERNETES_EXEC_INFO: JSON.stringify({ apiVersion, kind: 'ExecCredential', spec: { interactive } }),
-      },
-      stdio: ['inherit', 'pipe', 'inherit'],
-      encoding: 'utf8',
-      timeout: 120_000,
-      maxBuffer: 1 << 20,
-    });
-  } catch (err) {
-    const e = err as { code?: string; status?: number | null };
+  const run = await runPlugin(
+    program,
+    args,
+    {
+      ...env,
+      ...extra,
+      KUBERNETES_EXEC_INFO: JSON.stringify({ apiVersion, kind: 'ExecCredential', spec: { interactive } }),
+    },
+    stderr,
+  );
+  const plugin = `the exec credential plugin of kubeconfig user "${user.name}"`;
+  const said = run.firstErrorLine === undefined ? '' : `: ${run.firstErrorLine}`;
+  if (run.error !== undefined || run.timedOut || run.status !== 0) {
     const why =
-      e.code === 'ENOENT'
-        ? `"${command}" was not found on the PATH`
-        : e.status !== undefined && e.status !== null
-          ? `it exited with ${e.status}`
-          : err instanceof Error
-            ? err.message
-            : String(err);
+      run.error?.code === 'ENOENT'
+        ? `"${command}" was not found${command.includes('/') ? ` (${program})` : ' on the PATH'}`
+        : run.error !== undefined
+          ? `"${command}" cannot be run: ${describeFsError(run.error)}`
+          : run.timedOut
+            ? `"${command}" did not finish within ${EXEC_TIMEOUT_MS / 1000} s${said}`
+            : run.status !== null
+              ? `"${command}" exited with ${run.status}${said}`
+              : `"${command}" was ended by ${run.signal ?? 'a signal'}${said}`;
     const hint = typeof exec.installHint === 'string' ? ` (${exec.installHint.trim()})` : '';
-    throw new KubeconfigError(
-      `the exec credential plugin of kubeconfig user "${user.name}" failed: ${why}${hint}`,
-    );
+    throw new KubeconfigCredentialError(`${plugin} failed: ${why}${hint}`);
   }
   let credential: unknown;
   try {
-    credential = JSON.parse(stdout);
+    credential = JSON.parse(run.stdout);
   } catch {
-    throw new KubeconfigError(
-      `the exec credential plugin of kubeconfig user "${user.name}" did not print an ExecCredential (JSON)`,
+    throw new KubeconfigCredentialError(
+      `${plugin} ("${command}") did not print an ExecCredential (JSON)${said}`,
     );
   }
   const status = isRecord(credential) ? credential.status : undefined;
   const token = isRecord(status) ? status.token : undefined;
   if (typeof token !== 'string' || token === '') {
-    throw new KubeconfigError(
-      `the exec credential plugin of kubeconfig user "${user.name}" gave no token (client certificates cannot be passed to the runtime)`,
+    throw new KubeconfigCredentialError(
+      `${plugin} ("${command}") gave no token (client certificates cannot be passed to the runtime)`,
     );
   }
   return token;
 }
 
-function credentialOf(user: Named, env: NodeJS.ProcessEnv): UserCredential {
+async function credentialOf(
+  user: Named,
+  env: NodeJS.ProcessEnv,
+  stderr: (text: string) => void,
+): Promise<UserCredential> {
   const u = user.value;
   if (typeof u.token === 'string' && u.token !== '') {
     return { kind: 'token', token: u.token, how: `token of kubeconfig user "${user.name}"` };
@@ -269,7 +347,7 @@ function credentialOf(user: Named, env: NodeJS.ProcessEnv): UserCredential {
         how: `tokenFile of kubeconfig user "${user.name}"`,
       };
     } catch (err) {
-      throw new KubeconfigError(
+      throw new KubeconfigCredentialError(
         `kubeconfig user "${user.name}": cannot read tokenFile ${path}: ${describeFsError(err)}`,
       );
     }
@@ -277,7 +355,7 @@ function credentialOf(user: Named, env: NodeJS.ProcessEnv): UserCredential {
   if (isRecord(u.exec)) {
     return {
       kind: 'token',
-      token: execToken(user, u.exec, env),
+      token: await execToken(user, u.exec, env, stderr),
       how: `exec credential plugin of kubeconfig user "${user.name}"`,
     };
   }
@@ -306,6 +384,7 @@ export function contextTarget(
   config: Kubeconfig,
   name: string | undefined,
   env: NodeJS.ProcessEnv,
+  stderr: (text: string) => void,
 ): ContextTarget {
   const wanted = name ?? config.currentContext;
   if (wanted === undefined) {
@@ -322,21 +401,21 @@ export function contextTarget(
   }
   const userName = typeof context.value.user === 'string' ? context.value.user : undefined;
   const user = userName === undefined ? undefined : config.users.get(userName);
-  let cached: UserCredential | undefined;
+  let cached: Promise<UserCredential> | undefined;
   return {
     context: wanted,
     user: userName,
     url: extensionUrl(context),
     credential: () => {
       cached ??= user
-        ? credentialOf(user, env)
-        : {
+        ? credentialOf(user, env, stderr)
+        : Promise.resolve({
             kind: 'none',
             why:
               userName === undefined
                 ? `kubeconfig context "${wanted}" names no user`
                 : `kubeconfig has no user "${userName}" (named by context "${wanted}")`,
-          };
+          });
       return cached;
     },
   };

@@ -107,7 +107,7 @@ async function run(argv: readonly string[], io: CommandIo, options: ApiCommandOp
     }
     body = { replicas, ...(durationSeconds === undefined ? {} : { durationSeconds }) };
   }
-  const client = new ApiClient(resolveTarget(flags, io.env ?? process.env, options), io);
+  const client = new ApiClient(await resolveTarget(flags, io, options), io);
   const path = workloadPath(ref, '/override');
   const json = flags.has('json');
 

@@ -331,7 +331,7 @@ async function run(argv: readonly string[], io: CommandIo, options: ApiCommandOp
   const vpaDir = flags.string('write-vpa');
   // Checked before asking the runtime: a bad folder is found at once, not after the API's answer.
   if (vpaDir !== undefined) checkOutputDirectory('--write-vpa', vpaDir);
-  const client = new ApiClient(resolveTarget(flags, io.env ?? process.env, options), io);
+  const client = new ApiClient(await resolveTarget(flags, io, options), io);
 
   const query = namespace === undefined ? '' : `?namespace=${encodeURIComponent(namespace)}`;
   let answer: RecommendationsAnswer | undefined;

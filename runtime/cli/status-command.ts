@@ -131,7 +131,7 @@ async function run(argv: readonly string[], io: CommandIo, options: ApiCommandOp
   if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) {
     throw new UsageError(`--namespace must be a namespace name (got "${namespace}")`);
   }
-  const client = new ApiClient(resolveTarget(flags, io.env ?? process.env, options), io);
+  const client = new ApiClient(await resolveTarget(flags, io, options), io);
   const query = namespace === undefined ? '' : `?namespace=${encodeURIComponent(namespace)}`;
   const { body } = await client.call<{ workloads: WorkloadSummary[]; refused?: RefusedWorkload[] }>(
     'GET',

@@ -703,11 +703,58 @@ users:
       await pkg(['status', '--context', 'other'], { KUBECONFIG: cert }),
       /no runtime URL: pass --url/,
     );
-    const failing = file('failing.yaml', kubeconfig({ exec: { command: 'no-such-credential-plugin' } }));
-    assertFailure(
-      await pkg(['status'], { KUBECONFIG: failing }),
-      /exec credential plugin of kubeconfig user "alice" failed: "no-such-credential-plugin" was not found on the PATH/,
+  });
+
+  it('names the tokenFile or the exec plugin (exit 2) when the credential cannot be obtained', async () => {
+    // GIVEN kubeconfigs whose user's token cannot be had: a tokenFile that is missing or a directory, an
+    // exec plugin that is not installed, exits 1 saying why on stderr, or prints something else than JSON
+    const missingFile = file('missing-token.yaml', kubeconfig({ tokenFile: 'no-such.token' }));
+    mkdirSync(join(dir, 'token-dir'), { recursive: true });
+    const dirFile = file('dir-token.yaml', kubeconfig({ tokenFile: 'token-dir' }));
+    const notInstalled = file(
+      'failing.yaml',
+      kubeconfig({ exec: { command: 'no-such-credential-plugin', installHint: 'install it first' } }),
     );
+    const failing = file(
+      'expired.mjs',
+      `#!${process.execPath}\nprocess.stderr.write('\\nError: the SSO session has expired\\nrun aws sso login\\n');\nprocess.exit(3);\n`,
+    );
+    chmodSync(failing, 0o755);
+    const expired = file('expired.yaml', kubeconfig({ exec: { command: './expired.mjs' } }));
+    const chatty = file('chatty.mjs', `#!${process.execPath}\nconsole.log('token: abc');\n`);
+    chmodSync(chatty, 0o755);
+    const notJson = file('chatty.yaml', kubeconfig({ exec: { command: './chatty.mjs' } }));
+    // WHEN running status with each THEN it exits 2 naming what to fix, and no call is made
+    assertUsage(
+      await pkg(['status'], { KUBECONFIG: missingFile }),
+      new RegExp(
+        `kubeconfig user "alice": cannot read tokenFile ${join(dir, 'no-such.token')}: no such file or directory; or pass --token`,
+      ),
+    );
+    assertUsage(
+      await pkg(['status', '--kubeconfig', dirFile], {}),
+      /kubeconfig user "alice": cannot read tokenFile .*token-dir: it is a directory/,
+    );
+    assertUsage(
+      await pkg(['status'], { KUBECONFIG: notInstalled }),
+      /exec credential plugin of kubeconfig user "alice" failed: "no-such-credential-plugin" was not found on the PATH \(install it first\); or pass --token/,
+    );
+    const r = await pkg(['status'], { KUBECONFIG: expired });
+    assertUsage(
+      r,
+      /elasticai status: the exec credential plugin of kubeconfig user "alice" failed: "\.\/expired\.mjs" exited with 3: Error: the SSO session has expired; or pass --token/,
+    );
+    // AND the plugin's own stderr was passed through, before the message
+    assert.match(r.stderr, /^\nError: the SSO session has expired\nrun aws sso login\nelasticai status: /);
+    assert.doesNotMatch(r.stderr, STACK_LINE);
+    assertUsage(
+      await pkg(['status'], { KUBECONFIG: notJson }),
+      /exec credential plugin of kubeconfig user "alice" \("\.\/chatty\.mjs"\) did not print an ExecCredential \(JSON\)/,
+    );
+    // AND a server that cannot be reached is still a failure (exit 1), not a usage error
+    file('alice.token', `${TOKENS.viewer}\n`);
+    const offline = file('offline.yaml', kubeconfig({ tokenFile: 'alice.token' }, 'http://127.0.0.1:9'));
+    assertFailure(await pkg(['status'], { KUBECONFIG: offline }), /cannot reach the runtime at/);
   });
 
   it('names --kubeconfig (exit 2) when the file it gives is missing or malformed, as --trace and --prices do', async () => {
