@@ -357,9 +357,9 @@ function gitopsAwsRoles(cluster: ClusterConfig): GitOpsAwsRoles | undefined {
     );
   }
   return {
-    clusterAutoscaler: awsWorkloadRoleArn(account, cluster.name, 'cluster-autoscaler'),
-    keda: awsWorkloadRoleArn(account, cluster.name, 'keda-operator'),
-    decisionRuntime: awsWorkloadRoleArn(account, cluster.name, 'decision-runtime'),
+    clusterAutoscaler: awsWorkloadRoleArn(account, cluster.region, cluster.name, 'cluster-autoscaler'),
+    keda: awsWorkloadRoleArn(account, cluster.region, cluster.name, 'keda-operator'),
+    decisionRuntime: awsWorkloadRoleArn(account, cluster.region, cluster.name, 'decision-runtime'),
   };
 }
 

@@ -5,6 +5,7 @@
  * by Flux or Argo CD get working identities too. Pure: no aws-cdk-lib import, so the manifest synth
  * stays light.
  */
+import { AWS_REGION_NAME, awsPartitionOf } from '../k8s/keda/aws-sqs.js';
 import { PropError } from '../k8s/validation.js';
 
 /** ServiceAccount annotation the EKS pod-identity webhook reads (IRSA). */
@@ -29,13 +30,19 @@ export function awsWorkloadRoleName(clusterName: string, component: AwsWorkloadC
   return name;
 }
 
-/** The role's ARN in `account` (a 12-digit account id). */
+/**
+ * The role's ARN in `account` (a 12-digit account id), in the partition of the cluster's `region`
+ * (`arn:aws-cn:…` in China, `arn:aws-us-gov:…` in GovCloud): IAM refuses a role ARN of another
+ * partition, so the pods would get no credentials.
+ */
 export function awsWorkloadRoleArn(
   account: string,
+  region: string,
   clusterName: string,
   component: AwsWorkloadComponent,
 ): string {
   if (!/^\d{12}$/.test(account))
     throw new PropError('aws.account', account, 'must be a 12-digit AWS account id');
-  return `arn:aws:iam::${account}:role/${awsWorkloadRoleName(clusterName, component)}`;
+  if (!AWS_REGION_NAME.test(region)) throw new PropError('region', region, 'must be an AWS region name');
+  return `arn:${awsPartitionOf(region)}:iam::${account}:role/${awsWorkloadRoleName(clusterName, component)}`;
 }

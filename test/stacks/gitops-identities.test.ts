@@ -48,13 +48,13 @@ describe('GitOps-delivered EKS identities', () => {
       );
       assert.equal(
         sa?.metadata.annotations?.['eks.amazonaws.com/role-arn'],
-        awsWorkloadRoleArn(account, cluster.name, 'decision-runtime'),
+        awsWorkloadRoleArn(account, cluster.region, cluster.name, 'decision-runtime'),
       );
     });
 
     it(`${cluster.name}: the KEDA release gives the operator its role`, () => {
       const json = JSON.stringify(objects);
-      const arn = awsWorkloadRoleArn(account, cluster.name, 'keda-operator');
+      const arn = awsWorkloadRoleArn(account, cluster.region, cluster.name, 'keda-operator');
       assert.ok(
         json.includes(`"irsa":{"enabled":true,"roleArn":"${arn}"}`),
         'KEDA values lack the IRSA role',
@@ -82,8 +82,22 @@ describe('GitOps-delivered EKS identities', () => {
       /too long for the IAM role name/,
     );
     assert.throws(
-      () => awsWorkloadRoleArn('12345', 'dev-use1', 'keda-operator'),
+      () => awsWorkloadRoleArn('12345', 'us-east-1', 'dev-use1', 'keda-operator'),
       /aws\.account: must be a 12-digit/,
     );
+    assert.throws(
+      () => awsWorkloadRoleArn('123456789012', 'westeurope', 'dev-use1', 'keda-operator'),
+      /region: must be an AWS region name \(got "westeurope"\)/,
+    );
+  });
+
+  it("writes role ARNs in the partition of the cluster's region", () => {
+    // GIVEN clusters in the commercial, China, GovCloud and ISO partitions
+    const arn = (region: string): string => awsWorkloadRoleArn('123456789012', region, 'c1', 'keda-operator');
+    // THEN each ARN names its region's partition (IAM refuses a role ARN of another partition)
+    assert.equal(arn('eu-west-1'), 'arn:aws:iam::123456789012:role/elasticai-c1-keda-operator');
+    assert.equal(arn('cn-north-1'), 'arn:aws-cn:iam::123456789012:role/elasticai-c1-keda-operator');
+    assert.equal(arn('us-gov-west-1'), 'arn:aws-us-gov:iam::123456789012:role/elasticai-c1-keda-operator');
+    assert.equal(arn('us-iso-east-1'), 'arn:aws-iso:iam::123456789012:role/elasticai-c1-keda-operator');
   });
 });
