@@ -1,3 +1,4 @@
+import { Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { parseSqsQueueArn } from '../k8s/keda/aws-sqs.js';
@@ -55,11 +56,17 @@ export class KedaOperatorRole extends IrsaRole {
     });
     this.sqsQueueArns = [...new Set(props.sqsQueueArns ?? [])].sort();
     this.assumableRoleArns = [...new Set(props.assumableRoleArns ?? [])].sort();
+    // A token (`queue.queueArn`, `role.roleArn` of this app) is only known at deploy: CloudFormation
+    // resolves it to an ARN of the right kind.
     for (const arn of this.sqsQueueArns) {
-      if (!parseSqsQueueArn(arn)) throw new PropError('sqsQueueArns', arn, 'must be an SQS queue ARN');
+      if (!Token.isUnresolved(arn) && !parseSqsQueueArn(arn)) {
+        throw new PropError('sqsQueueArns', arn, 'must be an SQS queue ARN');
+      }
     }
     for (const arn of this.assumableRoleArns) {
-      if (!ROLE_ARN.test(arn)) throw new PropError('assumableRoleArns', arn, 'must be an IAM role ARN');
+      if (!Token.isUnresolved(arn) && !ROLE_ARN.test(arn)) {
+        throw new PropError('assumableRoleArns', arn, 'must be an IAM role ARN');
+      }
     }
     if (this.sqsQueueArns.length > 0) {
       this.role.addToPolicy(

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
   CLUSTER_AUTOSCALER_READ_ACTIONS,
@@ -278,6 +279,39 @@ describe('KedaOperatorRole', () => {
           e.name === 'PropError' && e.message === `sqsQueueArns: must be an SQS queue ARN (got "${arn}")`,
       );
     }
+  });
+});
+
+describe('KedaOperatorRole with CDK references', () => {
+  it("takes a queue's and a role's ARN from the same app (tokens), and still refuses a bad literal", () => {
+    // GIVEN a queue and a workload role defined in the same stack
+    const s = new Stack(testApp(), 'Tokens', { env: TEST_ENV });
+    const queue = new sqs.Queue(s, 'Orders', { enforceSSL: true });
+    const worker = new iam.Role(s, 'Worker', { assumedBy: new iam.AccountRootPrincipal() });
+    // WHEN the operator role names them by reference
+    new KedaOperatorRole(s, 'K', {
+      openIdConnectProvider: provider,
+      sqsQueueArns: [queue.queueArn],
+      assumableRoleArns: [worker.roleArn],
+    });
+    // THEN the statements point at them (resolved by CloudFormation at deploy)
+    const t = Template.fromStack(s);
+    const queueId = s.getLogicalId(queue.node.defaultChild as sqs.CfnQueue);
+    const workerId = s.getLogicalId(worker.node.defaultChild as iam.CfnRole);
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          { Sid: 'ReadTriggerQueues', Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+          { Sid: 'AssumeWorkloadRoles', Resource: { 'Fn::GetAtt': [workerId, 'Arn'] } },
+        ],
+      },
+    });
+    // AND a literal that is no ARN is still refused, naming the prop
+    assert.throws(
+      () =>
+        new KedaOperatorRole(s, 'Bad', { openIdConnectProvider: provider, assumableRoleArns: ['worker'] }),
+      /assumableRoleArns: must be an IAM role ARN \(got "worker"\)/,
+    );
   });
 });
 
