@@ -340,17 +340,20 @@ async function credentialOf(
   }
   if (typeof u.tokenFile === 'string' && u.tokenFile !== '') {
     const path = relativeTo(user.file, u.tokenFile);
+    let token: string;
     try {
-      return {
-        kind: 'token',
-        token: readFileSync(path, 'utf8').trim(),
-        how: `tokenFile of kubeconfig user "${user.name}"`,
-      };
+      token = readFileSync(path, 'utf8').trim();
     } catch (err) {
       throw new KubeconfigCredentialError(
         `kubeconfig user "${user.name}": cannot read tokenFile ${path}: ${describeFsError(err)}`,
       );
     }
+    // An empty file (a projected token not written yet, a truncated copy) would be sent as
+    // "Bearer " and refused as 401 with no hint of the file.
+    if (token === '') {
+      throw new KubeconfigCredentialError(`kubeconfig user "${user.name}": tokenFile ${path} is empty`);
+    }
+    return { kind: 'token', token, how: `tokenFile of kubeconfig user "${user.name}"` };
   }
   if (isRecord(u.exec)) {
     return {

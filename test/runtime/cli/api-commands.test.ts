@@ -735,6 +735,14 @@ users:
       await pkg(['status', '--kubeconfig', dirFile], {}),
       /kubeconfig user "alice": cannot read tokenFile .*token-dir: it is a directory/,
     );
+    // an empty (or blank) tokenFile is named too, rather than sent as an empty bearer token
+    file('blank.token', ' \n');
+    assertUsage(
+      await pkg(['status'], {
+        KUBECONFIG: file('blank-token.yaml', kubeconfig({ tokenFile: 'blank.token' })),
+      }),
+      new RegExp(`kubeconfig user "alice": tokenFile ${join(dir, 'blank.token')} is empty; or pass --token`),
+    );
     assertUsage(
       await pkg(['status'], { KUBECONFIG: notInstalled }),
       /exec credential plugin of kubeconfig user "alice" failed: "no-such-credential-plugin" was not found on the PATH \(install it first\); or pass --token/,
