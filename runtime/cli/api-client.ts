@@ -15,6 +15,7 @@ import {
   contextTarget,
   KubeconfigError,
   KubeconfigFileError,
+  KubeconfigNoContextError,
   kubeconfigPaths,
   loadKubeconfig,
   RUNTIME_EXTENSION,
@@ -126,6 +127,10 @@ export async function resolveTarget(
       const flagKubeconfig = flags.string('kubeconfig');
       if (err instanceof KubeconfigFileError && flagKubeconfig !== undefined) {
         throw new UsageError(kubeconfigAdvice(`--kubeconfig ${flagKubeconfig}${err.problem}`, options));
+      }
+      // So is a --context the kubeconfig does not have (a typo, or the wrong file).
+      if (askedContext !== undefined && err instanceof KubeconfigNoContextError) {
+        throw new UsageError(kubeconfigAdvice(`--context ${askedContext}: ${err.message}`, options));
       }
       if (mustWork) throw new RunError(kubeconfigAdvice(err.message, options));
       tokenMissing = err.message;

@@ -57,6 +57,14 @@ export class KubeconfigCredentialError extends KubeconfigError {
   }
 }
 
+/** The kubeconfig has no context of the name asked for. */
+export class KubeconfigNoContextError extends KubeconfigError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KubeconfigNoContextError';
+  }
+}
+
 /** A kubeconfig file that is missing, unreadable or malformed: `problem` follows the path in messages. */
 export class KubeconfigFileError extends KubeconfigError {
   constructor(
@@ -398,7 +406,7 @@ export function contextTarget(
   const context = config.contexts.get(wanted);
   if (!context) {
     const known = [...config.contexts.keys()];
-    throw new KubeconfigError(
+    throw new KubeconfigNoContextError(
       `kubeconfig has no context "${wanted}"${known.length > 0 ? `; known: ${known.join(', ')}` : ''}`,
     );
   }

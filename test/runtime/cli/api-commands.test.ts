@@ -694,9 +694,10 @@ users:
     );
     // --token wins over the kubeconfig user
     assert.equal((await pkg(['status', '--token', TOKENS.admin], { KUBECONFIG: cert })).status, 0);
-    assertFailure(
+    // an unknown --context is a bad flag (exit 2), naming it and the contexts there are
+    assertUsage(
       await pkg(['status', '--context', 'staging'], { KUBECONFIG: cert }),
-      /kubeconfig has no context "staging"; known: prod, other/,
+      /--context staging: kubeconfig has no context "staging"; known: prod, other/,
     );
     // a context without the runtime extension needs --url
     assertUsage(
