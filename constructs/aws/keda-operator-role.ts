@@ -1,8 +1,8 @@
-import { Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { parseSqsQueueArn } from '../k8s/keda/aws-sqs.js';
 import { PropError } from '../k8s/validation.js';
+import { isCdkToken } from './aws-checks.js';
 import { IrsaRole } from './irsa-role.js';
 
 /** Props for a {@link KedaOperatorRole}. */
@@ -59,12 +59,12 @@ export class KedaOperatorRole extends IrsaRole {
     // A token (`queue.queueArn`, `role.roleArn` of this app) is only known at deploy: CloudFormation
     // resolves it to an ARN of the right kind.
     for (const arn of this.sqsQueueArns) {
-      if (!Token.isUnresolved(arn) && !parseSqsQueueArn(arn)) {
+      if (!isCdkToken(arn) && !parseSqsQueueArn(arn)) {
         throw new PropError('sqsQueueArns', arn, 'must be an SQS queue ARN');
       }
     }
     for (const arn of this.assumableRoleArns) {
-      if (!Token.isUnresolved(arn) && !ROLE_ARN.test(arn)) {
+      if (!isCdkToken(arn) && !ROLE_ARN.test(arn)) {
         throw new PropError('assumableRoleArns', arn, 'must be an IAM role ARN');
       }
     }

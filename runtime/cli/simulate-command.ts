@@ -314,6 +314,7 @@ function run(argv: readonly string[], io: CommandIo): number {
     progress.finish();
   }
 
+  const comparison = comparisonOf(runs);
   // Every output is written only once the whole run has succeeded, and all of them or none.
   const outputs: OutputFile[] = [];
   if (parameters.report !== undefined) {
@@ -331,7 +332,7 @@ function run(argv: readonly string[], io: CommandIo): number {
           initialReplicas,
           readyDelayRows: readyDelayRows(context),
           runs,
-          comparison: comparisonOf(runs),
+          comparison,
         }),
       ],
     });
@@ -349,7 +350,6 @@ function run(argv: readonly string[], io: CommandIo): number {
   writeFilesAtomic(outputs);
 
   if (parameters.json) {
-    const comparison = comparisonOf(runs);
     const summary = {
       trace: traceSummary(tracePath, trace),
       parameters: {
