@@ -338,12 +338,13 @@ describe('PrometheusSource failures', () => {
   });
 
   it('applies the timeout to each chunk, not to the whole range', async () => {
-    // GIVEN a server that takes 200 ms per answer and a 300 ms timeout
+    // GIVEN a server that takes 400 ms per answer and a 1000 ms timeout
+    // (600 ms of slack per chunk: CI machines can be loaded; 100 ms was not enough)
     const s = await serve((_r, res) => {
-      setTimeout(() => json(res, 200, matrix()), 200);
+      setTimeout(() => json(res, 200, matrix()), 400);
     });
-    // WHEN three chunks are needed (600 ms in all) THEN the query still succeeds
-    const out = await sourceFor(s.url, { maxPointsPerRequest: 2 }, 300).queryRange({
+    // WHEN three chunks are needed (1200 ms in all) THEN the query still succeeds
+    const out = await sourceFor(s.url, { maxPointsPerRequest: 2 }, 1000).queryRange({
       query: 'x',
       start: 0,
       end: 5,
