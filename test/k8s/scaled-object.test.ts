@@ -348,7 +348,8 @@ describe('ScaledObject', () => {
           }),
         /^fallback: needs a trigger with metricType "AverageValue": .*\(triggers: queue\) \(got \{"failureThreshold":3,"replicas":2\}\)$/,
       );
-      // AND one AverageValue trigger is enough
+      // AND one AverageValue trigger is enough; the runtime's trigger sets no metricType, which KEDA
+      // counts as AverageValue
       const { objects } = synthSo({
         triggers: [valueQueue, runtime()],
         fallback: { failureThreshold: 3, replicas: 2 },

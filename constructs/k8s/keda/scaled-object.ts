@@ -306,8 +306,9 @@ function renderFallback(
       'needs at least one trigger that is not cpu or memory (KEDA does not support fallback for resource metrics)',
     );
   }
-  // KEDA's CheckFallbackValid: fallback replaces an AverageValue metric only. With scalingModifiers the
-  // composed metric's type decides; without, some non-cpu/memory trigger must use AverageValue.
+  // KEDA's CheckFallbackValid (apis/keda/v1alpha1/scaledobject_types.go): fallback replaces an
+  // AverageValue metric only. With scalingModifiers the composed metric's type decides; without, some
+  // non-cpu/memory trigger must use AverageValue, and a trigger with no metricType counts as one.
   if (modifiers?.metricType === 'Value') {
     throw new PropError(
       'fallback',
