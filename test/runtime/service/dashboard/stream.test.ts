@@ -257,8 +257,9 @@ describe('GET /api/v1/stream', () => {
   });
 
   it('sends heartbeats, ends with bye at its maximum age, and releases the registry listener', async () => {
-    // GIVEN a server whose streams beat every 50 ms and last 400 ms
-    const short = await startDashboardServer(world, { stream: { heartbeatMs: 50, maxStreamMs: 400 } });
+    // GIVEN a server whose streams beat every 50 ms and last 1 s (about 19 beats; a loaded CI machine
+    // can delay timers, so only 2 are required)
+    const short = await startDashboardServer(world, { stream: { heartbeatMs: 50, maxStreamMs: 1000 } });
     try {
       const baseline = world.registry.listenerCount('decision');
       const s = await open(TOKENS.viewer, '', short.url);
@@ -266,7 +267,7 @@ describe('GET /api/v1/stream', () => {
       // WHEN waiting for the server to end it
       await s.ended;
       // THEN it beat several times and said why it ended
-      assert.ok(s.comments >= 4, `${s.comments} heartbeats`);
+      assert.ok(s.comments >= 2, `${s.comments} heartbeats`);
       assert.deepEqual(s.events.at(-1), { event: 'bye', data: '{"reason":"max-age"}' });
       // and nothing listens to the registry any more
       await until('listener removed', () => world.registry.listenerCount('decision') === baseline);
