@@ -91,13 +91,47 @@ class RecordRing {
   }
 }
 
-/** A workload's decision log: timestamp, replicas, forecast upper; rule, state, anomaly state, model. */
+/** An entry logged while the source fails: the last good decision served stale, or held. */
+export interface HeldEntry {
+  readonly timestamp: number;
+  readonly desiredReplicas: number;
+  readonly rule: Decision['rule'];
+  readonly state: 'stale' | 'holding';
+  /** Why the source failed (its error message). */
+  readonly reason: string;
+}
+
+/** Longest reason a log entry keeps; the workload's `lastError` keeps the whole message. */
+export const MAX_LOGGED_REASON = 200;
+
+/** The summary of a held entry, as the API and dashboard show it. */
+export function heldSummary(desiredReplicas: number, state: HeldEntry['state'], reason: string): string {
+  const what =
+    state === 'stale'
+      ? 'serving the last good decision'
+      : 'holding (source down too long): never scaling down';
+  return `${desiredReplicas} replicas: ${what}; ${reason}`;
+}
+
+function clipReason(reason: string): string {
+  return reason.length <= MAX_LOGGED_REASON ? reason : `${reason.slice(0, MAX_LOGGED_REASON - 1)}…`;
+}
+
+/**
+ * A workload's decision log: timestamp, replicas, forecast upper; rule, state, anomaly state, model.
+ * Held entries also name the source's error. A source that fails again and again logs the same few
+ * messages, so each distinct one is kept once per log: as a string per entry, a log full of them held
+ * ~17 KiB (165 MB at 10,000 workloads, unseen by the memory guard).
+ */
 export class DecisionLog {
   private readonly ring: RecordRing;
-  /** Summaries that are not rebuilt from the fields (stale/holding entries), by record index. */
-  private texts: Map<number, string> | undefined;
+  /** The held entries' reasons: distinct messages, and each record's index into them (−1: none). */
+  private held: { reasons: string[]; reasonOf: Int16Array } | undefined;
 
   constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 0x7fff) {
+      throw new RangeError(`decision log capacity must be an integer from 1 to 32767 (got ${capacity})`);
+    }
     this.ring = new RecordRing(capacity, 3, 4);
   }
 
@@ -111,16 +145,24 @@ export class DecisionLog {
       [d.timestamp, d.desiredReplicas, d.forecast.upper],
       [d.rule, 'fresh', d.anomaly.state, d.forecast.model],
     );
-    this.texts?.delete(i);
+    if (this.held) this.held.reasonOf[i] = -1;
   }
 
-  /** Logs an entry whose summary is given (the last good decision served stale, or held). */
-  pushText(entry: LoggedDecision): void {
+  /** Logs the last good decision served stale, or held, and why. */
+  pushHeld(entry: HeldEntry): void {
     const i = this.ring.push(
       [entry.timestamp, entry.desiredReplicas, Number.NaN],
       [entry.rule, entry.state, '', ''],
     );
-    (this.texts ??= new Map()).set(i, entry.summary);
+    const held = (this.held ??= { reasons: [], reasonOf: new Int16Array(this.capacity).fill(-1) });
+    held.reasonOf[i] = -1; // the record it overwrote no longer needs its reason
+    const reason = clipReason(entry.reason);
+    let r = held.reasons.indexOf(reason);
+    if (r < 0) {
+      if (held.reasons.length >= this.capacity) this.dropUnusedReasons(held);
+      r = held.reasons.push(reason) - 1;
+    }
+    held.reasonOf[i] = r;
   }
 
   /** Oldest first. */
@@ -128,25 +170,46 @@ export class DecisionLog {
     return Array.from({ length: this.ring.length }, (_, k) => this.entry(this.ring.index(k)));
   }
 
-  /** Bytes held (for the registry's memory figure). */
+  /** Bytes held (for the registry's memory figure): the records, and the reasons at ~1 byte a character. */
   get bytes(): number {
-    return this.ring.bytes;
+    if (!this.held) return this.ring.bytes;
+    const reasons = this.held.reasons.reduce((sum, r) => sum + 16 + r.length, 0);
+    return this.ring.bytes + this.held.reasonOf.byteLength + reasons;
+  }
+
+  /** Keeps only the reasons some record still uses (at most one per record: below the capacity). */
+  private dropUnusedReasons(held: { reasons: string[]; reasonOf: Int16Array }): void {
+    const renumbered = new Map<number, number>();
+    const kept: string[] = [];
+    held.reasonOf.forEach((r, i) => {
+      if (r < 0) return;
+      let next = renumbered.get(r);
+      if (next === undefined) {
+        next = kept.push(held.reasons[r] as string) - 1;
+        renumbered.set(r, next);
+      }
+      held.reasonOf[i] = next;
+    });
+    held.reasons = kept;
   }
 
   private entry(i: number): LoggedDecision {
     const r = this.ring;
     const rule = r.code(i, 0) as Decision['rule'];
     const desiredReplicas = r.number(i, 1);
-    const anomaly = r.code(i, 2) as Decision['anomaly']['state'];
+    const state = r.code(i, 1) as LoggedDecision['state'];
+    const reason = this.held?.reasonOf[i] ?? -1;
     const summary =
-      this.texts?.get(i) ?? summarize(desiredReplicas, rule, anomaly, r.code(i, 3), r.number(i, 2));
-    return {
-      timestamp: r.number(i, 0),
-      desiredReplicas,
-      rule,
-      summary,
-      state: r.code(i, 1) as LoggedDecision['state'],
-    };
+      reason >= 0
+        ? heldSummary(desiredReplicas, state as HeldEntry['state'], this.held?.reasons[reason] as string)
+        : summarize(
+            desiredReplicas,
+            rule,
+            r.code(i, 2) as Decision['anomaly']['state'],
+            r.code(i, 3),
+            r.number(i, 2),
+          );
+    return { timestamp: r.number(i, 0), desiredReplicas, rule, summary, state };
   }
 }
 

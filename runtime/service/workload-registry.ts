@@ -780,12 +780,12 @@ export class WorkloadRegistry extends EventEmitter {
       m?.degraded.set({ ...w.ref, state }, w.state === state ? 1 : 0);
     }
     if (w.served && (w.state === 'stale' || w.state === 'holding')) {
-      w.log.pushText({
+      w.log.pushHeld({
         timestamp: Math.floor(this.clock() / 1000),
         desiredReplicas: w.served.desiredReplicas,
         rule: w.served.rule,
-        summary: `${w.served.desiredReplicas} replicas: ${w.state === 'stale' ? 'serving the last good decision' : 'holding (source down too long): never scaling down'}; ${w.lastError?.message ?? ''}`,
         state: w.state,
+        reason: w.lastError?.message ?? '',
       });
     }
     this.emit('state', w.ref, w.state, previous);

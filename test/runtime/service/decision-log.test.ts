@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Decision } from '../../../runtime/engine/workload-engine.js';
 import { WorkloadEngine } from '../../../runtime/engine/workload-engine.js';
-import { AnomalyLog, DecisionLog } from '../../../runtime/service/decision-log.js';
+import type { HeldEntry } from '../../../runtime/service/decision-log.js';
+import { AnomalyLog, DecisionLog, MAX_LOGGED_REASON } from '../../../runtime/service/decision-log.js';
 import type { LoggedDecision } from '../../../runtime/service/workload-registry.js';
 import { dailyDemand } from '../../support/memory-source.js';
 
@@ -41,15 +42,20 @@ describe('DecisionLog', () => {
       log.pushDecision(d);
       expected.push(asLogged(d));
       if (k % 97 === 0) {
-        const stale: LoggedDecision = {
+        log.pushHeld({
+          timestamp: d.timestamp + 1,
+          desiredReplicas: d.desiredReplicas,
+          rule: d.rule,
+          state: 'stale',
+          reason: 'connect ECONNREFUSED',
+        });
+        expected.push({
           timestamp: d.timestamp + 1,
           desiredReplicas: d.desiredReplicas,
           rule: d.rule,
           summary: `${d.desiredReplicas} replicas: serving the last good decision; connect ECONNREFUSED`,
           state: 'stale',
-        };
-        log.pushText(stale);
-        expected.push(stale);
+        });
       }
     });
     // THEN it reads back the last 100, oldest first, exactly
@@ -66,6 +72,77 @@ describe('DecisionLog', () => {
     assert.deepEqual(log.toArray(), all.slice(0, 30).map(asLogged));
     for (const d of all) log.pushDecision(d);
     assert.equal(log.bytes, 100 * 32);
+  });
+});
+
+describe('DecisionLog held entries', () => {
+  const held = (k: number, reason: string): HeldEntry => ({
+    timestamp: T0 + k * 60,
+    desiredReplicas: 5 + (k % 3),
+    rule: 'forecast',
+    state: k % 2 === 0 ? 'stale' : 'holding',
+    reason,
+  });
+  const summaryOf = (e: HeldEntry, reason = e.reason): string =>
+    `${e.desiredReplicas} replicas: ${e.state === 'stale' ? 'serving the last good decision' : 'holding (source down too long): never scaling down'}; ${reason}`;
+
+  it('keeps each distinct reason once: a flapping source fills the log without a string per entry', () => {
+    // GIVEN a source that fails with one of two messages, again and again
+    const reasons = [
+      'Prometheus at http://prometheus-operated.monitoring.svc:9090 unreachable: connect ECONNREFUSED 10.0.12.7:9090',
+      'no complete answer from Prometheus within 5000 ms',
+    ];
+    const log = new DecisionLog(100);
+    const entries = Array.from({ length: 250 }, (_, k) => held(k, reasons[k % 2] as string));
+    // WHEN all are logged (each as a new string, as each failure makes one)
+    for (const e of entries) log.pushHeld({ ...e, reason: `${e.reason}` });
+    // THEN the newest 100 read back with their summaries
+    assert.deepEqual(
+      log.toArray(),
+      entries.slice(-100).map((e) => ({
+        timestamp: e.timestamp,
+        desiredReplicas: e.desiredReplicas,
+        rule: e.rule,
+        summary: summaryOf(e),
+        state: e.state,
+      })),
+    );
+    // AND the log holds the records, one index per record and the two reasons, not 100 strings
+    assert.ok(log.bytes < 100 * 32 + 100 * 2 + 400, `${log.bytes} bytes`);
+  });
+
+  it('drops reasons no entry uses any more, so every-time-new reasons stay bounded', () => {
+    // GIVEN a log of 10 and reasons that differ every time
+    const log = new DecisionLog(10);
+    const entries = Array.from({ length: 95 }, (_, k) => held(k, `HTTP 503 after ${k} ms`));
+    // WHEN logged, with fresh decisions in between
+    const decision = decisions()[0] as Decision;
+    entries.forEach((e, k) => {
+      log.pushHeld(e);
+      if (k % 7 === 0) log.pushDecision({ ...decision, timestamp: e.timestamp + 1 });
+    });
+    // THEN the held entries still in the log have their own reasons
+    const kept = log.toArray().filter((e) => e.state !== 'fresh');
+    assert.ok(kept.length >= 8);
+    for (const e of kept) {
+      const k = (e.timestamp - T0) / 60;
+      assert.equal(e.summary, summaryOf(held(k, `HTTP 503 after ${k} ms`)));
+    }
+    // AND at most one reason per record is kept
+    assert.ok(log.bytes <= 10 * 32 + 10 * 2 + 10 * (16 + 20), `${log.bytes} bytes`);
+  });
+
+  it(`clips a reason to ${MAX_LOGGED_REASON} characters`, () => {
+    const log = new DecisionLog(4);
+    const long = held(0, `bad_data: ${'x'.repeat(500)}`);
+    log.pushHeld(long);
+    const summary = log.toArray()[0]?.summary ?? '';
+    assert.equal(summary, summaryOf(long, `${long.reason.slice(0, MAX_LOGGED_REASON - 1)}…`));
+  });
+
+  it('refuses a capacity its indexes cannot hold', () => {
+    assert.throws(() => new DecisionLog(40_000), /capacity must be an integer from 1 to 32767 \(got 40000\)/);
+    assert.throws(() => new DecisionLog(0), /\(got 0\)/);
   });
 });
 

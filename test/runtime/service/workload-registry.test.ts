@@ -126,6 +126,16 @@ describe('WorkloadRegistry', () => {
     assert.ok((reg.status(REF)?.failingForSeconds ?? 0) >= 180);
     const log = reg.history(REF)?.decisions ?? [];
     assert.equal(log.at(-1)?.state, 'holding');
+    // and the log says why, in the source's words
+    const message = reg.status(REF)?.lastError?.message ?? '';
+    assert.ok(message.length > 0);
+    assert.deepEqual(
+      log.slice(-2).map((e) => e.summary),
+      [
+        `${good} replicas: serving the last good decision; ${message}`,
+        `${good} replicas: holding (source down too long): never scaling down; ${message}`,
+      ],
+    );
 
     // WHEN it comes back
     source.heal();
