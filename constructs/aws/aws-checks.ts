@@ -1,6 +1,7 @@
 // Prop checks for AWS identifiers (regions, zones, ARNs, queue URLs, CIDRs). Free of aws-cdk-lib, so
 // that cdk8s-only constructs (NodeTerminationHandler) can use it; a CDK token (`${Token[...]}`) is
 // accepted wherever a value may come from another resource, since it is only known at deploy time.
+import { checkIamRoleArn as checkIamRoleArnLiteral } from '../k8s/aws-arns.js';
 import { AWS_REGION_NAME, parseSqsQueueUrl } from '../k8s/keda/aws-sqs.js';
 import { PropError } from '../k8s/validation.js';
 
@@ -16,19 +17,13 @@ export function checkAwsRegion(prop: string, value: string): void {
   }
 }
 
-/** IAM role ARNs: `arn:<partition>:iam::<12-digit account>:role/<optional path/><name>`. */
-const IAM_ROLE_ARN = /^arn:aws(-[a-z-]+)?:iam::\d{12}:role\/([\x21-\x7e]+\/)?[\w+=,.@-]{1,64}$/;
-
-/** Throws unless `value` is an IAM role ARN (or a CDK token, e.g. another role's `roleArn`). */
+/**
+ * Throws unless `value` is an IAM role ARN (the one rule of `constructs/k8s/aws-arns.ts`) or a CDK token,
+ * e.g. another role's `roleArn`.
+ */
 export function checkIamRoleArn(prop: string, value: string): void {
   if (typeof value === 'string' && isCdkToken(value)) return;
-  if (typeof value !== 'string' || !IAM_ROLE_ARN.test(value)) {
-    throw new PropError(
-      prop,
-      value,
-      'must be an IAM role ARN like "arn:aws:iam::123456789012:role/platform-admin"',
-    );
-  }
+  checkIamRoleArnLiteral(prop, value);
 }
 
 /**

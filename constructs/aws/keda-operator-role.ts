@@ -2,7 +2,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { parseSqsQueueArn } from '../k8s/keda/aws-sqs.js';
 import { PropError } from '../k8s/validation.js';
-import { isCdkToken } from './aws-checks.js';
+import { checkIamRoleArn, isCdkToken } from './aws-checks.js';
 import { IrsaRole } from './irsa-role.js';
 
 /** Props for a {@link KedaOperatorRole}. */
@@ -33,8 +33,6 @@ export interface KedaOperatorRoleProps {
   readonly roleName?: string;
 }
 
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-
 /**
  * The IRSA role of the KEDA operator, with per-trigger permissions only: `sqs:GetQueueAttributes` on
  * the named queues, `sts:AssumeRole` on the named roles, never a managed full-access policy. With
@@ -64,8 +62,11 @@ export class KedaOperatorRole extends IrsaRole {
       }
     }
     for (const arn of this.assumableRoleArns) {
-      if (!isCdkToken(arn) && !ROLE_ARN.test(arn)) {
-        throw new PropError('assumableRoleArns', arn, 'must be an IAM role ARN');
+      checkIamRoleArn('assumableRoleArns', arn);
+      // IAM allows `*` and `?` in a role path, but in a statement's Resource they are wildcards: the
+      // operator would be let assume every role that matches, not the one named.
+      if (!isCdkToken(arn) && /[*?]/.test(arn)) {
+        throw new PropError('assumableRoleArns', arn, 'must name one role, without "*" or "?"');
       }
     }
     if (this.sqsQueueArns.length > 0) {

@@ -1,6 +1,7 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { checkIamRoleArn } from './aws-arns.js';
 import {
   KEDA_CHART_METRICS_VALUES,
   KedaInstallation,
@@ -244,7 +245,6 @@ export interface VerticalPodAutoscalerChartValues {
 // Exact semver 2.0.0 (no ranges, no "latest", no leading "v").
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-((0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(\.(0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(\+([0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*))?$/;
-const AWS_ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** What every add-on resolves to, whatever its chart: the release name, where it comes from, where it goes. */
@@ -444,9 +444,7 @@ function resolveKeda(options: KedaAddonOptions): ResolvedAddon | undefined {
   let podIdentity: KedaChartValues['podIdentity'];
   const identity = options.podIdentity;
   if (identity?.provider === 'aws') {
-    if (!AWS_ROLE_ARN.test(identity.identity)) {
-      throw new PropError('keda.podIdentity.roleArn', identity.identity, 'must be an IAM role ARN');
-    }
+    checkIamRoleArn('keda.podIdentity.roleArn', identity.identity);
     podIdentity = { aws: { irsa: { enabled: true, roleArn: identity.identity } } };
   } else if (identity?.provider === 'azure-workload') {
     if (!GUID.test(identity.identity)) {

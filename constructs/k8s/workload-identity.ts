@@ -1,6 +1,6 @@
+import { checkIamRoleArn } from './aws-arns.js';
 import { PropError } from './validation.js';
 
-const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -11,13 +11,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class WorkloadIdentity {
   /** IAM Roles for Service Accounts: annotates the ServiceAccount with the role to assume. */
   static awsIrsa(roleArn: string): WorkloadIdentity {
-    if (!IAM_ROLE_ARN.test(roleArn)) {
-      throw new PropError(
-        'identity.roleArn',
-        roleArn,
-        'must be an IAM role ARN like arn:aws:iam::123456789012:role/name',
-      );
-    }
+    checkIamRoleArn('identity.roleArn', roleArn);
     return new WorkloadIdentity({ 'eks.amazonaws.com/role-arn': roleArn }, {});
   }
 

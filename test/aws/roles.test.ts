@@ -9,6 +9,7 @@ import {
   CLUSTER_AUTOSCALER_READ_ACTIONS,
   ClusterAutoscalerRole,
 } from '../../constructs/aws/cluster-autoscaler-role.js';
+import { checkIamRoleArn } from '../../constructs/aws/aws-checks.js';
 import { EksHelmAddons } from '../../constructs/aws/eks-helm-addons.js';
 import { DecisionRuntimeRole } from '../../constructs/aws/decision-runtime-role.js';
 import { IRSA_ROLE_ANNOTATION, type IrsaRole } from '../../constructs/aws/irsa-role.js';
@@ -282,6 +283,62 @@ describe('KedaOperatorRole', () => {
   });
 });
 
+describe('role ARNs on the AWS side', () => {
+  it('KedaOperatorRole and aws-checks (EksHelmAddons, ElasticEksCluster) take role ARNs by the one IAM rule', () => {
+    // GIVEN a scratch stack
+    const s = new Stack(testApp(), 'RoleArns', { env: TEST_ENV });
+    const entryPoints: [string, (arn: string, i: number) => unknown][] = [
+      [
+        'assumableRoleArns',
+        (arn, i) =>
+          new KedaOperatorRole(s, `K${i}`, { openIdConnectProvider: provider, assumableRoleArns: [arn] }),
+      ],
+      ['adminRoleArn', (arn) => checkIamRoleArn('adminRoleArn', arn)],
+    ];
+    let i = 0;
+    for (const [prop, build] of entryPoints) {
+      // WHEN the role name is 65 characters, the path has a space, or the partition is not AWS's
+      // THEN refused, naming the prop, the fault and the value (KedaOperatorRole took the first
+      // and the last before, aws-checks the last)
+      for (const [arn, fault] of [
+        [`arn:aws:iam::123456789012:role/${'r'.repeat(65)}`, 'its role name is 65 characters long (1-64)'],
+        ['arn:aws:iam::123456789012:role/my team/worker', 'its role path "/my team/" is not'],
+        ['arn:aws-foo:iam::123456789012:role/worker', 'its partition "aws-foo" is not one of'],
+      ] as const) {
+        assert.throws(
+          () => build(arn, i++),
+          (e: Error) =>
+            e.name === 'PropError' &&
+            e.message.startsWith(`${prop}: must be an IAM role ARN: ${fault}`) &&
+            e.message.endsWith(`(got ${JSON.stringify(arn)})`),
+          arn,
+        );
+      }
+      // WHEN the role is in the ISO-F partition or under a path of printable ASCII  THEN taken
+      build('arn:aws-iso-f:iam::123456789012:role/worker', i++);
+      build('arn:aws:iam::123456789012:role/team/a!b~c/worker', i++);
+      // WHEN it is another role's ARN by reference (a CDK token)  THEN left to CloudFormation
+      build(new iam.Role(s, `R${i}`, { assumedBy: new iam.AccountRootPrincipal() }).roleArn, i++);
+    }
+  });
+
+  it('KedaOperatorRole refuses a role path with a wildcard, which IAM would match against many roles', () => {
+    const s = new Stack(testApp(), 'Wildcard', { env: TEST_ENV });
+    for (const [i, arn] of [
+      'arn:aws:iam::123456789012:role/team*/worker',
+      'arn:aws:iam::123456789012:role/team?/worker',
+    ].entries()) {
+      assert.throws(
+        () => new KedaOperatorRole(s, `K${i}`, { openIdConnectProvider: provider, assumableRoleArns: [arn] }),
+        (e: Error) =>
+          e.name === 'PropError' &&
+          e.message ===
+            `assumableRoleArns: must name one role, without "*" or "?" (got ${JSON.stringify(arn)})`,
+      );
+    }
+  });
+});
+
 describe('KedaOperatorRole with CDK references', () => {
   it("takes a queue's and a role's ARN from the same app (tokens), and still refuses a bad literal", () => {
     // GIVEN a queue and a workload role defined in the same stack
@@ -310,7 +367,7 @@ describe('KedaOperatorRole with CDK references', () => {
     assert.throws(
       () =>
         new KedaOperatorRole(s, 'Bad', { openIdConnectProvider: provider, assumableRoleArns: ['worker'] }),
-      /assumableRoleArns: must be an IAM role ARN \(got "worker"\)/,
+      /assumableRoleArns: must be an IAM role ARN like "arn:aws:iam::123456789012:role\/<name>" \(got "worker"\)/,
     );
   });
 });

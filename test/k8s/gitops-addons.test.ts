@@ -291,7 +291,7 @@ describe('GitOpsAddons', () => {
           engine: GitOpsEngine.flux(),
           keda: { podIdentity: KedaPodIdentity.awsIrsa('keda-role') },
         }),
-      /keda\.podIdentity\.roleArn: must be an IAM role ARN \(got "keda-role"\)/,
+      /keda\.podIdentity\.roleArn: must be an IAM role ARN like "arn:aws:iam::123456789012:role\/<name>" \(got "keda-role"\)/,
     );
     assert.throws(
       () =>

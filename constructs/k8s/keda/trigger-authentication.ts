@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { checkIamRoleArn } from '../aws-arns.js';
 import { PropError, checkDnsLabel, checkDnsSubdomain, checkOneOf } from '../validation.js';
 
 /** What a KEDA trigger needs to reference an authentication object (`authenticationRef`). */
@@ -47,7 +48,6 @@ export interface PodIdentityJson {
   identityAuthorityHost?: string;
 }
 
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Options of {@link PodIdentity.aws}. */
@@ -86,13 +86,7 @@ export class PodIdentity {
       checkOneOf('podIdentity.identityOwner', options.identityOwner, ['keda', 'workload']);
     }
     if (options.roleArn !== undefined) {
-      if (!ROLE_ARN.test(options.roleArn)) {
-        throw new PropError(
-          'podIdentity.roleArn',
-          options.roleArn,
-          'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
-        );
-      }
+      checkIamRoleArn('podIdentity.roleArn', options.roleArn);
       if (options.identityOwner === 'workload') {
         throw new PropError(
           'podIdentity.identityOwner',
