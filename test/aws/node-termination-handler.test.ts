@@ -137,6 +137,12 @@ describe('NodeTerminationHandler', () => {
       ['https://sqs.us-iso-east-1.c2s.ic.gov/123456789012/nth', 'us-iso-east-1'],
       ['https://sqs.us-isob-east-1.sc2s.sgov.gov/123456789012/nth', 'us-isob-east-1'],
       ['https://eu-west-1.queue.amazonaws.com/123456789012/nth.fifo', 'eu-west-1'],
+      // ISO-E and ISO-F, and the commercial FIPS, dual-stack and FIPS dual-stack endpoints
+      ['https://sqs.eu-isoe-west-1.cloud.adc-e.uk/123456789012/nth', 'eu-isoe-west-1'],
+      ['https://sqs.us-isof-south-1.csp.hci.ic.gov/123456789012/nth', 'us-isof-south-1'],
+      ['https://sqs-fips.us-east-1.amazonaws.com/123456789012/nth', 'us-east-1'],
+      ['https://sqs.eu-west-1.api.aws/123456789012/nth', 'eu-west-1'],
+      ['https://sqs-fips.us-west-2.api.aws/123456789012/nth', 'us-west-2'],
     ] as const;
     for (const [queueUrl, region] of cases) {
       // WHEN the handler reads it  THEN accepted, and passed on as is
@@ -148,6 +154,10 @@ describe('NodeTerminationHandler', () => {
       ['https://sqs.cn-north-1.amazonaws.com/123456789012/nth', 'cn-north-1'],
       ['https://sqs.us-east-1.c2s.ic.gov/123456789012/nth', 'us-east-1'],
       ['https://sqs.us-iso-east-1.sc2s.sgov.gov/123456789012/nth', 'us-iso-east-1'],
+      ['https://sqs.eu-isoe-west-1.csp.hci.ic.gov/123456789012/nth', 'eu-isoe-west-1'],
+      ['https://sqs.us-isof-south-1.cloud.adc-e.uk/123456789012/nth', 'us-isof-south-1'],
+      ['https://sqs.cn-north-1.api.aws/123456789012/nth', 'cn-north-1'],
+      ['https://sqs-fips.cn-north-1.amazonaws.com.cn/123456789012/nth', 'cn-north-1'],
     ] as const) {
       assert.throws(
         () => nthObjects({ queueUrl, region }),

@@ -250,13 +250,15 @@ describe('KedaOperatorRole', () => {
   });
 
   it('reads queues of every partition, and refuses an ARN in another partition than its region', () => {
-    // GIVEN queue ARNs of the commercial, China, GovCloud, ISO and ISO-B partitions
+    // GIVEN queue ARNs of the commercial, China, GovCloud, ISO, ISO-B, ISO-E and ISO-F partitions
     const arns = [
       'arn:aws:sqs:eu-west-1:123456789012:a.fifo',
       'arn:aws-cn:sqs:cn-northwest-1:123456789012:a',
       'arn:aws-iso:sqs:us-iso-east-1:123456789012:a',
       'arn:aws-iso-b:sqs:us-isob-east-1:123456789012:a',
       'arn:aws-us-gov:sqs:us-gov-west-1:123456789012:a',
+      'arn:aws-iso-e:sqs:eu-isoe-west-1:123456789012:a',
+      'arn:aws-iso-f:sqs:us-isof-south-1:123456789012:a',
     ];
     // WHEN the operator role names them  THEN one statement reads exactly those queues (sorted)
     const s = new Stack(testApp(), 'Partitions', { env: TEST_ENV });
@@ -273,6 +275,7 @@ describe('KedaOperatorRole', () => {
       'arn:aws:sqs:cn-north-1:123456789012:a',
       'arn:aws-iso:sqs:us-isob-east-1:123456789012:a',
       'arn:aws-foo:sqs:us-east-1:123456789012:a',
+      'arn:aws-iso-f:sqs:eu-isoe-west-1:123456789012:a',
     ].entries()) {
       assert.throws(
         () => new KedaOperatorRole(s, `Bad${i}`, { openIdConnectProvider: provider, sqsQueueArns: [arn] }),
@@ -454,7 +457,7 @@ describe('KEDA permissions derived from the table', () => {
     assert.throws(() => sqsQueueArnFromUrl('q', 'https://example.com/q'), /q: must be an SQS queue URL/);
   });
 
-  it('maps the China, ISO, ISO-B and legacy endpoints to ARNs of their partitions', () => {
+  it('maps the China, ISO, ISO-B/E/F, FIPS, dual-stack and legacy endpoints to ARNs of their partitions', () => {
     // GIVEN a queue URL of each endpoint form  WHEN mapped  THEN the ARN in the region's partition
     for (const [url, arn] of [
       ['https://sqs.cn-north-1.amazonaws.com.cn/123456789012/a', 'arn:aws-cn:sqs:cn-north-1:123456789012:a'],
@@ -471,6 +474,18 @@ describe('KEDA permissions derived from the table', () => {
         'https://us-gov-east-1.queue.amazonaws.com/123456789012/a',
         'arn:aws-us-gov:sqs:us-gov-east-1:123456789012:a',
       ],
+      // ISO-E, ISO-F and the commercial FIPS, dual-stack and FIPS dual-stack endpoints
+      [
+        'https://sqs.eu-isoe-west-1.cloud.adc-e.uk/123456789012/a',
+        'arn:aws-iso-e:sqs:eu-isoe-west-1:123456789012:a',
+      ],
+      [
+        'https://sqs.us-isof-south-1.csp.hci.ic.gov/123456789012/a',
+        'arn:aws-iso-f:sqs:us-isof-south-1:123456789012:a',
+      ],
+      ['https://sqs-fips.us-east-1.amazonaws.com/123456789012/a', 'arn:aws:sqs:us-east-1:123456789012:a'],
+      ['https://sqs.eu-west-1.api.aws/123456789012/a', 'arn:aws:sqs:eu-west-1:123456789012:a'],
+      ['https://sqs-fips.us-east-2.api.aws/123456789012/a', 'arn:aws:sqs:us-east-2:123456789012:a'],
     ]) {
       assert.equal(sqsQueueArnFromUrl('q', url as string), arn);
     }
@@ -480,6 +495,19 @@ describe('KEDA permissions derived from the table', () => {
       () => sqsQueueArnFromUrl('q', 'https://sqs.cn-north-1.amazonaws.com/123456789012/a'),
       /^PropError: q: must use the SQS domain of region "cn-north-1" \(got "https:\/\/sqs\.cn-north-1\.amazonaws\.com\/123456789012\/a"\)$/,
     );
+    // WHEN an ISO-E region's queue is under ISO-F's domain, or a China queue under the commercial
+    // dual-stack domain  THEN refused the same way
+    for (const [url, region] of [
+      ['https://sqs.eu-isoe-west-1.csp.hci.ic.gov/123456789012/a', 'eu-isoe-west-1'],
+      ['https://sqs.cn-north-1.api.aws/123456789012/a', 'cn-north-1'],
+    ] as const) {
+      assert.throws(
+        () => sqsQueueArnFromUrl('q', url),
+        (e: Error) =>
+          e.name === 'PropError' &&
+          e.message === `q: must use the SQS domain of region "${region}" (got ${JSON.stringify(url)})`,
+      );
+    }
     assert.throws(
       () => sqsQueueArnFromUrl('q', `https://sqs.us-east-1.amazonaws.com/123456789012/${'a'.repeat(81)}`),
       /q: must be an SQS queue URL/,

@@ -581,12 +581,17 @@ describe('Trigger', () => {
         () => Trigger.awsSqsQueue({ ...base, awsRegion: 'us-east-1', authentication: aws }),
         /awsSqsQueue\.awsRegion: must match the queue URL's region \(eu-west-1\) \(got "us-east-1"\)/,
       );
-      // the region of a China, ISO, ISO-B or legacy queue URL is checked as well
+      // the region of a China, ISO, ISO-B/E/F, FIPS, dual-stack or legacy queue URL is checked as well
       for (const [queueUrl, region] of [
         ['https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q', 'cn-north-1'],
         ['https://sqs.us-iso-east-1.c2s.ic.gov/123456789012/q', 'us-iso-east-1'],
         ['https://sqs.us-isob-east-1.sc2s.sgov.gov/123456789012/q', 'us-isob-east-1'],
         ['https://eu-west-1.queue.amazonaws.com/123456789012/q', 'eu-west-1'],
+        ['https://sqs.eu-isoe-west-1.cloud.adc-e.uk/123456789012/q', 'eu-isoe-west-1'],
+        ['https://sqs.us-isof-south-1.csp.hci.ic.gov/123456789012/q', 'us-isof-south-1'],
+        ['https://sqs-fips.us-east-1.amazonaws.com/123456789012/q', 'us-east-1'],
+        ['https://sqs.eu-west-1.api.aws/123456789012/q', 'eu-west-1'],
+        ['https://sqs-fips.us-east-1.api.aws/123456789012/q', 'us-east-1'],
       ] as const) {
         const ok = Trigger.awsSqsQueue({
           ...base,

@@ -19,26 +19,44 @@ export function awsPartitionOf(region: string): string {
   return 'aws';
 }
 
-/** The SQS endpoint domain of each partition whose queues can be named here. */
-const SQS_DOMAINS: Readonly<Record<string, string>> = {
-  aws: 'amazonaws.com',
-  'aws-us-gov': 'amazonaws.com',
-  'aws-cn': 'amazonaws.com.cn',
-  'aws-iso': 'c2s.ic.gov',
-  'aws-iso-b': 'sc2s.sgov.gov',
+/**
+ * The SQS endpoint hosts of each partition whose queues can be named here, `<region>` standing for the
+ * region: `sqs.<region>.<the partition's DNS suffix>` everywhere, and in the commercial partition also
+ * the FIPS (`sqs-fips.`), dual-stack (`.api.aws`) and FIPS dual-stack endpoints that the SQS endpoints
+ * page lists. FIPS and dual-stack hosts of the other partitions are left out until confirmed (GovCloud's
+ * FIPS endpoint is its plain `sqs.<region>.amazonaws.com`).
+ */
+const SQS_HOSTS: Readonly<Record<string, readonly string[]>> = {
+  aws: [
+    'sqs.<region>.amazonaws.com',
+    'sqs-fips.<region>.amazonaws.com',
+    'sqs.<region>.api.aws',
+    'sqs-fips.<region>.api.aws',
+  ],
+  'aws-us-gov': ['sqs.<region>.amazonaws.com'],
+  'aws-cn': ['sqs.<region>.amazonaws.com.cn'],
+  'aws-iso': ['sqs.<region>.c2s.ic.gov'],
+  'aws-iso-b': ['sqs.<region>.sc2s.sgov.gov'],
+  'aws-iso-e': ['sqs.<region>.cloud.adc-e.uk'],
+  'aws-iso-f': ['sqs.<region>.csp.hci.ic.gov'],
 };
+/** The partitions whose regions answer the legacy `<region>.queue.amazonaws.com`. */
+const LEGACY_PARTITIONS: readonly string[] = ['aws', 'aws-us-gov'];
 
 /** Queue names: 1-80 letters, digits, `-` and `_`, a FIFO queue's with the `.fifo` suffix. */
 const NAME_PART = '[A-Za-z0-9_-]{1,80}(?:\\.fifo)?';
 
-/** `sqs.<region>.<domain>`, or the legacy `<region>.queue.amazonaws.com`. */
+/** The domains of {@link SQS_HOSTS}, as regex alternatives. */
+const DOMAINS =
+  'amazonaws\\.com|amazonaws\\.com\\.cn|api\\.aws|c2s\\.ic\\.gov|sc2s\\.sgov\\.gov|cloud\\.adc-e\\.uk|csp\\.hci\\.ic\\.gov';
+/** `sqs[-fips].<region>.<domain>` of any partition, or the legacy `<region>.queue.amazonaws.com`. */
 const SQS_HOST = new RegExp(
-  `^(?:sqs\\.(${REGION_PART})\\.(amazonaws\\.com|amazonaws\\.com\\.cn|c2s\\.ic\\.gov|sc2s\\.sgov\\.gov)|(${REGION_PART})\\.queue\\.(amazonaws\\.com))$`,
+  `^(?:(sqs|sqs-fips)\\.(${REGION_PART})\\.(${DOMAINS})|(${REGION_PART})\\.queue\\.(amazonaws\\.com))$`,
 );
 const SQS_QUEUE_URL = /^https:\/\/([^/]+)\/(\d{12})\/([^/]+)$/;
 const QUEUE_NAME = new RegExp(`^${NAME_PART}$`);
 const SQS_QUEUE_ARN = new RegExp(
-  `^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):sqs:(${REGION_PART}):(\\d{12}):(${NAME_PART})$`,
+  `^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f):sqs:(${REGION_PART}):(\\d{12}):(${NAME_PART})$`,
 );
 
 /** An SQS endpoint's region, and whether its domain is the one of that region's partition. */
@@ -48,18 +66,26 @@ export interface SqsEndpoint {
   readonly domainMatchesRegion: boolean;
 }
 
-/** The region of an SQS endpoint host (`sqs.<region>.<domain>` or `<region>.queue.amazonaws.com`). */
+/**
+ * The region of an SQS endpoint host: `sqs.<region>.<domain>`, `sqs-fips.<region>.<domain>` or
+ * `<region>.queue.amazonaws.com`, with a domain of any partition. `domainMatchesRegion` tells whether
+ * the host is one of the SQS endpoints of the region's own partition.
+ */
 export function parseSqsEndpoint(host: string): SqsEndpoint | undefined {
   const m = SQS_HOST.exec(host);
   if (!m) return undefined;
-  const region = (m[1] ?? m[3]) as string;
-  const domain = (m[2] ?? m[4]) as string;
-  return { region, domainMatchesRegion: SQS_DOMAINS[awsPartitionOf(region)] === domain };
+  if (m[4] !== undefined) {
+    const region = m[4];
+    return { region, domainMatchesRegion: LEGACY_PARTITIONS.includes(awsPartitionOf(region)) };
+  }
+  const region = m[2] as string;
+  const form = `${m[1] as string}.<region>.${m[3] as string}`;
+  return { region, domainMatchesRegion: (SQS_HOSTS[awsPartitionOf(region)] ?? []).includes(form) };
 }
 
 /** A queue's identity, as its URL and its ARN both carry it. */
 export interface SqsQueueAddress {
-  /** The region's partition (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`). */
+  /** The region's partition (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`, `aws-iso-e`, `aws-iso-f`). */
   readonly partition: string;
   readonly region: string;
   /** The 12-digit account id. */
@@ -68,9 +94,11 @@ export interface SqsQueueAddress {
 }
 
 /**
- * The parts of an SQS queue URL: `https://sqs.<region>.amazonaws.com/<account>/<name>` (also GovCloud),
+ * The parts of an SQS queue URL: `https://sqs.<region>.amazonaws.com/<account>/<name>` (also GovCloud,
+ * and commercial `sqs-fips.<region>.amazonaws.com`, `sqs[-fips].<region>.api.aws`),
  * `https://sqs.<region>.amazonaws.com.cn/...` (China), `https://sqs.<region>.c2s.ic.gov/...` (ISO),
- * `https://sqs.<region>.sc2s.sgov.gov/...` (ISO-B) or the legacy `https://<region>.queue.amazonaws.com/...`.
+ * `https://sqs.<region>.sc2s.sgov.gov/...` (ISO-B), `https://sqs.<region>.cloud.adc-e.uk/...` (ISO-E),
+ * `https://sqs.<region>.csp.hci.ic.gov/...` (ISO-F) or the legacy `https://<region>.queue.amazonaws.com/...`.
  * Undefined for anything else; `domainMatchesRegion` tells a domain of another partition than the region's.
  */
 export function parseSqsQueueUrl(value: string): (SqsQueueAddress & SqsEndpoint) | undefined {
@@ -87,7 +115,8 @@ export function parseSqsQueueUrl(value: string): (SqsQueueAddress & SqsEndpoint)
 
 /**
  * The parts of an SQS queue ARN, `arn:<partition>:sqs:<region>:<account>:<name>` with the partition of
- * the region (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`); undefined for anything else.
+ * the region (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`, `aws-iso-e`, `aws-iso-f`); undefined
+ * for anything else.
  */
 export function parseSqsQueueArn(value: string): SqsQueueAddress | undefined {
   const m = typeof value === 'string' ? SQS_QUEUE_ARN.exec(value) : null;
