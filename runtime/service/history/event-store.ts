@@ -30,7 +30,11 @@ export interface EventStoreOptions {
   readonly maxStreams?: number;
   /** Seconds of events kept before the clock (the registry backfills its history from here). @default 14 days */
   readonly retentionSeconds?: number;
-  /** Non-empty one-second buckets kept over all streams (16 bytes each). @default 4,000,000 (64 MB) */
+  /**
+   * Non-empty one-second buckets kept over all streams, 16 bytes each in arrays that double as a stream
+   * grows, so up to twice that is allocated: with 100 streams filling 14 days, 4,000,000 buckets (64 MB)
+   * held 100 MiB of arrays. @default 4,000,000
+   */
   readonly maxBuckets?: number;
   /** Wall clock in milliseconds. @default Date.now */
   readonly clock?: () => number;
