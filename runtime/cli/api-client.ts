@@ -10,7 +10,7 @@
 import type { Flags, FlagSpecs } from './args.js';
 import type { CommandIo } from './command.js';
 import { RunError, UsageError } from './command.js';
-import type { ContextTarget, KubeconfigParser } from './kubeconfig.js';
+import type { ContextTarget, KubeconfigParser, KubeconfigSource } from './kubeconfig.js';
 import {
   contextTarget,
   KubeconfigError,
@@ -83,10 +83,10 @@ function parseUrl(text: string, from: string): URL {
 
 /**
  * Resolves the target from flags, environment and kubeconfig.
- * @throws UsageError when no URL is found, a value is malformed, the --kubeconfig file is missing,
- *   unreadable or malformed, or the user's credential cannot be obtained (its tokenFile unreadable, its
- *   exec plugin missing, failing or printing no token); RunError when another kubeconfig that was asked
- *   for (or needed for the URL) cannot be used.
+ * @throws UsageError when no URL is found, a value is malformed, a kubeconfig that was asked for (by
+ *   --kubeconfig, $KUBECONFIG or --context) or is needed for the URL cannot be used (missing, unreadable,
+ *   malformed, no such context, no current context), or the user's credential cannot be obtained (its
+ *   tokenFile unreadable, its exec plugin missing, failing or printing no token).
  */
 export async function resolveTarget(
   flags: Flags,
@@ -108,7 +108,8 @@ export async function resolveTarget(
 
   let tokenMissing: string | undefined;
   const askedContext = flags.string('context');
-  const { paths, explicit } = kubeconfigPaths(flags.string('kubeconfig'), env);
+  const flagKubeconfig = flags.string('kubeconfig');
+  const { paths, source, explicit } = kubeconfigPaths(flagKubeconfig, env);
   const needKubeconfig = urlText === undefined || token === undefined || askedContext !== undefined;
   if (needKubeconfig) {
     // Failures matter when the kubeconfig was asked for or is the only source of the URL; otherwise
@@ -116,23 +117,25 @@ export async function resolveTarget(
     const mustWork = explicit || askedContext !== undefined || urlText === undefined;
     let context: ContextTarget | undefined;
     try {
-      const config = loadKubeconfig(paths, options.parseKubeconfig ?? JSON.parse, flags.has('kubeconfig'));
+      const config = loadKubeconfig(paths, options.parseKubeconfig ?? JSON.parse, source === 'flag');
       if (config) context = contextTarget(config, askedContext, env, io.stderr);
       else if (askedContext !== undefined) {
         throw new KubeconfigError(`--context ${askedContext}: no kubeconfig found (${paths.join(', ')})`);
       }
     } catch (err) {
       if (!(err instanceof KubeconfigError)) throw err;
-      // A file named by --kubeconfig is an input like --trace: missing or malformed is a usage error.
-      const flagKubeconfig = flags.string('kubeconfig');
-      if (err instanceof KubeconfigFileError && flagKubeconfig !== undefined) {
-        throw new UsageError(kubeconfigAdvice(`--kubeconfig ${flagKubeconfig}${err.problem}`, options));
+      // A kubeconfig the command needs is an input like --trace, however it was found (--kubeconfig,
+      // $KUBECONFIG, ~/.kube/config): missing, malformed, without the --context asked for or without a
+      // current context, it is the user's to fix, a usage error naming the file (or the flag).
+      if (mustWork) {
+        const message =
+          err instanceof KubeconfigFileError
+            ? `${kubeconfigLabel(err.path, source, flagKubeconfig)}${err.problem}`
+            : askedContext !== undefined && err instanceof KubeconfigNoContextError
+              ? `--context ${askedContext}: ${err.message}`
+              : err.message;
+        throw new UsageError(kubeconfigAdvice(message, options));
       }
-      // So is a --context the kubeconfig does not have (a typo, or the wrong file).
-      if (askedContext !== undefined && err instanceof KubeconfigNoContextError) {
-        throw new UsageError(kubeconfigAdvice(`--context ${askedContext}: ${err.message}`, options));
-      }
-      if (mustWork) throw new RunError(kubeconfigAdvice(err.message, options));
       tokenMissing = err.message;
     }
     if (context) {
@@ -161,6 +164,12 @@ export async function resolveTarget(
     );
   }
   return { url: parseUrl(urlText, urlFrom), urlFrom, token, tokenFrom, tokenMissing };
+}
+
+/** How messages name a kubeconfig file: by the flag that gave it, as a file of $KUBECONFIG, or by path. */
+function kubeconfigLabel(path: string, source: KubeconfigSource, flag: string | undefined): string {
+  if (source === 'flag' && flag !== undefined) return `--kubeconfig ${flag}`;
+  return source === 'env' ? `KUBECONFIG file ${path}` : `kubeconfig ${path}`;
 }
 
 function kubeconfigAdvice(message: string, options: ApiCommandOptions): string {

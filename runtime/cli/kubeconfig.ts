@@ -1,8 +1,8 @@
 /**
  * What the API commands take from a kubeconfig: the current (or `--context`) context's user token, and
  * the runtime's URL from a context extension. Files are found as kubectl finds them: `--kubeconfig`,
- * else every file of `$KUBECONFIG` (`:`-separated; missing ones skipped; the first file to set a value
- * wins), else `~/.kube/config`.
+ * else every file of `$KUBECONFIG` (`:`-separated; missing ones skipped, one that cannot be read or
+ * parsed an error, as kubectl fails on it; the first file to set a value wins), else `~/.kube/config`.
  *
  * The user's token comes from `token`, `tokenFile`, an `exec` credential plugin (`aws eks get-token`,
  * `kubelogin`, ...: client.authentication.k8s.io ExecCredential, run as kubectl runs it), or an OIDC
@@ -109,16 +109,19 @@ export interface ContextTarget {
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The kubeconfig files to read, and whether they were asked for explicitly. */
+/** Where the kubeconfig files come from: `--kubeconfig`, `$KUBECONFIG` or the default `~/.kube/config`. */
+export type KubeconfigSource = 'flag' | 'env' | 'default';
+
+/** The kubeconfig files to read, where they were named, and whether they were asked for explicitly. */
 export function kubeconfigPaths(
   flag: string | undefined,
   env: NodeJS.ProcessEnv,
-): { paths: string[]; explicit: boolean } {
-  if (flag !== undefined) return { paths: [flag], explicit: true };
+): { paths: string[]; source: KubeconfigSource; explicit: boolean } {
+  if (flag !== undefined) return { paths: [flag], source: 'flag', explicit: true };
   const list = (env.KUBECONFIG ?? '').split(delimiter).filter((p) => p !== '');
-  if (list.length > 0) return { paths: list, explicit: true };
+  if (list.length > 0) return { paths: list, source: 'env', explicit: true };
   const home = env.HOME || homedir();
-  return { paths: [join(home, '.kube', 'config')], explicit: false };
+  return { paths: [join(home, '.kube', 'config')], source: 'default', explicit: false };
 }
 
 function parseFile(path: string, parse: KubeconfigParser): Record<string, unknown> {

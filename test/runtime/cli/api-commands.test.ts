@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { parse } from 'yaml';
@@ -789,11 +789,58 @@ users:
     );
   });
 
+  it('names the file of $KUBECONFIG (exit 2) that is malformed, as kubectl fails on it; missing ones are skipped', async () => {
+    // GIVEN a good kubeconfig, a malformed one and a path that does not exist
+    const good = file('env-good.yaml', kubeconfig({ token: TOKENS.viewer }));
+    const broken = file('env-broken.yaml', 'contexts: [unclosed\n');
+    const noList = file('env-contexts.json', '{"contexts": {}}');
+    const missing = join(dir, 'env-missing.yaml');
+    // WHEN $KUBECONFIG names the malformed one, alone or after the good one (kubectl merges every file
+    // and fails on any it cannot load) THEN it exits 2 naming the variable and the file
+    assertUsage(
+      await pkg(['status'], { KUBECONFIG: broken }),
+      new RegExp(`elasticai status: KUBECONFIG file ${broken} cannot be parsed: `),
+    );
+    assertUsage(
+      await pkg(['status'], { KUBECONFIG: [good, noList].join(delimiter) }),
+      new RegExp(`KUBECONFIG file ${noList}: contexts must be a list`),
+    );
+    // AND so is one without a current context when no --context is given
+    const noCurrent = file(
+      'env-no-current.yaml',
+      kubeconfig({ token: TOKENS.viewer }).replace(/^current-context: .*\n/m, ''),
+    );
+    assertUsage(
+      await pkg(['status'], { KUBECONFIG: noCurrent }),
+      new RegExp(`kubeconfig ${noCurrent} has no current context: pass --context NAME`),
+    );
+    // AND a path of $KUBECONFIG that does not exist is skipped, as kubectl skips it
+    const r = await pkg(['status', '--json'], { KUBECONFIG: [missing, good].join(delimiter) });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('names ~/.kube/config (exit 2) when it is malformed and the runtime URL must come from it', async () => {
+    const otherHome = mkdtempSync(join(dir, 'home-'));
+    mkdirSync(join(otherHome, '.kube'));
+    writeFileSync(join(otherHome, '.kube', 'config'), '{"contexts": {}}');
+    assertUsage(
+      await runAsync(RUNTIME_MAIN, ['status'], cleanEnv(otherHome)),
+      new RegExp(`kubeconfig ${join(otherHome, '.kube', 'config')}: contexts must be a list`),
+    );
+    // with --url and --token it is not needed, and not read
+    const r = await runAsync(
+      RUNTIME_MAIN,
+      ['status', '--json', '--url', server.url, '--token', TOKENS.viewer],
+      cleanEnv(otherHome),
+    );
+    assert.equal(r.status, 0, r.stderr);
+  });
+
   it('the runtime image reads JSON kubeconfigs and says so for YAML ones', async () => {
     const yamlPath = file('image.yaml', kubeconfig({ token: TOKENS.viewer }));
-    assertFailure(
+    assertUsage(
       await runAsync(RUNTIME_MAIN, ['status'], cleanEnv(home, { KUBECONFIG: yamlPath })),
-      /cannot be parsed.*reads JSON kubeconfigs only/,
+      /KUBECONFIG file .*image\.yaml cannot be parsed.*reads JSON kubeconfigs only/,
     );
     const jsonPath = file('image.json', JSON.stringify(parse(kubeconfig({ token: TOKENS.viewer }))));
     const r = await runAsync(RUNTIME_MAIN, ['status', '--json'], cleanEnv(home, { KUBECONFIG: jsonPath }));
