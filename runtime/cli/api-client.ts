@@ -96,6 +96,8 @@ export async function resolveTarget(
   const env = io.env ?? process.env;
   let urlText: string | undefined;
   let urlFrom = '';
+  /** Where the URL is, for a message saying it is malformed (urlFrom unless it is more precise). */
+  let urlWhere: string | undefined;
   const flagUrl = flags.string('url');
   if (flagUrl !== undefined) [urlText, urlFrom] = [flagUrl, '--url'];
   else if (env.ELASTICAI_URL) [urlText, urlFrom] = [env.ELASTICAI_URL, 'ELASTICAI_URL'];
@@ -139,8 +141,21 @@ export async function resolveTarget(
       tokenMissing = err.message;
     }
     if (context) {
-      if (urlText === undefined && context.url !== undefined) {
-        [urlText, urlFrom] = [context.url, `kubeconfig context "${context.context}" (${RUNTIME_EXTENSION})`];
+      if (urlText === undefined) {
+        // The URL is wanted from the context: a broken extension (or URL) in it is the user's to fix,
+        // named by file and field as a malformed kubeconfig is.
+        const label = kubeconfigLabel(context.file, source, flagKubeconfig);
+        let url: string | undefined;
+        try {
+          url = context.url();
+        } catch (err) {
+          if (!(err instanceof KubeconfigFileError)) throw err;
+          throw new UsageError(`${kubeconfigLabel(err.path, source, flagKubeconfig)}${err.problem}`);
+        }
+        if (url !== undefined) {
+          [urlText, urlFrom] = [url, `kubeconfig context "${context.context}" (${RUNTIME_EXTENSION})`];
+          urlWhere = `${label}: ${context.urlField}`;
+        }
       }
       if (token === undefined) {
         let credential;
@@ -163,7 +178,7 @@ export async function resolveTarget(
         `set ELASTICAI_URL, or add a ${RUNTIME_EXTENSION} extension with the url to the kubeconfig context`,
     );
   }
-  return { url: parseUrl(urlText, urlFrom), urlFrom, token, tokenFrom, tokenMissing };
+  return { url: parseUrl(urlText, urlWhere ?? urlFrom), urlFrom, token, tokenFrom, tokenMissing };
 }
 
 /** How messages name a kubeconfig file: by the flag that gave it, as a file of $KUBECONFIG, or by path. */

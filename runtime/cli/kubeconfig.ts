@@ -100,8 +100,16 @@ export type UserCredential =
 export interface ContextTarget {
   readonly context: string;
   readonly user: string | undefined;
-  /** From the context's `elasticai.io/runtime` extension. */
-  readonly url: string | undefined;
+  /** The file the context is in. */
+  readonly file: string;
+  /** Where the runtime URL is in that file, for messages. */
+  readonly urlField: string;
+  /**
+   * The URL of the context's `elasticai.io/runtime` extension, undefined when it has none. Read only
+   * when wanted: a context whose extension is broken still gives its user's token when --url is given.
+   * @throws KubeconfigFileError naming the file and the field when the extension is malformed.
+   */
+  readonly url: () => string | undefined;
   /** The user's credential, obtained on the first call (an exec plugin's stderr goes to `stderr`). */
   readonly credential: () => Promise<UserCredential>;
 }
@@ -194,16 +202,37 @@ export function loadKubeconfig(
   return files.length === 0 ? undefined : { files, currentContext, contexts, users };
 }
 
+/** A kubeconfig value as messages quote it. */
+const quoted = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
+
+/**
+ * The URL of the context's `elasticai.io/runtime` extension, undefined when it has none.
+ * @throws KubeconfigFileError naming the file and the field when the extension is malformed.
+ */
 function extensionUrl(context: Named): string | undefined {
+  const where = `contexts[name=${context.name}].context.extensions`;
   const list = context.value.extensions;
-  if (!Array.isArray(list)) return undefined;
+  if (list === undefined || list === null) return undefined;
+  if (!Array.isArray(list)) {
+    throw new KubeconfigFileError(context.file, `: ${where} must be a list (got ${quoted(list)})`);
+  }
   for (const item of list) {
     if (!isRecord(item) || item.name !== RUNTIME_EXTENSION) continue;
+    const field = `${where}[name=${RUNTIME_EXTENSION}].extension`;
     const ext = item.extension;
-    if (isRecord(ext) && typeof ext.url === 'string' && ext.url !== '') return ext.url;
-    throw new KubeconfigError(
-      `kubeconfig ${context.file}: context "${context.name}" extension ${RUNTIME_EXTENSION} needs extension.url`,
-    );
+    if (!isRecord(ext)) {
+      throw new KubeconfigFileError(
+        context.file,
+        `: ${field} must be a mapping with the runtime's url (got ${quoted(ext)})`,
+      );
+    }
+    if (typeof ext.url !== 'string' || ext.url.trim() === '') {
+      throw new KubeconfigFileError(
+        context.file,
+        `: ${field}.url must be the runtime's http(s) URL (got ${quoted(ext.url)})`,
+      );
+    }
+    return ext.url;
   }
   return undefined;
 }
@@ -419,7 +448,9 @@ export function contextTarget(
   return {
     context: wanted,
     user: userName,
-    url: extensionUrl(context),
+    file: context.file,
+    urlField: `contexts[name=${context.name}].context.extensions[name=${RUNTIME_EXTENSION}].extension.url`,
+    url: () => extensionUrl(context),
     credential: () => {
       cached ??= user
         ? credentialOf(user, env, stderr)

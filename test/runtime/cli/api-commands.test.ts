@@ -836,6 +836,63 @@ users:
     assert.equal(r.status, 0, r.stderr);
   });
 
+  it("names the file and the field (exit 2) when the context's elasticai.io/runtime extension is malformed", async () => {
+    // GIVEN kubeconfigs whose current context's extension has no usable url, or is not a mapping
+    const field = /contexts\[name=prod\]\.context\.extensions\[name=elasticai\.io\/runtime\]\.extension/
+      .source;
+    const noUrl = file('ext-no-url.yaml', kubeconfig({ token: TOKENS.viewer }, 'null'));
+    const numeric = file('ext-numeric.yaml', kubeconfig({ token: TOKENS.viewer }, '42'));
+    const ftp = file('ext-ftp.yaml', kubeconfig({ token: TOKENS.viewer }, 'ftp://elasticai.example.com'));
+    const notMapping = file(
+      'ext-list.yaml',
+      kubeconfig({ token: TOKENS.viewer }).replace(/extension:\n\s+url: .*\n/, 'extension: [a]\n'),
+    );
+    const notList = file(
+      'ext-map.yaml',
+      kubeconfig({ token: TOKENS.viewer }).replace(
+        /extensions:\n\s+- name: elasticai.io\/runtime\n/,
+        'extensions:\n          name: elasticai.io/runtime\n',
+      ),
+    );
+    // WHEN the runtime URL must come from it THEN it exits 2 naming the variable or flag, the file and
+    // the field
+    assertUsage(
+      await pkg(['status'], { KUBECONFIG: noUrl }),
+      new RegExp(
+        `elasticai status: KUBECONFIG file ${noUrl}: ${field}\\.url must be the runtime's http\\(s\\) URL \\(got null\\)`,
+      ),
+    );
+    assertUsage(
+      await pkg(['status', '--kubeconfig', numeric], {}),
+      new RegExp(
+        `--kubeconfig ${numeric}: ${field}\\.url must be the runtime's http\\(s\\) URL \\(got 42\\)`,
+      ),
+    );
+    assertUsage(
+      await pkg(['status'], { KUBECONFIG: ftp }),
+      new RegExp(
+        `KUBECONFIG file ${ftp}: ${field}\\.url must be an http\\(s\\) URL such as http://127\\.0\\.0\\.1:8080 \\(got "ftp://elasticai\\.example\\.com"\\)`,
+      ),
+    );
+    assertUsage(
+      await pkg(['status'], { KUBECONFIG: notMapping }),
+      new RegExp(
+        `KUBECONFIG file ${notMapping}: ${field} must be a mapping with the runtime's url \\(got \\["a"\\]\\)`,
+      ),
+    );
+    assertUsage(
+      await pkg(['status'], { KUBECONFIG: notList }),
+      new RegExp(`KUBECONFIG file ${notList}: contexts\\[name=prod\\]\\.context\\.extensions must be a list`),
+    );
+    // AND with --url the extension is not used: the context still gives its user's token
+    const r = await pkg(['status', '--json', '--url', server.url], { KUBECONFIG: noUrl });
+    assert.equal(r.status, 0, r.stderr);
+    assertFailure(
+      await pkg(['override', 'clear', 'team-a/checkout', '--url', server.url], { KUBECONFIG: noUrl }),
+      /not allowed \(403\): system:serviceaccount:monitoring:viewer may not patch/,
+    );
+  });
+
   it('the runtime image reads JSON kubeconfigs and says so for YAML ones', async () => {
     const yamlPath = file('image.yaml', kubeconfig({ token: TOKENS.viewer }));
     assertUsage(
