@@ -17,9 +17,9 @@ import {
 import { parseFlags } from './args.js';
 import type { Command, CommandIo } from './command.js';
 import { ExitCode } from './command.js';
-import { isoTimestamp } from './csv-output.js';
 import { cell, overrideText, paintState } from './status-command.js';
 import { bold, red, table, yellow } from './terminal.js';
+import { timeText } from './time-text.js';
 
 /** Decisions of the log shown in the human view (the JSON has them all). */
 const LOG_ROWS = 10;
@@ -41,9 +41,6 @@ Examples:
   elasticai explain shop/checkout --url http://127.0.0.1:8080
   elasticai explain shop/checkout --json | jq .explanation.replicasFor
 `;
-
-const when = (t: number | null | undefined): string =>
-  t === null || t === undefined || !Number.isFinite(t) ? '—' : isoTimestamp(t);
 
 /** The rules that compete for the result, in the engine's order, with the replicas each asked for. */
 function ruleRows(d: Decision, color: boolean): string[][] {
@@ -134,7 +131,7 @@ function human(w: WorkloadDetail, color: boolean): string {
   else facts.push(`node pool ${w.spec.nodePool}`);
   text += `  (${facts.filter((f) => f !== undefined).join(', ')})\n`;
   if (w.summary) text += `${w.summary}\n`;
-  text += `\n${bold('Decision', color)}   ${w.desiredReplicas === null ? 'none yet' : `${w.desiredReplicas}${w.kind === 'headroom' ? ' pods' : ' replicas'}`}, point ${when(w.decidedAt)}, newest point ${when(w.lastPoint)}\n`;
+  text += `\n${bold('Decision', color)}   ${w.desiredReplicas === null ? 'none yet' : `${w.desiredReplicas}${w.kind === 'headroom' ? ' pods' : ' replicas'}`}, point ${timeText(w.decidedAt)}, newest point ${timeText(w.lastPoint)}\n`;
   const override = w.override
     ? yellow(`held at ${overrideText(w.override).replace(/^(\d+)/, '$1 replicas')}`, color) +
       (w.override.by ? ` (by ${w.override.by})` : '')
@@ -142,7 +139,7 @@ function human(w: WorkloadDetail, color: boolean): string {
   text += `${bold('Override', color)}   ${override}\n`;
   if (w.lastError) {
     text +=
-      `${bold('Last error', color)} ${red(`${w.lastError.kind}: ${w.lastError.message}`, color)} at ${when(w.lastError.at)}` +
+      `${bold('Last error', color)} ${red(`${w.lastError.kind}: ${w.lastError.message}`, color)} at ${timeText(w.lastError.at)}` +
       (w.failingForSeconds > 0 ? `, failing for ${w.failingForSeconds} s` : '') +
       '\n';
   }
@@ -155,7 +152,7 @@ function human(w: WorkloadDetail, color: boolean): string {
     text += `\n${bold('Recent decisions', color)} (${recent.length} of ${w.decisions.length}, oldest first)\n`;
     text += table(
       ['point', 'replicas', 'rule', 'state', 'summary'],
-      recent.map((l) => [when(l.timestamp), String(l.desiredReplicas), l.rule, l.state, l.summary]),
+      recent.map((l) => [timeText(l.timestamp), String(l.desiredReplicas), l.rule, l.state, l.summary]),
       color,
       ['left', 'right', 'left', 'left', 'left'],
     );

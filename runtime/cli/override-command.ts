@@ -19,8 +19,8 @@ import type { FlagSpecs } from './args.js';
 import { parseFlags } from './args.js';
 import type { Command, CommandIo } from './command.js';
 import { ExitCode, UsageError } from './command.js';
-import { isoTimestamp } from './csv-output.js';
 import { bold } from './terminal.js';
+import { timeText } from './time-text.js';
 
 /** Longest override the API takes (7 days). */
 export const MAX_OVERRIDE_SECONDS = 7 * 86_400;
@@ -69,9 +69,7 @@ export function parseDuration(text: string): number | undefined {
 }
 
 function describe(ref: { namespace: string; name: string }, o: OverrideRecord): string {
-  const until = o.expiresAt
-    ? `until ${isoTimestamp(Math.floor(Date.parse(o.expiresAt) / 1000))}`
-    : 'until cleared';
+  const until = o.expiresAt ? `until ${timeText(o.expiresAt)}` : 'until cleared';
   return `${ref.namespace}/${ref.name}: held at ${o.replicas} replicas ${until}${o.by ? ` (set by ${o.by})` : ''}`;
 }
 

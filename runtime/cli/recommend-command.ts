@@ -13,6 +13,7 @@ import type {
   ResourceRecommendation,
 } from '../service/recommendations.js';
 import { formatCpu, formatMemory } from '../service/recommendations.js';
+import { inIsoYears } from '../simulation/trace.js';
 import type { ApiCommandOptions } from './api-client.js';
 import {
   ApiClient,
@@ -25,12 +26,12 @@ import {
 } from './api-client.js';
 import { parseFlags } from './args.js';
 import type { Command, CommandIo } from './command.js';
-import { ExitCode, UsageError } from './command.js';
-import { isoTimestamp } from './csv-output.js';
+import { ExitCode, RunError, UsageError } from './command.js';
 import type { Prices } from './prices.js';
 import { checkOutputDirectory } from './output-paths.js';
 import { loadPrices } from './prices.js';
 import { bold, green, red, table, yellow } from './terminal.js';
+import { timeText } from './time-text.js';
 import { writeVpaFiles } from './vpa-output.js';
 
 const HELP = `Usage: elasticai recommend [--namespace NS] [--node-mix --prices PRICES.json [--floor-percentile 0.05]]
@@ -130,7 +131,7 @@ function resourceRow(
 
 function rightSizing(answer: RecommendationsAnswer, color: boolean): string {
   const recs = answer.recommendations;
-  let text = `${bold('Right-sizing', color)} (${recs.length} container${recs.length === 1 ? '' : 's'}, ${isoTimestamp(answer.generatedAt)})\n`;
+  let text = `${bold('Right-sizing', color)} (${recs.length} container${recs.length === 1 ? '' : 's'}, ${timeText(answer.generatedAt)})\n`;
   if (recs.length === 0) return `${text}No usage history for any container yet.\n`;
   const rows: string[][] = [];
   for (const c of recs) {
@@ -295,7 +296,7 @@ function nodeMixView(results: readonly PoolResult[], prices: Prices, color: bool
       const m = s as NodeMixSuggestion;
       text +=
         `  ${pool}: ${m.workloads.length} workload${m.workloads.length === 1 ? '' : 's'} (${m.workloads.join(', ')}), ` +
-        `${m.window.points} points every ${m.window.stepSeconds} s, ${isoTimestamp(m.window.from)} – ${isoTimestamp(m.window.to)}; ` +
+        `${m.window.points} points every ${m.window.stepSeconds} s, ${timeText(m.window.from)} – ${timeText(m.window.to)}; ` +
         `need median ${m.need.median}, mean ${m.need.mean.toFixed(1)} nodes; spot above the base: mean ${m.spotAbove.mean.toFixed(1)}, peak ${m.spotAbove.peak}\n`;
     }
   }
@@ -351,6 +352,16 @@ async function run(argv: readonly string[], io: CommandIo, options: ApiCommandOp
       throw err;
     }
     unavailable = err.message;
+  }
+  // The files carry the answer's time (RFC 3339): one the view would flag is not written into them.
+  if (
+    vpaDir !== undefined &&
+    answer &&
+    !(typeof answer.generatedAt === 'number' && inIsoYears(answer.generatedAt))
+  ) {
+    throw new RunError(
+      `the runtime's answer has generatedAt ${timeText(answer.generatedAt)}: nothing written to --write-vpa ${vpaDir}`,
+    );
   }
 
   const mix = prices

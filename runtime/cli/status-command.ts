@@ -10,9 +10,9 @@ import { ApiClient, CONNECTION_FLAGS, CONNECTION_HELP, resolveTarget } from './a
 import { parseFlags } from './args.js';
 import type { Command, CommandIo } from './command.js';
 import { ExitCode, UsageError } from './command.js';
-import { isoTimestamp } from './csv-output.js';
 import { formatValue } from './html-report.js';
 import { bold, dim, green, red, table, yellow } from './terminal.js';
+import { timeText } from './time-text.js';
 
 const HELP = `Usage: elasticai status [--namespace NS] [connection flags] [--json]
 
@@ -56,7 +56,7 @@ export function paintState(state: string, color: boolean): string {
 export function overrideText(o: OverrideRecord | null | undefined): string {
   if (o === undefined) return '?';
   if (o === null) return '—';
-  return `${o.replicas}${o.expiresAt ? ` until ${isoTimestamp(Math.floor(Date.parse(o.expiresAt) / 1000))}` : ''}`;
+  return `${o.replicas}${o.expiresAt ? ` until ${timeText(o.expiresAt)}` : ''}`;
 }
 
 function anomalyText(a: WorkloadSummary['anomaly'], color: boolean): string {
@@ -76,7 +76,7 @@ export function statusText(
   if (refused.length > 0) {
     text += `\n${bold('Refused', color)} (not enough memory in the runtime: KEDA gets UNAVAILABLE, the HPA holds)\n`;
     for (const r of refused) {
-      text += `  ${r.namespace}/${r.name}: ${red('refused', color)} at ${isoTimestamp(r.at)}: ${r.reason}\n`;
+      text += `  ${r.namespace}/${r.name}: ${red('refused', color)} at ${timeText(r.at)}: ${r.reason}\n`;
     }
   }
   return text;
@@ -119,7 +119,7 @@ function human(
     text += `\n${bold('Degraded', color)}\n`;
     for (const w of degraded) {
       const e = w.lastError as NonNullable<WorkloadSummary['lastError']>;
-      text += `  ${w.namespace}/${w.name}: ${paintState(w.state, color)}, ${e.kind}: ${e.message} (at ${isoTimestamp(e.at)})\n`;
+      text += `  ${w.namespace}/${w.name}: ${paintState(w.state, color)}, ${e.kind}: ${e.message} (at ${timeText(e.at)})\n`;
     }
   }
   return text;
