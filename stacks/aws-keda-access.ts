@@ -18,7 +18,7 @@ export interface KedaAwsAccess {
 /**
  * An SQS queue URL's ARN, in the partition of the URL's region: `https://sqs.<region>.amazonaws.com/
  * <account>/<name>` -> `arn:aws:sqs:<region>:<account>:<name>`, and likewise for the China, GovCloud,
- * ISO, ISO-B, ISO-E, ISO-F, commercial FIPS and dual-stack and legacy `<region>.queue.amazonaws.com`
+ * ISO, ISO-B, ISO-E, ISO-F, European Sovereign Cloud, commercial FIPS and dual-stack and legacy `<region>.queue.amazonaws.com`
  * endpoints (`parseSqsQueueUrl`).
  */
 export function sqsQueueArnFromUrl(prop: string, url: string): string {

@@ -2,7 +2,8 @@
 // that cdk8s-only constructs (NodeTerminationHandler) can use it; a CDK token (`${Token[...]}`) is
 // accepted wherever a value may come from another resource, since it is only known at deploy time.
 import { checkIamRoleArn as checkIamRoleArnLiteral } from '../k8s/aws-arns.js';
-import { AWS_REGION_NAME, parseSqsQueueUrl } from '../k8s/keda/aws-sqs.js';
+import { AWS_REGION_NAME } from '../k8s/aws-regions.js';
+import { parseSqsQueueUrl } from '../k8s/keda/aws-sqs.js';
 import { PropError } from '../k8s/validation.js';
 
 /** True for a string holding an unresolved CDK token: its value is only known at deploy time. */

@@ -5,7 +5,7 @@
  * by Flux or Argo CD get working identities too. Pure: no aws-cdk-lib import, so the manifest synth
  * stays light.
  */
-import { AWS_REGION_NAME, awsPartitionOf } from '../k8s/keda/aws-sqs.js';
+import { AWS_REGION_NAME, awsPartitionOf } from '../k8s/aws-regions.js';
 import { PropError } from '../k8s/validation.js';
 
 /** ServiceAccount annotation the EKS pod-identity webhook reads (IRSA). */
@@ -32,7 +32,8 @@ export function awsWorkloadRoleName(clusterName: string, component: AwsWorkloadC
 
 /**
  * The role's ARN in `account` (a 12-digit account id), in the partition of the cluster's `region`
- * (`arn:aws-cn:…` in China, `arn:aws-us-gov:…` in GovCloud): IAM refuses a role ARN of another
+ * (`arn:aws-cn:…` in China, `arn:aws-us-gov:…` in GovCloud, `arn:aws-eusc:…` in the European Sovereign
+ * Cloud; `awsPartitionOf`): IAM refuses a role ARN of another
  * partition, so the pods would get no credentials.
  */
 export function awsWorkloadRoleArn(

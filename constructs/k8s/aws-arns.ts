@@ -1,22 +1,9 @@
 // IAM role ARNs, checked by one rule wherever a construct takes one: the cloud-neutral constructs
 // (WorkloadIdentity, PodIdentity, the GitOps KEDA add-on) and the AWS ones (through aws-checks). It lives
-// here because `constructs/k8s` may not import `constructs/aws`; it imports only the PropError.
+// here because `constructs/k8s` may not import `constructs/aws`; it imports only the PropError and the
+// partitions of `aws-regions.ts`.
+import { AWS_PARTITIONS } from './aws-regions.js';
 import { PropError } from './validation.js';
-
-/**
- * The AWS partitions, as the first field of an ARN: commercial, China, GovCloud, the ISO partitions and
- * the European Sovereign Cloud.
- */
-const AWS_PARTITIONS: readonly string[] = [
-  'aws',
-  'aws-cn',
-  'aws-us-gov',
-  'aws-iso',
-  'aws-iso-b',
-  'aws-iso-e',
-  'aws-iso-f',
-  'aws-eusc',
-];
 
 /** `arn:<partition>:iam::<account>:role/<path and name>`, split into its fields. */
 const ROLE_ARN_FIELDS = /^arn:([^:]*):iam::([^:]*):role\/(.*)$/;

@@ -143,6 +143,8 @@ describe('NodeTerminationHandler', () => {
       ['https://sqs-fips.us-east-1.amazonaws.com/123456789012/nth', 'us-east-1'],
       ['https://sqs.eu-west-1.api.aws/123456789012/nth', 'eu-west-1'],
       ['https://sqs-fips.us-west-2.api.aws/123456789012/nth', 'us-west-2'],
+      // the European Sovereign Cloud (partition aws-eusc, DNS suffix amazonaws.eu)
+      ['https://sqs.eusc-de-east-1.amazonaws.eu/123456789012/nth', 'eusc-de-east-1'],
     ] as const;
     for (const [queueUrl, region] of cases) {
       // WHEN the handler reads it  THEN accepted, and passed on as is
@@ -158,6 +160,8 @@ describe('NodeTerminationHandler', () => {
       ['https://sqs.us-isof-south-1.cloud.adc-e.uk/123456789012/nth', 'us-isof-south-1'],
       ['https://sqs.cn-north-1.api.aws/123456789012/nth', 'cn-north-1'],
       ['https://sqs-fips.cn-north-1.amazonaws.com.cn/123456789012/nth', 'cn-north-1'],
+      ['https://sqs.eusc-de-east-1.amazonaws.com/123456789012/nth', 'eusc-de-east-1'],
+      ['https://sqs.eu-central-1.amazonaws.eu/123456789012/nth', 'eu-central-1'],
     ] as const) {
       assert.throws(
         () => nthObjects({ queueUrl, region }),

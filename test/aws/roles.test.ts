@@ -250,7 +250,7 @@ describe('KedaOperatorRole', () => {
   });
 
   it('reads queues of every partition, and refuses an ARN in another partition than its region', () => {
-    // GIVEN queue ARNs of the commercial, China, GovCloud, ISO, ISO-B, ISO-E and ISO-F partitions
+    // GIVEN queue ARNs of the commercial, China, GovCloud, ISO, ISO-B, ISO-E, ISO-F and EUSC partitions
     const arns = [
       'arn:aws:sqs:eu-west-1:123456789012:a.fifo',
       'arn:aws-cn:sqs:cn-northwest-1:123456789012:a',
@@ -259,6 +259,7 @@ describe('KedaOperatorRole', () => {
       'arn:aws-us-gov:sqs:us-gov-west-1:123456789012:a',
       'arn:aws-iso-e:sqs:eu-isoe-west-1:123456789012:a',
       'arn:aws-iso-f:sqs:us-isof-south-1:123456789012:a',
+      'arn:aws-eusc:sqs:eusc-de-east-1:123456789012:a',
     ];
     // WHEN the operator role names them  THEN one statement reads exactly those queues (sorted)
     const s = new Stack(testApp(), 'Partitions', { env: TEST_ENV });
@@ -276,6 +277,8 @@ describe('KedaOperatorRole', () => {
       'arn:aws-iso:sqs:us-isob-east-1:123456789012:a',
       'arn:aws-foo:sqs:us-east-1:123456789012:a',
       'arn:aws-iso-f:sqs:eu-isoe-west-1:123456789012:a',
+      'arn:aws:sqs:eusc-de-east-1:123456789012:a',
+      'arn:aws-eusc:sqs:eu-central-1:123456789012:a',
     ].entries()) {
       assert.throws(
         () => new KedaOperatorRole(s, `Bad${i}`, { openIdConnectProvider: provider, sqsQueueArns: [arn] }),
@@ -486,6 +489,10 @@ describe('KEDA permissions derived from the table', () => {
       ['https://sqs-fips.us-east-1.amazonaws.com/123456789012/a', 'arn:aws:sqs:us-east-1:123456789012:a'],
       ['https://sqs.eu-west-1.api.aws/123456789012/a', 'arn:aws:sqs:eu-west-1:123456789012:a'],
       ['https://sqs-fips.us-east-2.api.aws/123456789012/a', 'arn:aws:sqs:us-east-2:123456789012:a'],
+      [
+        'https://sqs.eusc-de-east-1.amazonaws.eu/123456789012/a',
+        'arn:aws-eusc:sqs:eusc-de-east-1:123456789012:a',
+      ],
     ]) {
       assert.equal(sqsQueueArnFromUrl('q', url as string), arn);
     }

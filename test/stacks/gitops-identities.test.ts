@@ -92,12 +92,14 @@ describe('GitOps-delivered EKS identities', () => {
   });
 
   it("writes role ARNs in the partition of the cluster's region", () => {
-    // GIVEN clusters in the commercial, China, GovCloud and ISO partitions
+    // GIVEN clusters in the commercial, China, GovCloud, ISO and European Sovereign Cloud partitions
     const arn = (region: string): string => awsWorkloadRoleArn('123456789012', region, 'c1', 'keda-operator');
     // THEN each ARN names its region's partition (IAM refuses a role ARN of another partition)
     assert.equal(arn('eu-west-1'), 'arn:aws:iam::123456789012:role/elasticai-c1-keda-operator');
     assert.equal(arn('cn-north-1'), 'arn:aws-cn:iam::123456789012:role/elasticai-c1-keda-operator');
     assert.equal(arn('us-gov-west-1'), 'arn:aws-us-gov:iam::123456789012:role/elasticai-c1-keda-operator');
     assert.equal(arn('us-iso-east-1'), 'arn:aws-iso:iam::123456789012:role/elasticai-c1-keda-operator');
+    assert.equal(arn('us-isof-south-1'), 'arn:aws-iso-f:iam::123456789012:role/elasticai-c1-keda-operator');
+    assert.equal(arn('eusc-de-east-1'), 'arn:aws-eusc:iam::123456789012:role/elasticai-c1-keda-operator');
   });
 });

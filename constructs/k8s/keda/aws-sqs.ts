@@ -1,30 +1,17 @@
 // The forms of Amazon SQS queue URLs and ARNs in every AWS partition, in one place: KEDA's
 // `aws-sqs-queue` trigger takes a queue URL, and the AWS constructs and stacks check the same URLs (the
 // interruption queue of NodeTerminationHandler) and the ARNs derived from them (KedaOperatorRole). It
-// lives beside the trigger because `constructs/k8s` may not import `constructs/aws`; it imports nothing.
-
-const REGION_PART = '[a-z]{2}(?:-(?:gov|iso|isob|isoe|isof))?-[a-z]+-\\d{1,2}';
-/**
- * Commercial, GovCloud, China and ISO region names: `us-east-1`, `eu-central-2`, `us-gov-west-1`,
- * `cn-north-1`, `us-iso-east-1`, `us-isob-east-1`.
- */
-export const AWS_REGION_NAME = new RegExp(`^${REGION_PART}$`);
-
-/** The partition a region belongs to (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`, ...). */
-export function awsPartitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  const iso = /^[a-z]{2}-iso([a-z]?)-/.exec(region);
-  if (iso) return iso[1] ? `aws-iso-${iso[1]}` : 'aws-iso';
-  return 'aws';
-}
+// lives beside the trigger because `constructs/k8s` may not import `constructs/aws`; it imports only the
+// region names and partitions of `../aws-regions.ts`.
+import { AWS_PARTITIONS, AWS_REGION_PATTERN, awsPartitionOf } from '../aws-regions.js';
 
 /**
  * The SQS endpoint hosts of each partition whose queues can be named here, `<region>` standing for the
- * region: `sqs.<region>.<the partition's DNS suffix>` everywhere, and in the commercial partition also
- * the FIPS (`sqs-fips.`), dual-stack (`.api.aws`) and FIPS dual-stack endpoints that the SQS endpoints
- * page lists. FIPS and dual-stack hosts of the other partitions are left out until confirmed (GovCloud's
- * FIPS endpoint is its plain `sqs.<region>.amazonaws.com`).
+ * region: `sqs.<region>.<the partition's DNS suffix>` everywhere (the SDK's SQS endpoint rules give it
+ * for every partition, e.g. `amazonaws.eu` for the European Sovereign Cloud), and in the commercial
+ * partition also the FIPS (`sqs-fips.`), dual-stack (`.api.aws`) and FIPS dual-stack endpoints that the
+ * SQS endpoints page lists. FIPS and dual-stack hosts of the other partitions are left out until
+ * confirmed (GovCloud's FIPS endpoint is its plain `sqs.<region>.amazonaws.com`).
  */
 const SQS_HOSTS: Readonly<Record<string, readonly string[]>> = {
   aws: [
@@ -39,6 +26,7 @@ const SQS_HOSTS: Readonly<Record<string, readonly string[]>> = {
   'aws-iso-b': ['sqs.<region>.sc2s.sgov.gov'],
   'aws-iso-e': ['sqs.<region>.cloud.adc-e.uk'],
   'aws-iso-f': ['sqs.<region>.csp.hci.ic.gov'],
+  'aws-eusc': ['sqs.<region>.amazonaws.eu'],
 };
 /** The partitions whose regions answer the legacy `<region>.queue.amazonaws.com`. */
 const LEGACY_PARTITIONS: readonly string[] = ['aws', 'aws-us-gov'];
@@ -47,16 +35,19 @@ const LEGACY_PARTITIONS: readonly string[] = ['aws', 'aws-us-gov'];
 const NAME_PART = '[A-Za-z0-9_-]{1,80}(?:\\.fifo)?';
 
 /** The domains of {@link SQS_HOSTS}, as regex alternatives. */
-const DOMAINS =
-  'amazonaws\\.com|amazonaws\\.com\\.cn|api\\.aws|c2s\\.ic\\.gov|sc2s\\.sgov\\.gov|cloud\\.adc-e\\.uk|csp\\.hci\\.ic\\.gov';
+const DOMAINS = [
+  ...new Set(Object.values(SQS_HOSTS).flatMap((hosts) => hosts.map((h) => h.replace(/^.*<region>\./, '')))),
+]
+  .map((domain) => domain.replace(/\./g, '\\.'))
+  .join('|');
 /** `sqs[-fips].<region>.<domain>` of any partition, or the legacy `<region>.queue.amazonaws.com`. */
 const SQS_HOST = new RegExp(
-  `^(?:(sqs|sqs-fips)\\.(${REGION_PART})\\.(${DOMAINS})|(${REGION_PART})\\.queue\\.(amazonaws\\.com))$`,
+  `^(?:(sqs|sqs-fips)\\.(${AWS_REGION_PATTERN})\\.(${DOMAINS})|(${AWS_REGION_PATTERN})\\.queue\\.(amazonaws\\.com))$`,
 );
 const SQS_QUEUE_URL = /^https:\/\/([^/]+)\/(\d{12})\/([^/]+)$/;
 const QUEUE_NAME = new RegExp(`^${NAME_PART}$`);
 const SQS_QUEUE_ARN = new RegExp(
-  `^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f):sqs:(${REGION_PART}):(\\d{12}):(${NAME_PART})$`,
+  `^arn:(${AWS_PARTITIONS.join('|')}):sqs:(${AWS_REGION_PATTERN}):(\\d{12}):(${NAME_PART})$`,
 );
 
 /** An SQS endpoint's region, and whether its domain is the one of that region's partition. */
@@ -85,7 +76,7 @@ export function parseSqsEndpoint(host: string): SqsEndpoint | undefined {
 
 /** A queue's identity, as its URL and its ARN both carry it. */
 export interface SqsQueueAddress {
-  /** The region's partition (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`, `aws-iso-e`, `aws-iso-f`). */
+  /** The region's partition (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`, `aws-iso-e`, `aws-iso-f`, `aws-eusc`). */
   readonly partition: string;
   readonly region: string;
   /** The 12-digit account id. */
@@ -98,7 +89,8 @@ export interface SqsQueueAddress {
  * and commercial `sqs-fips.<region>.amazonaws.com`, `sqs[-fips].<region>.api.aws`),
  * `https://sqs.<region>.amazonaws.com.cn/...` (China), `https://sqs.<region>.c2s.ic.gov/...` (ISO),
  * `https://sqs.<region>.sc2s.sgov.gov/...` (ISO-B), `https://sqs.<region>.cloud.adc-e.uk/...` (ISO-E),
- * `https://sqs.<region>.csp.hci.ic.gov/...` (ISO-F) or the legacy `https://<region>.queue.amazonaws.com/...`.
+ * `https://sqs.<region>.csp.hci.ic.gov/...` (ISO-F), `https://sqs.<region>.amazonaws.eu/...` (European
+ * Sovereign Cloud) or the legacy `https://<region>.queue.amazonaws.com/...`.
  * Undefined for anything else; `domainMatchesRegion` tells a domain of another partition than the region's.
  */
 export function parseSqsQueueUrl(value: string): (SqsQueueAddress & SqsEndpoint) | undefined {
@@ -115,7 +107,7 @@ export function parseSqsQueueUrl(value: string): (SqsQueueAddress & SqsEndpoint)
 
 /**
  * The parts of an SQS queue ARN, `arn:<partition>:sqs:<region>:<account>:<name>` with the partition of
- * the region (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`, `aws-iso-e`, `aws-iso-f`); undefined
+ * the region (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`, `aws-iso-e`, `aws-iso-f`, `aws-eusc`); undefined
  * for anything else.
  */
 export function parseSqsQueueArn(value: string): SqsQueueAddress | undefined {
