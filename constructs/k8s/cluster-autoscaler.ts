@@ -7,6 +7,7 @@ import {
   resolveAutoscalerProfile,
   type AutoscalerProfile,
 } from './autoscaler-profile.js';
+import { AWS_REGION_NAME } from './aws-regions.js';
 import { ClusterChart, type Cloud } from './cluster-info.js';
 import type { KubernetesVersion } from './kubernetes-version.js';
 import { MetricsMonitor, MetricsTarget } from './metrics-monitor.js';
@@ -19,7 +20,8 @@ import { checkDnsLabel, checkImage, checkInteger, PropError, checkQualifiedName 
 /** Options of the AWS cloud provider. */
 export interface AwsCloudProviderOptions {
   /**
-   * AWS region of the cluster's Auto Scaling groups, passed as `AWS_REGION`.
+   * AWS region of the cluster's Auto Scaling groups, passed as `AWS_REGION`: a region name of any
+   * partition (`AWS_REGION_NAME`), e.g. `eu-west-1`, `cn-north-1`, `eusc-de-east-1`.
    * @default unset: the region comes from the IRSA webhook or the instance metadata
    */
   readonly region?: string;
@@ -35,7 +37,7 @@ export class CloudProvider {
   static aws(options: AwsCloudProviderOptions = {}): CloudProvider {
     const env: Record<string, string> = {};
     if (options.region !== undefined) {
-      if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(options.region)) {
+      if (!AWS_REGION_NAME.test(options.region)) {
         throw new PropError('cloudProvider.region', options.region, 'must be an AWS region like "eu-west-1"');
       }
       env.AWS_REGION = options.region;

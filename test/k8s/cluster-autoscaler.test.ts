@@ -576,6 +576,19 @@ describe('ClusterAutoscaler', () => {
     it('refuses a malformed region', () => {
       // GIVEN / WHEN / THEN
       assertPropError(() => CloudProvider.aws({ region: 'Europe' }), 'cloudProvider.region', '"Europe"');
+      // a GovCloud or ISO infix after another prefix is no region of any partition
+      for (const region of ['eu-gov-west-1', 'eu-iso-west-1']) {
+        assertPropError(() => CloudProvider.aws({ region }), 'cloudProvider.region', `"${region}"`);
+      }
+    });
+
+    it('takes the region names of every partition, the European Sovereign Cloud included', () => {
+      for (const region of ['cn-north-1', 'us-gov-west-1', 'us-isob-east-1', 'eusc-de-east-1']) {
+        // GIVEN a cluster in that region  WHEN synthesized
+        const env = container(synthAutoscaler({ cloudProvider: CloudProvider.aws({ region }) }).objects).env;
+        // THEN the autoscaler gets it as AWS_REGION
+        assert.deepEqual(env, [{ name: 'AWS_REGION', value: region }]);
+      }
     });
 
     it('spreads replicas over zones and hosts and stays off spot nodes', () => {
