@@ -620,6 +620,102 @@ describe('Trigger', () => {
         /awsSqsQueue\.queueLength: must be an integer \(got 2\.5\)/,
       );
     });
+
+    it("checks the partition of an SQS queue URL's domain, and its path, with the shared parser", () => {
+      // GIVEN an AWS TriggerAuthentication
+      const chart = testChart();
+      const aws = new TriggerAuthentication(chart, 'aws', {
+        namespace: 'shop',
+        podIdentity: PodIdentity.aws(),
+      });
+      const sqs = (queueUrl: string, awsRegion: string): Trigger =>
+        Trigger.awsSqsQueue({ queueUrl, awsRegion, queueLength: 5, authentication: aws });
+      // WHEN the host is an SQS endpoint of the region but not of its partition's domain
+      for (const [queueUrl, region] of [
+        ['https://sqs.cn-north-1.amazonaws.com/123456789012/q', 'cn-north-1'],
+        ['https://sqs.us-iso-east-1.sc2s.sgov.gov/123456789012/q', 'us-iso-east-1'],
+        ['https://cn-north-1.queue.amazonaws.com/123456789012/q', 'cn-north-1'],
+        ['https://sqs.eusc-de-east-1.amazonaws.com/123456789012/q', 'eusc-de-east-1'],
+        ['https://sqs.eu-central-1.amazonaws.eu/123456789012/q', 'eu-central-1'],
+      ] as const) {
+        // THEN refused, naming queueUrl and the URL
+        assert.throws(
+          () => sqs(queueUrl, region),
+          (e: Error) =>
+            e.name === 'PropError' &&
+            e.message.startsWith('awsSqsQueue.queueUrl: must use the SQS domain of region') &&
+            e.message.endsWith(`(got ${JSON.stringify(queueUrl)})`),
+        );
+      }
+      // WHEN an SQS endpoint's URL has no 12-digit account and queue name  THEN refused, naming queueUrl
+      for (const queueUrl of [
+        'https://sqs.eu-west-1.amazonaws.com/q',
+        'https://sqs.eu-west-1.amazonaws.com/12345/q',
+        'https://sqs.eu-west-1.amazonaws.com/123456789012/q/',
+        'https://sqs.eu-west-1.amazonaws.com/123456789012/a*b',
+      ]) {
+        assert.throws(
+          () => sqs(queueUrl, 'eu-west-1'),
+          (e: Error) =>
+            e.name === 'PropError' &&
+            e.message.startsWith('awsSqsQueue.queueUrl: must be an SQS queue URL like') &&
+            e.message.endsWith(`(got ${JSON.stringify(queueUrl)})`),
+        );
+      }
+      // WHEN the queue is in the European Sovereign Cloud  THEN taken, on amazonaws.eu
+      const eusc = 'https://sqs.eusc-de-east-1.amazonaws.eu/123456789012/q';
+      assert.equal(sqs(eusc, 'eusc-de-east-1').metadata.awsRegion, 'eusc-de-east-1');
+      // WHEN the URL is a VPC endpoint's (no SQS endpoint host)  THEN still taken as is
+      const vpce = 'https://vpce-0a1b2c3d4e5f67890-abcdefgh.sqs.eu-west-1.vpce.amazonaws.com/123456789012/q';
+      assert.equal(sqs(vpce, 'eu-west-1').metadata.queueURL, vpce);
+    });
+
+    it('checks awsRegion (SQS and Kafka) by the shared AWS region names', () => {
+      const chart = testChart();
+      const aws = new TriggerAuthentication(chart, 'aws', {
+        namespace: 'shop',
+        podIdentity: PodIdentity.aws(),
+      });
+      const vpce = 'https://vpce-0a1b2c3d4e5f67890-abcdefgh.sqs.eu-west-1.vpce.amazonaws.com/123456789012/q';
+      const kafka = (awsRegion: string): Trigger =>
+        Trigger.kafka({
+          bootstrapServers: ['k:9092'],
+          consumerGroup: 'g',
+          topic: 't',
+          lagThreshold: 5,
+          awsRegion,
+        });
+      // GIVEN names shaped like GovCloud or ISO regions under another prefix (no partition has them)
+      for (const region of ['eu-gov-west-1', 'eu-iso-west-1']) {
+        // THEN refused by both, naming the prop and the value
+        assert.throws(
+          () =>
+            Trigger.awsSqsQueue({ queueUrl: vpce, awsRegion: region, queueLength: 5, authentication: aws }),
+          (e: Error) =>
+            e.name === 'PropError' &&
+            e.message.startsWith('awsSqsQueue.awsRegion: ') &&
+            e.message.endsWith(`(got "${region}")`),
+        );
+        assert.throws(
+          () => kafka(region),
+          (e: Error) =>
+            e.name === 'PropError' &&
+            e.message.startsWith('kafka.awsRegion: ') &&
+            e.message.endsWith(`(got "${region}")`),
+        );
+      }
+      // GIVEN the European Sovereign Cloud's region  THEN taken by both
+      assert.equal(kafka('eusc-de-east-1').metadata.awsRegion, 'eusc-de-east-1');
+      assert.equal(
+        Trigger.awsSqsQueue({
+          queueUrl: vpce,
+          awsRegion: 'eusc-de-east-1',
+          queueLength: 5,
+          authentication: aws,
+        }).metadata.awsRegion,
+        'eusc-de-east-1',
+      );
+    });
   });
 
   describe('cron expressions', () => {

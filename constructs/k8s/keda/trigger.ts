@@ -8,7 +8,8 @@ import {
   checkNumber,
   checkOneOf,
 } from '../validation.js';
-import { parseSqsEndpoint } from './aws-sqs.js';
+import { AWS_REGION_NAME } from '../aws-regions.js';
+import { parseSqsEndpoint, parseSqsQueueUrl } from './aws-sqs.js';
 import type { ITriggerAuthentication } from './trigger-authentication.js';
 
 /** How the HPA compares a trigger's metric with its target. */
@@ -98,11 +99,16 @@ export interface RabbitMqTriggerOptions extends MetricTriggerOptions {
 /** Options of {@link Trigger.awsSqsQueue}. */
 export interface AwsSqsQueueTriggerOptions extends MetricTriggerOptions {
   /**
-   * Queue URL, `https://sqs.<region>.amazonaws.com/<account>/<queue>`, or the China (`amazonaws.com.cn`),
-   * ISO (`c2s.ic.gov`), ISO-B (`sc2s.sgov.gov`) or legacy (`<region>.queue.amazonaws.com`) form.
+   * Queue URL, `https://sqs.<region>.amazonaws.com/<account>/<queue>`, or the form of another partition or
+   * endpoint that `parseSqsQueueUrl` (`aws-sqs.ts`) takes: China (`amazonaws.com.cn`), ISO
+   * (`c2s.ic.gov`), ISO-B (`sc2s.sgov.gov`), ISO-E (`cloud.adc-e.uk`), ISO-F (`csp.hci.ic.gov`),
+   * European Sovereign Cloud (`amazonaws.eu`), commercial FIPS and dual-stack, legacy
+   * (`<region>.queue.amazonaws.com`). Such a URL must be on the SQS domain of `awsRegion`'s partition.
+   * Another https host (a VPC endpoint, `https://vpce-….sqs.<region>.vpce.amazonaws.com/...`) is taken
+   * as is.
    */
   readonly queueUrl: string;
-  /** Region of the queue. */
+  /** Region of the queue: an AWS region name of any partition (`AWS_REGION_NAME`). */
   readonly awsRegion: string;
   /** Target messages per replica. */
   readonly queueLength: number;
@@ -319,16 +325,34 @@ export class Trigger {
   static awsSqsQueue(options: AwsSqsQueueTriggerOptions): Trigger {
     const p = 'awsSqsQueue';
     const url = checkUrl(`${p}.queueUrl`, options.queueUrl, ['https']);
-    if (!AWS_REGION.test(options.awsRegion)) {
+    if (!AWS_REGION_NAME.test(options.awsRegion)) {
       throw new PropError(`${p}.awsRegion`, options.awsRegion, 'must be an AWS region like "eu-west-1"');
     }
-    const urlRegion = parseSqsEndpoint(url.host)?.region;
-    if (urlRegion !== undefined && urlRegion !== options.awsRegion) {
-      throw new PropError(
-        `${p}.awsRegion`,
-        options.awsRegion,
-        `must match the queue URL's region (${urlRegion})`,
-      );
+    // A URL on an SQS endpoint host is checked as the AWS constructs check one (the shared parser);
+    // any other https host, such as a VPC endpoint's, is left as it is.
+    if (parseSqsEndpoint(url.host) !== undefined) {
+      const queue = parseSqsQueueUrl(options.queueUrl);
+      if (!queue) {
+        throw new PropError(
+          `${p}.queueUrl`,
+          options.queueUrl,
+          'must be an SQS queue URL like "https://sqs.eu-west-1.amazonaws.com/123456789012/<queue>"',
+        );
+      }
+      if (queue.region !== options.awsRegion) {
+        throw new PropError(
+          `${p}.awsRegion`,
+          options.awsRegion,
+          `must match the queue URL's region (${queue.region})`,
+        );
+      }
+      if (!queue.domainMatchesRegion) {
+        throw new PropError(
+          `${p}.queueUrl`,
+          options.queueUrl,
+          `must use the SQS domain of region "${queue.region}"`,
+        );
+      }
     }
     const provider = options.authentication.podIdentityProvider;
     if (provider !== undefined && provider !== 'aws') {
@@ -417,7 +441,7 @@ export class Trigger {
     if (options.sasl !== undefined) metadata.sasl = options.sasl;
     if (options.tls !== undefined) metadata.tls = options.tls ? 'enable' : 'disable';
     if (options.awsRegion !== undefined) {
-      if (!AWS_REGION.test(options.awsRegion)) {
+      if (!AWS_REGION_NAME.test(options.awsRegion)) {
         throw new PropError(`${p}.awsRegion`, options.awsRegion, 'must be an AWS region like "eu-west-1"');
       }
       metadata.awsRegion = options.awsRegion;
@@ -643,7 +667,6 @@ const FACTORY_NAME: Readonly<Record<string, string>> = {
 };
 
 const HOST_PORT = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:\d{1,5}$/;
-const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 const SERVICE_BUS_NAMESPACE = /^[A-Za-z][A-Za-z0-9-]{4,48}[A-Za-z0-9]$/;
 const METADATA_KEY = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
