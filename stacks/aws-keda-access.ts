@@ -29,9 +29,7 @@ export function sqsQueueArnFromUrl(prop: string, url: string): string {
       url,
       'must be an SQS queue URL https://sqs.<region>.amazonaws.com/<account>/<queue>',
     );
-  if (!queue.domainMatchesRegion) {
-    throw new PropError(prop, url, `must use the SQS domain of region "${queue.region}"`);
-  }
+  if (queue.hostProblem !== undefined) throw new PropError(prop, url, queue.hostProblem);
   return sqsQueueArn(queue);
 }
 

@@ -48,9 +48,7 @@ export function checkSqsQueueUrl(prop: string, value: string, region: string): v
       `must name a queue in region "${region}" (the queue is in "${queue.region}")`,
     );
   }
-  if (!queue.domainMatchesRegion) {
-    throw new PropError(prop, value, `must use the SQS domain of region "${region}"`);
-  }
+  if (queue.hostProblem !== undefined) throw new PropError(prop, value, queue.hostProblem);
 }
 
 /**

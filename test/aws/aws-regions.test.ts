@@ -22,7 +22,7 @@ describe('AWS regions and partitions', () => {
       const url = `https://sqs.${r.name}.${r.domainSuffix}/123456789012/q`;
       const queue = parseSqsQueueUrl(url);
       assert.ok(queue, url);
-      assert.equal(queue.domainMatchesRegion, true, url);
+      assert.equal(queue.hostProblem, undefined, url);
       assert.equal(queue.partition, r.partition, url);
       const arn = `arn:${r.partition}:sqs:${r.name}:123456789012:q`;
       assert.deepEqual(parseSqsQueueArn(arn), {
@@ -47,14 +47,14 @@ describe('AWS regions and partitions', () => {
     // AND its queue URL parses only on amazonaws.eu, not under the commercial domain
     const url = 'https://sqs.eusc-de-east-1.amazonaws.eu/123456789012/q';
     assert.equal(parseSqsQueueUrl(url)?.partition, 'aws-eusc');
-    assert.equal(parseSqsQueueUrl(url)?.domainMatchesRegion, true);
+    assert.equal(parseSqsQueueUrl(url)?.hostProblem, undefined);
     assert.equal(
-      parseSqsQueueUrl('https://sqs.eusc-de-east-1.amazonaws.com/123456789012/q')?.domainMatchesRegion,
-      false,
+      parseSqsQueueUrl('https://sqs.eusc-de-east-1.amazonaws.com/123456789012/q')?.hostProblem,
+      'must use the SQS domain of region "eusc-de-east-1"',
     );
     assert.equal(
-      parseSqsQueueUrl('https://sqs.eu-central-1.amazonaws.eu/123456789012/q')?.domainMatchesRegion,
-      false,
+      parseSqsQueueUrl('https://sqs.eu-central-1.amazonaws.eu/123456789012/q')?.hostProblem,
+      'must use the SQS domain of region "eu-central-1"',
     );
     // AND an SQS ARN takes the partition only with a region of it
     assert.equal(parseSqsQueueArn('arn:aws-eusc:sqs:eusc-de-east-1:123456789012:q')?.partition, 'aws-eusc');

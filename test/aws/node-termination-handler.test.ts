@@ -159,7 +159,6 @@ describe('NodeTerminationHandler', () => {
       ['https://sqs.eu-isoe-west-1.csp.hci.ic.gov/123456789012/nth', 'eu-isoe-west-1'],
       ['https://sqs.us-isof-south-1.cloud.adc-e.uk/123456789012/nth', 'us-isof-south-1'],
       ['https://sqs.cn-north-1.api.aws/123456789012/nth', 'cn-north-1'],
-      ['https://sqs-fips.cn-north-1.amazonaws.com.cn/123456789012/nth', 'cn-north-1'],
       ['https://sqs.eusc-de-east-1.amazonaws.com/123456789012/nth', 'eusc-de-east-1'],
       ['https://sqs.eu-central-1.amazonaws.eu/123456789012/nth', 'eu-central-1'],
     ] as const) {
@@ -168,6 +167,37 @@ describe('NodeTerminationHandler', () => {
         new RegExp(
           `^PropError: queueUrl: must use the SQS domain of region "${region}" \\(got "${queueUrl}"\\)$`,
         ),
+      );
+    }
+    // WHEN the domain is the region's partition's but the prefix is not one of its endpoints there
+    // THEN refused saying so, with the hosts the partition has on that domain
+    for (const [queueUrl, region, partition, host] of [
+      [
+        'https://sqs-fips.cn-north-1.amazonaws.com.cn/123456789012/nth',
+        'cn-north-1',
+        'aws-cn',
+        'sqs.cn-north-1.amazonaws.com.cn',
+      ],
+      [
+        'https://sqs-fips.us-gov-west-1.amazonaws.com/123456789012/nth',
+        'us-gov-west-1',
+        'aws-us-gov',
+        'sqs.us-gov-west-1.amazonaws.com',
+      ],
+      [
+        'https://sqs-fips.eusc-de-east-1.amazonaws.eu/123456789012/nth',
+        'eusc-de-east-1',
+        'aws-eusc',
+        'sqs.eusc-de-east-1.amazonaws.eu',
+      ],
+    ] as const) {
+      assert.throws(
+        () => nthObjects({ queueUrl, region }),
+        (e: Error) =>
+          e.name === 'PropError' &&
+          e.message ===
+            `queueUrl: must use an SQS endpoint of region "${region}": the domain is right but the prefix ` +
+              `"sqs-fips" is not one of partition ${partition}'s (${host}) (got "${queueUrl}")`,
       );
     }
     // WHEN the region of an ISO queue is not the handler's  THEN refused like a commercial one

@@ -515,6 +515,16 @@ describe('KEDA permissions derived from the table', () => {
           e.message === `q: must use the SQS domain of region "${region}" (got ${JSON.stringify(url)})`,
       );
     }
+    // WHEN a China queue is under its own domain with a FIPS prefix  THEN refused naming the prefix
+    assert.throws(
+      () => sqsQueueArnFromUrl('q', 'https://sqs-fips.cn-north-1.amazonaws.com.cn/123456789012/a'),
+      (e: Error) =>
+        e.name === 'PropError' &&
+        e.message ===
+          'q: must use an SQS endpoint of region "cn-north-1": the domain is right but the prefix "sqs-fips" ' +
+            "is not one of partition aws-cn's (sqs.cn-north-1.amazonaws.com.cn) " +
+            '(got "https://sqs-fips.cn-north-1.amazonaws.com.cn/123456789012/a")',
+    );
     assert.throws(
       () => sqsQueueArnFromUrl('q', `https://sqs.us-east-1.amazonaws.com/123456789012/${'a'.repeat(81)}`),
       /q: must be an SQS queue URL/,

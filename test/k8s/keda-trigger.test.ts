@@ -647,6 +647,17 @@ describe('Trigger', () => {
             e.message.endsWith(`(got ${JSON.stringify(queueUrl)})`),
         );
       }
+      // WHEN the domain is the partition's but the prefix is not one of its endpoints there
+      // THEN refused saying which prefix, and the hosts the partition has on that domain
+      const fipsCn = 'https://sqs-fips.cn-north-1.amazonaws.com.cn/123456789012/q';
+      assert.throws(
+        () => sqs(fipsCn, 'cn-north-1'),
+        (e: Error) =>
+          e.name === 'PropError' &&
+          e.message ===
+            'awsSqsQueue.queueUrl: must use an SQS endpoint of region "cn-north-1": the domain is right but ' +
+              `the prefix "sqs-fips" is not one of partition aws-cn's (sqs.cn-north-1.amazonaws.com.cn) (got "${fipsCn}")`,
+      );
       // WHEN an SQS endpoint's URL has no 12-digit account and queue name  THEN refused, naming queueUrl
       for (const queueUrl of [
         'https://sqs.eu-west-1.amazonaws.com/q',

@@ -50,28 +50,49 @@ const SQS_QUEUE_ARN = new RegExp(
   `^arn:(${AWS_PARTITIONS.join('|')}):sqs:(${AWS_REGION_PATTERN}):(\\d{12}):(${NAME_PART})$`,
 );
 
-/** An SQS endpoint's region, and whether its domain is the one of that region's partition. */
+/** An SQS endpoint's region, and what is wrong with the host for that region, if anything. */
 export interface SqsEndpoint {
   readonly region: string;
-  /** False for e.g. `sqs.cn-north-1.amazonaws.com` (China's queues are under `amazonaws.com.cn`). */
-  readonly domainMatchesRegion: boolean;
+  /**
+   * Undefined when the host is one of the SQS endpoints of the region's own partition; otherwise what
+   * is wrong with it, as a PropError reason: its domain is another partition's
+   * (`sqs.cn-north-1.amazonaws.com`: `must use the SQS domain of region "cn-north-1"`), or the domain
+   * is right but the prefix is not one the partition's endpoints have here
+   * (`sqs-fips.cn-north-1.amazonaws.com.cn`: `... the prefix "sqs-fips" is not one of partition aws-cn's
+   * (sqs.cn-north-1.amazonaws.com.cn)`). FIPS and dual-stack hosts outside the commercial partition
+   * are not taken until confirmed (see {@link SQS_HOSTS}).
+   */
+  readonly hostProblem: string | undefined;
 }
 
 /**
  * The region of an SQS endpoint host: `sqs.<region>.<domain>`, `sqs-fips.<region>.<domain>` or
- * `<region>.queue.amazonaws.com`, with a domain of any partition. `domainMatchesRegion` tells whether
- * the host is one of the SQS endpoints of the region's own partition.
+ * `<region>.queue.amazonaws.com`, with a domain of any partition. `hostProblem` tells why the host is
+ * not one of the SQS endpoints of the region's own partition.
  */
 export function parseSqsEndpoint(host: string): SqsEndpoint | undefined {
   const m = SQS_HOST.exec(host);
   if (!m) return undefined;
+  const region = (m[4] ?? m[2]) as string;
+  const partition = awsPartitionOf(region);
+  const wrongDomain = `must use the SQS domain of region "${region}"`;
   if (m[4] !== undefined) {
-    const region = m[4];
-    return { region, domainMatchesRegion: LEGACY_PARTITIONS.includes(awsPartitionOf(region)) };
+    return { region, hostProblem: LEGACY_PARTITIONS.includes(partition) ? undefined : wrongDomain };
   }
-  const region = m[2] as string;
-  const form = `${m[1] as string}.<region>.${m[3] as string}`;
-  return { region, domainMatchesRegion: (SQS_HOSTS[awsPartitionOf(region)] ?? []).includes(form) };
+  const prefix = m[1] as string;
+  const domain = m[3] as string;
+  const hosts = SQS_HOSTS[partition] ?? [];
+  if (hosts.includes(`${prefix}.<region>.${domain}`)) return { region, hostProblem: undefined };
+  const onDomain = hosts
+    .filter((h) => h.endsWith(`<region>.${domain}`))
+    .map((h) => h.replace('<region>', region));
+  if (onDomain.length === 0) return { region, hostProblem: wrongDomain };
+  return {
+    region,
+    hostProblem:
+      `must use an SQS endpoint of region "${region}": the domain is right but the prefix "${prefix}" ` +
+      `is not one of partition ${partition}'s (${onDomain.join(' or ')})`,
+  };
 }
 
 /** A queue's identity, as its URL and its ARN both carry it. */
@@ -91,7 +112,8 @@ export interface SqsQueueAddress {
  * `https://sqs.<region>.sc2s.sgov.gov/...` (ISO-B), `https://sqs.<region>.cloud.adc-e.uk/...` (ISO-E),
  * `https://sqs.<region>.csp.hci.ic.gov/...` (ISO-F), `https://sqs.<region>.amazonaws.eu/...` (European
  * Sovereign Cloud) or the legacy `https://<region>.queue.amazonaws.com/...`.
- * Undefined for anything else; `domainMatchesRegion` tells a domain of another partition than the region's.
+ * Undefined for anything else; `hostProblem` tells why the host is not an SQS endpoint of the region's
+ * partition (a domain of another partition, or a prefix the partition does not take).
  */
 export function parseSqsQueueUrl(value: string): (SqsQueueAddress & SqsEndpoint) | undefined {
   const m = typeof value === 'string' ? SQS_QUEUE_URL.exec(value) : null;

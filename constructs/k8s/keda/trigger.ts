@@ -346,12 +346,8 @@ export class Trigger {
           `must match the queue URL's region (${queue.region})`,
         );
       }
-      if (!queue.domainMatchesRegion) {
-        throw new PropError(
-          `${p}.queueUrl`,
-          options.queueUrl,
-          `must use the SQS domain of region "${queue.region}"`,
-        );
+      if (queue.hostProblem !== undefined) {
+        throw new PropError(`${p}.queueUrl`, options.queueUrl, queue.hostProblem);
       }
     }
     const provider = options.authentication.podIdentityProvider;
