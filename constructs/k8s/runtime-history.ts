@@ -1,10 +1,15 @@
 import type { PrometheusAuthKind } from '../../runtime/service/config.js';
 import type { SecretKeyRef } from './autoscaled-workload.js';
+import { ampQueryHost, ampRegionProblem, parseAmpWorkspaceArn } from './aws-amp.js';
+import { AWS_REGION_NAME, AWS_REGION_PATTERN } from './aws-regions.js';
 import { PropError, checkDnsLabel, checkDnsSubdomain } from './validation.js';
 
 /**
  * Options of {@link RuntimeHistory.amazonManagedPrometheus}: exactly one of `workspaceUrl`,
- * `workspaceArn`, `workspaceId`.
+ * `workspaceArn`, `workspaceId`. The workspace's region must be in a partition where the service's
+ * query endpoint is confirmed (`AMP_PARTITIONS` in `aws-amp.ts`: the commercial `aws`); a region of
+ * China, GovCloud, the ISO partitions or the European Sovereign Cloud is refused, naming the prop that
+ * gave it.
  */
 export interface AmazonManagedPrometheusOptions {
   /**
@@ -12,7 +17,10 @@ export interface AmazonManagedPrometheusOptions {
    * @default built from `workspaceArn`, or `workspaceId` and `region`
    */
   readonly workspaceUrl?: string;
-  /** The workspace's ARN, `arn:aws:aps:<region>:<account>:workspace/<ws-id>`. @default unset */
+  /**
+   * The workspace's ARN, `arn:aws:aps:<region>:<account>:workspace/<ws-id>` (the partition must be the
+   * region's). @default unset
+   */
   readonly workspaceArn?: string;
   /** The workspace id, `ws-…` (needs `region`). @default unset */
   readonly workspaceId?: string;
@@ -41,10 +49,10 @@ interface HistorySpec {
   readonly bearerToken?: SecretKeyRef;
 }
 
-const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
-const AMP_URL =
-  /^https:\/\/aps-workspaces\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/workspaces\/(ws-[A-Za-z0-9-]+)\/?$/;
-const AMP_ARN = /^arn:aws[a-z-]*:aps:([a-z0-9-]+):\d{12}:workspace\/(ws-[A-Za-z0-9-]+)$/;
+/** `https://aps-workspaces.<region>.<domain>/workspaces/<ws-id>[/]`, a region of any partition. */
+const AMP_URL = new RegExp(
+  `^https://aps-workspaces\\.(${AWS_REGION_PATTERN})\\.([a-z0-9.-]+)/workspaces/(ws-[A-Za-z0-9-]+)/?$`,
+);
 const AMP_ID = /^ws-[A-Za-z0-9-]+$/;
 const AZURE_MONITOR_QUERY = /^https:\/\/[a-z0-9-]+\.[a-z0-9]+\.prometheus\.monitor\.azure\.(com|us|cn)\/?$/;
 /** `<service>.<namespace>.svc[.<cluster domain>]`: a Service of this cluster. */
@@ -99,27 +107,39 @@ export class RuntimeHistory {
     let region: string | undefined;
     let workspaceId: string;
     if (options.workspaceUrl !== undefined) {
+      const prop = `${p}.workspaceUrl`;
       const m = AMP_URL.exec(options.workspaceUrl);
       if (!m) {
         throw new PropError(
-          `${p}.workspaceUrl`,
+          prop,
           options.workspaceUrl,
           'must be https://aps-workspaces.<region>.amazonaws.com/workspaces/<ws-id> (without /api/v1)',
         );
       }
-      region = m[1];
+      region = m[1] as string;
       workspaceId = m[3] as string;
-    } else if (options.workspaceArn !== undefined) {
-      const m = AMP_ARN.exec(options.workspaceArn);
-      if (!m) {
+      checkAmpRegion(prop, options.workspaceUrl, region);
+      const expected = ampQueryHost(region) as string;
+      if (`aps-workspaces.${region}.${m[2] as string}` !== expected) {
         throw new PropError(
-          `${p}.workspaceArn`,
-          options.workspaceArn,
-          'must be arn:aws:aps:<region>:<account>:workspace/<ws-id>',
+          prop,
+          options.workspaceUrl,
+          `must use the endpoint of region "${region}" (${expected})`,
         );
       }
-      region = m[1];
-      workspaceId = m[2] as string;
+    } else if (options.workspaceArn !== undefined) {
+      const prop = `${p}.workspaceArn`;
+      const workspace = parseAmpWorkspaceArn(options.workspaceArn);
+      if (!workspace) {
+        throw new PropError(
+          prop,
+          options.workspaceArn,
+          "must be arn:<partition>:aps:<region>:<account>:workspace/<ws-id>, with the region's partition",
+        );
+      }
+      region = workspace.region;
+      workspaceId = workspace.workspaceId;
+      checkAmpRegion(prop, options.workspaceArn, region);
     } else {
       workspaceId = options.workspaceId as string;
       if (!AMP_ID.test(workspaceId)) {
@@ -130,21 +150,19 @@ export class RuntimeHistory {
       }
     }
     if (options.region !== undefined) {
-      if (!AWS_REGION.test(options.region)) {
+      if (!AWS_REGION_NAME.test(options.region)) {
         throw new PropError(`${p}.region`, options.region, 'must be an AWS region like "us-east-1"');
       }
       if (region !== undefined && region !== options.region) {
         throw new PropError(`${p}.region`, options.region, `must match the workspace's region (${region})`);
       }
       region = options.region;
+      checkAmpRegion(`${p}.region`, options.region, region);
     }
-    if (region === undefined || !AWS_REGION.test(region)) {
-      throw new PropError(`${p}.region`, region, 'must be an AWS region like "us-east-1"');
-    }
-    const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+    const host = ampQueryHost(region as string) as string;
     return new RuntimeHistory({
       kind: 'amazon-managed-prometheus',
-      url: `https://aps-workspaces.${region}.${suffix}/workspaces/${workspaceId}`,
+      url: `https://${host}/workspaces/${workspaceId}`,
       auth: 'aws-sigv4',
       awsRegion: region,
       workspaceId,
@@ -223,6 +241,15 @@ export class RuntimeHistory {
     }
     return { port };
   }
+}
+
+/**
+ * Throws a PropError naming `prop` and `value` (the prop that gave the region) unless Amazon Managed
+ * Service for Prometheus has a confirmed query endpoint in `region`'s partition (`aws-amp.ts`).
+ */
+function checkAmpRegion(prop: string, value: string, region: string): void {
+  const problem = ampRegionProblem(region);
+  if (problem !== undefined) throw new PropError(prop, value, problem);
 }
 
 /** An absolute http(s) base URL without credentials, query, fragment or the `/api/v1` the runtime appends. */

@@ -787,6 +787,77 @@ describe('RuntimeHistory', () => {
       /^history\.queryEndpoint: must be an Azure Monitor workspace query endpoint/,
     );
   });
+
+  it('builds the Amazon Managed Prometheus endpoint only in a partition where it is confirmed', () => {
+    const amp = 'history.amazonManagedPrometheus';
+    const ws = 'ws-0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+    // GIVEN a region of each other partition (China, GovCloud, ISO, ISO-B/E/F, European Sovereign Cloud)
+    for (const [region, partition] of [
+      ['cn-north-1', 'aws-cn'],
+      ['us-gov-west-1', 'aws-us-gov'],
+      ['us-iso-east-1', 'aws-iso'],
+      ['us-isob-east-1', 'aws-iso-b'],
+      ['eu-isoe-west-1', 'aws-iso-e'],
+      ['us-isof-south-1', 'aws-iso-f'],
+      ['eusc-de-east-1', 'aws-eusc'],
+    ] as const) {
+      const reason =
+        'must be in a partition where Amazon Managed Service for Prometheus has a confirmed query ' +
+        `endpoint \\(aws\\): region "${region}" is in ${partition}`;
+      // WHEN given with a workspace id  THEN refused, naming region and its value (no host is made up)
+      throwsProp(
+        () => RuntimeHistory.amazonManagedPrometheus({ workspaceId: ws, region }),
+        new RegExp(`^${amp}\\.region: ${reason} \\(got "${region}"\\)$`),
+      );
+      // WHEN given by the workspace's ARN, in the region's own partition  THEN refused, naming the ARN
+      const arn = `arn:${partition}:aps:${region}:123456789012:workspace/${ws}`;
+      throwsProp(
+        () => RuntimeHistory.amazonManagedPrometheus({ workspaceArn: arn }),
+        new RegExp(`^${amp}\\.workspaceArn: ${reason} \\(got "${arn}"\\)$`),
+      );
+    }
+    // GIVEN a workspace id in a commercial region with a two-digit number  WHEN built
+    const commercial = RuntimeHistory.amazonManagedPrometheus({ workspaceId: ws, region: 'ap-southeast-10' });
+    // THEN the region is taken (shared region names) and the host is on amazonaws.com
+    assert.equal(commercial.url, `https://aps-workspaces.ap-southeast-10.amazonaws.com/workspaces/${ws}`);
+    // GIVEN a workspace URL of a China region  THEN refused, naming the URL
+    const cnUrl = `https://aps-workspaces.cn-north-1.amazonaws.com.cn/workspaces/${ws}`;
+    throwsProp(
+      () => RuntimeHistory.amazonManagedPrometheus({ workspaceUrl: cnUrl }),
+      /^history\.amazonManagedPrometheus\.workspaceUrl: must be in a partition where .*region "cn-north-1" is in aws-cn/,
+    );
+    // GIVEN a commercial region's URL on another partition's domain  THEN refused, naming the right host
+    const wrongDomain = `https://aps-workspaces.us-east-1.amazonaws.com.cn/workspaces/${ws}`;
+    throwsProp(
+      () => RuntimeHistory.amazonManagedPrometheus({ workspaceUrl: wrongDomain }),
+      new RegExp(
+        `^${amp}\\.workspaceUrl: must use the endpoint of region "us-east-1" ` +
+          `\\(aps-workspaces\\.us-east-1\\.amazonaws\\.com\\) \\(got "${wrongDomain.replace(/\./g, '\\.')}"\\)$`,
+      ),
+    );
+  });
+
+  it("refuses a workspace ARN whose partition is not one of AWS's, or not its region's", () => {
+    const ws = 'ws-0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+    // GIVEN ARNs with an unknown partition, or a partition other than the region's
+    for (const arn of [
+      `arn:aws-moon:aps:us-east-1:123456789012:workspace/${ws}`,
+      `arn:aws-cn:aps:us-east-1:123456789012:workspace/${ws}`,
+      `arn:aws:aps:cn-north-1:123456789012:workspace/${ws}`,
+      `arn:aws:aps:Ireland:123456789012:workspace/${ws}`,
+    ]) {
+      // THEN refused as an ARN, naming workspaceArn and the value
+      assert.throws(
+        () => RuntimeHistory.amazonManagedPrometheus({ workspaceArn: arn }),
+        (e: Error) =>
+          e.name === 'PropError' &&
+          e.message ===
+            'history.amazonManagedPrometheus.workspaceArn: must be ' +
+              "arn:<partition>:aps:<region>:<account>:workspace/<ws-id>, with the region's partition " +
+              `(got "${arn}")`,
+      );
+    }
+  });
 });
 
 describe('DecisionRuntime.trigger', () => {
