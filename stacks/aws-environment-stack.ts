@@ -21,6 +21,7 @@ import { NodeTerminationHandlerRole } from '../constructs/aws/node-termination-h
 import { SpotInterruptionQueue } from '../constructs/aws/spot-interruption-queue.js';
 import { awsWorkloadRoleName } from '../constructs/aws/workload-role-names.js';
 import { ClusterAutoscaler } from '../constructs/k8s/cluster-autoscaler.js';
+import { parseAmpWorkspaceArn } from '../constructs/k8s/aws-amp.js';
 import { DecisionRuntime } from '../constructs/k8s/decision-runtime.js';
 import { ScaleToZeroResolver } from '../constructs/k8s/scale-to-zero-resolver.js';
 import { PropError } from '../constructs/k8s/validation.js';
@@ -310,11 +311,8 @@ function checkRuntimeWorkspace(cluster: ClusterConfig): void {
   const history = cluster.runtime?.history;
   if (history?.kind !== 'amazon-managed-prometheus') return;
   const arn = cluster.aws?.runtime?.prometheusWorkspaceArn;
-  const m =
-    arn === undefined
-      ? undefined
-      : /^arn:aws[a-z-]*:aps:([a-z0-9-]+):\d{12}:workspace\/(ws-[A-Za-z0-9-]+)$/.exec(arn);
-  if (!m || m[1] !== history.awsRegion || m[2] !== history.workspaceId) {
+  const workspace = arn === undefined ? undefined : parseAmpWorkspaceArn(arn);
+  if (workspace?.region !== history.awsRegion || workspace?.workspaceId !== history.workspaceId) {
     throw new PropError(
       `${cluster.name}.aws.runtime.prometheusWorkspaceArn`,
       arn,

@@ -1,5 +1,6 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { parseAmpWorkspaceArn } from '../k8s/aws-amp.js';
 import { DECISION_RUNTIME_NAME, DECISION_RUNTIME_NAMESPACE } from '../k8s/decision-runtime.js';
 import { PropError } from '../k8s/validation.js';
 import { IrsaRole } from './irsa-role.js';
@@ -8,7 +9,9 @@ import { IrsaRole } from './irsa-role.js';
 export interface DecisionRuntimeRoleProps {
   readonly openIdConnectProvider: iam.IOpenIdConnectProvider;
   /**
-   * Amazon Managed Service for Prometheus workspace the runtime reads its history from.
+   * Amazon Managed Service for Prometheus workspace the runtime reads its history from:
+   * `arn:<partition>:aps:<region>:<account>:workspace/<ws-id>`, the partition one of `AWS_PARTITIONS`
+   * and the region's own (`parseAmpWorkspaceArn`).
    * @default none: the runtime reads an in-cluster Prometheus and needs no AWS permission
    */
   readonly prometheusWorkspaceArn?: string;
@@ -28,8 +31,6 @@ export const PROMETHEUS_QUERY_ACTIONS = [
   'aps:QueryMetrics',
 ];
 
-const APS_WORKSPACE_ARN = /^arn:aws[a-z-]*:aps:[a-z0-9-]+:\d{12}:workspace\/ws-[A-Za-z0-9-]+$/;
-
 /**
  * The IRSA role of the decision runtime: read only. It may query one Managed Prometheus workspace
  * when one is configured; it changes nothing in AWS (scaling decisions go through KEDA).
@@ -44,11 +45,12 @@ export class DecisionRuntimeRole extends IrsaRole {
       description: 'ElasticAI decision runtime (read only)',
     });
     if (props.prometheusWorkspaceArn !== undefined) {
-      if (!APS_WORKSPACE_ARN.test(props.prometheusWorkspaceArn)) {
+      if (!parseAmpWorkspaceArn(props.prometheusWorkspaceArn)) {
         throw new PropError(
           'prometheusWorkspaceArn',
           props.prometheusWorkspaceArn,
-          'must be an Amazon Managed Service for Prometheus workspace ARN',
+          'must be an Amazon Managed Service for Prometheus workspace ARN, ' +
+            "arn:<partition>:aps:<region>:<account>:workspace/<ws-id> with the region's partition",
         );
       }
       this.role.addToPolicy(

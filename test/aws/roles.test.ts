@@ -390,6 +390,38 @@ describe('DecisionRuntimeRole', () => {
     assert.match(statement.Resource, /:workspace\/ws-/);
     assert.deepEqual(statementsOf(runtimeNoAmp), []);
   });
+
+  it("takes a workspace ARN only with a partition of AWS's that is its region's", () => {
+    const s = new Stack(testApp(), 'AmpArns', { env: TEST_ENV });
+    const ws = 'ws-1234abcd-12ab-34cd-56ef-1234567890ab';
+    const role = (id: string, prometheusWorkspaceArn: string): DecisionRuntimeRole =>
+      new DecisionRuntimeRole(s, id, { openIdConnectProvider: provider, prometheusWorkspaceArn });
+    // GIVEN ARNs with an unknown partition, another partition than the region's, or no region name
+    for (const [i, arn] of [
+      `arn:aws-moon:aps:us-east-1:123456789012:workspace/${ws}`,
+      `arn:aws:aps:cn-north-1:123456789012:workspace/${ws}`,
+      `arn:aws-us-gov:aps:us-east-1:123456789012:workspace/${ws}`,
+      `arn:aws:aps:useast1:123456789012:workspace/${ws}`,
+    ].entries()) {
+      // THEN refused, naming the prop and the value
+      assert.throws(
+        () => role(`Bad${i}`, arn),
+        (e: Error) =>
+          e.name === 'PropError' &&
+          e.message.startsWith('prometheusWorkspaceArn: must be an Amazon Managed Service for Prometheus') &&
+          e.message.endsWith(`(got "${arn}")`),
+      );
+    }
+    // GIVEN a well-formed ARN of another partition  THEN the role may query it (its form is right;
+    // whether the runtime can reach AMP there is RuntimeHistory's check)
+    const gov = `arn:aws-us-gov:aps:us-gov-west-1:123456789012:workspace/${ws}`;
+    const ok = new Stack(testApp(), 'AmpGov', { env: TEST_ENV });
+    new DecisionRuntimeRole(ok, 'Gov', { openIdConnectProvider: provider, prometheusWorkspaceArn: gov });
+    const resources = Object.values(Template.fromStack(ok).findResources('AWS::IAM::Policy')).flatMap(
+      (p: Json) => p.Properties.PolicyDocument.Statement.map((st: Json) => st.Resource),
+    );
+    assert.deepEqual(resources, [gov]);
+  });
 });
 
 describe('KEDA permissions derived from the table', () => {
