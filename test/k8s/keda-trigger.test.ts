@@ -676,9 +676,75 @@ describe('Trigger', () => {
       // WHEN the queue is in the European Sovereign Cloud  THEN taken, on amazonaws.eu
       const eusc = 'https://sqs.eusc-de-east-1.amazonaws.eu/123456789012/q';
       assert.equal(sqs(eusc, 'eusc-de-east-1').metadata.awsRegion, 'eusc-de-east-1');
-      // WHEN the URL is a VPC endpoint's (no SQS endpoint host)  THEN still taken as is
+      // WHEN the URL is a VPC endpoint's of awsRegion, with account and queue  THEN taken as is
       const vpce = 'https://vpce-0a1b2c3d4e5f67890-abcdefgh.sqs.eu-west-1.vpce.amazonaws.com/123456789012/q';
       assert.equal(sqs(vpce, 'eu-west-1').metadata.queueURL, vpce);
+    });
+
+    it("checks a VPC endpoint's queue URL for its region and its /<account>/<queue> path", () => {
+      // GIVEN an AWS TriggerAuthentication
+      const chart = testChart();
+      const aws = new TriggerAuthentication(chart, 'aws', {
+        namespace: 'shop',
+        podIdentity: PodIdentity.aws(),
+      });
+      const sqs = (queueUrl: string, awsRegion: string): Trigger =>
+        Trigger.awsSqsQueue({ queueUrl, awsRegion, queueLength: 5, authentication: aws });
+      const host = 'vpce-0a1b2c3d4e5f67890-abcdefgh.sqs.eu-west-1.vpce.amazonaws.com';
+      // WHEN the endpoint's region is not awsRegion  THEN refused, naming awsRegion and the URL's region
+      assert.throws(
+        () => sqs(`https://${host}/123456789012/q`, 'us-east-1'),
+        (e: Error) =>
+          e.name === 'PropError' &&
+          e.message ===
+            `awsSqsQueue.awsRegion: must match the queue URL's region (eu-west-1) (got "us-east-1")`,
+      );
+      // WHEN the endpoint is zonal  THEN its region is still the one checked
+      const zonal =
+        'https://vpce-0a1b2c3d4e5f67890-abcdefgh-eu-west-1a.sqs.eu-west-1.vpce.amazonaws.com/123456789012/q';
+      assert.equal(sqs(zonal, 'eu-west-1').metadata.queueURL, zonal);
+      assert.throws(
+        () => sqs(zonal, 'eu-west-2'),
+        /awsSqsQueue\.awsRegion: must match the queue URL's region \(eu-west-1\)/,
+      );
+      // WHEN the path is not /<12-digit account>/<queue name>  THEN refused, naming queueUrl and the URL
+      for (const path of ['/q', '/12345/q', '/123456789012/q/', '/123456789012/a*b', '/123456789012/q?x=1']) {
+        const queueUrl = `https://${host}${path}`;
+        assert.throws(
+          () => sqs(queueUrl, 'eu-west-1'),
+          (e: Error) =>
+            e.name === 'PropError' &&
+            e.message.startsWith('awsSqsQueue.queueUrl: must be a queue URL on the VPC endpoint like') &&
+            e.message.endsWith(`(got ${JSON.stringify(queueUrl)})`),
+        );
+      }
+    });
+
+    it('takes another https host as KEDA does, refusing a path KEDA cannot read a queue name from', () => {
+      // GIVEN an AWS TriggerAuthentication and a test endpoint (localstack)
+      const chart = testChart();
+      const aws = new TriggerAuthentication(chart, 'aws', {
+        namespace: 'shop',
+        podIdentity: PodIdentity.aws(),
+      });
+      const sqs = (queueUrl: string): Trigger =>
+        Trigger.awsSqsQueue({ queueUrl, awsRegion: 'us-east-1', queueLength: 5, authentication: aws });
+      // WHEN the path is /<account>/<queue>  THEN taken as is
+      const ok = 'https://localstack.test:4566/000000000000/orders';
+      assert.equal(sqs(ok).metadata.queueURL, ok);
+      // WHEN the path has not exactly two segments, the second non-empty (KEDA: "cannot get queueName
+      // from queueURL")  THEN refused at synth, naming queueUrl and the URL
+      for (const path of ['/orders', '/000000000000/orders/', '/a/b/orders', '']) {
+        const queueUrl = `https://localstack.test:4566${path}`;
+        assert.throws(
+          () => sqs(queueUrl),
+          (e: Error) =>
+            e.name === 'PropError' &&
+            e.message ===
+              'awsSqsQueue.queueUrl: must have the path /<account>/<queue>: KEDA takes the queue name ' +
+                `from its second segment (got ${JSON.stringify(queueUrl)})`,
+        );
+      }
     });
 
     it('checks awsRegion (SQS and Kafka) by the shared AWS region names', () => {
@@ -687,7 +753,8 @@ describe('Trigger', () => {
         namespace: 'shop',
         podIdentity: PodIdentity.aws(),
       });
-      const vpce = 'https://vpce-0a1b2c3d4e5f67890-abcdefgh.sqs.eu-west-1.vpce.amazonaws.com/123456789012/q';
+      // a custom host (no region in it), so that only awsRegion's own check applies
+      const custom = 'https://localstack.test:4566/000000000000/q';
       const kafka = (awsRegion: string): Trigger =>
         Trigger.kafka({
           bootstrapServers: ['k:9092'],
@@ -701,7 +768,7 @@ describe('Trigger', () => {
         // THEN refused by both, naming the prop and the value
         assert.throws(
           () =>
-            Trigger.awsSqsQueue({ queueUrl: vpce, awsRegion: region, queueLength: 5, authentication: aws }),
+            Trigger.awsSqsQueue({ queueUrl: custom, awsRegion: region, queueLength: 5, authentication: aws }),
           (e: Error) =>
             e.name === 'PropError' &&
             e.message.startsWith('awsSqsQueue.awsRegion: ') &&
@@ -719,7 +786,7 @@ describe('Trigger', () => {
       assert.equal(kafka('eusc-de-east-1').metadata.awsRegion, 'eusc-de-east-1');
       assert.equal(
         Trigger.awsSqsQueue({
-          queueUrl: vpce,
+          queueUrl: custom,
           awsRegion: 'eusc-de-east-1',
           queueLength: 5,
           authentication: aws,

@@ -45,6 +45,15 @@ const SQS_HOST = new RegExp(
   `^(?:(sqs|sqs-fips)\\.(${AWS_REGION_PATTERN})\\.(${DOMAINS})|(${AWS_REGION_PATTERN})\\.queue\\.(amazonaws\\.com))$`,
 );
 const SQS_QUEUE_URL = /^https:\/\/([^/]+)\/(\d{12})\/([^/]+)$/;
+/**
+ * An interface VPC endpoint's own DNS name for SQS, `vpce-<endpoint id>.sqs.<region>.vpce.amazonaws.com`
+ * (regional, or zonal with the zone after the id), as queue URLs through the endpoint use it
+ * (`https://vpce-x-y.sqs.us-east-1.vpce.amazonaws.com/1234567890/demo` in the SQS queue URL plugin of
+ * aws-sdk-ruby). The region is taken loosely here so that a wrong one is reported as a mismatch.
+ */
+const SQS_VPC_ENDPOINT_HOST = /^vpce-[a-z0-9]+(?:-[a-z0-9]+)*\.sqs\.([a-z0-9-]+)\.vpce\.amazonaws\.com$/;
+/** `/<12-digit account>/<queue name>`: the path of a queue URL. */
+const SQS_QUEUE_PATH = new RegExp(`^/(\\d{12})/(${NAME_PART})$`);
 const QUEUE_NAME = new RegExp(`^${NAME_PART}$`);
 const SQS_QUEUE_ARN = new RegExp(
   `^arn:(${AWS_PARTITIONS.join('|')}):sqs:(${AWS_REGION_PATTERN}):(\\d{12}):(${NAME_PART})$`,
@@ -93,6 +102,21 @@ export function parseSqsEndpoint(host: string): SqsEndpoint | undefined {
       `must use an SQS endpoint of region "${region}": the domain is right but the prefix "${prefix}" ` +
       `is not one of partition ${partition}'s (${onDomain.join(' or ')})`,
   };
+}
+
+/**
+ * The region of an SQS interface VPC endpoint's own DNS name,
+ * `vpce-<endpoint id>.sqs.<region>.vpce.amazonaws.com`; undefined for any other host. The region is
+ * whatever stands in its place (check it against the queue's region).
+ */
+export function parseSqsVpcEndpointHost(host: string): string | undefined {
+  return SQS_VPC_ENDPOINT_HOST.exec(host)?.[1];
+}
+
+/** The account and queue name of a queue URL's path, `/<12-digit account>/<queue name>`; undefined otherwise. */
+export function parseSqsQueuePath(path: string): { account: string; name: string } | undefined {
+  const m = SQS_QUEUE_PATH.exec(path);
+  return m ? { account: m[1] as string, name: m[2] as string } : undefined;
 }
 
 /** A queue's identity, as its URL and its ARN both carry it. */

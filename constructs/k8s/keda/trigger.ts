@@ -9,7 +9,7 @@ import {
   checkOneOf,
 } from '../validation.js';
 import { AWS_REGION_NAME } from '../aws-regions.js';
-import { parseSqsEndpoint, parseSqsQueueUrl } from './aws-sqs.js';
+import { parseSqsEndpoint, parseSqsQueuePath, parseSqsQueueUrl, parseSqsVpcEndpointHost } from './aws-sqs.js';
 import type { ITriggerAuthentication } from './trigger-authentication.js';
 
 /** How the HPA compares a trigger's metric with its target. */
@@ -104,8 +104,11 @@ export interface AwsSqsQueueTriggerOptions extends MetricTriggerOptions {
    * (`c2s.ic.gov`), ISO-B (`sc2s.sgov.gov`), ISO-E (`cloud.adc-e.uk`), ISO-F (`csp.hci.ic.gov`),
    * European Sovereign Cloud (`amazonaws.eu`), commercial FIPS and dual-stack, legacy
    * (`<region>.queue.amazonaws.com`). Such a URL must be on the SQS domain of `awsRegion`'s partition.
-   * Another https host (a VPC endpoint, `https://vpce-….sqs.<region>.vpce.amazonaws.com/...`) is taken
-   * as is.
+   * A URL on an SQS interface VPC endpoint's own DNS name,
+   * `https://vpce-<id>.sqs.<region>.vpce.amazonaws.com/<12-digit account>/<queue>`, must name
+   * `awsRegion` and have that path. Another https host (a test endpoint such as localstack's) is taken,
+   * as KEDA takes it: its scaler checks no host, only that the path is `/<segment>/<queue>` (checked
+   * here too), and reads the queue name from it.
    */
   readonly queueUrl: string;
   /** Region of the queue: an AWS region name of any partition (`AWS_REGION_NAME`). */
@@ -328,8 +331,10 @@ export class Trigger {
     if (!AWS_REGION_NAME.test(options.awsRegion)) {
       throw new PropError(`${p}.awsRegion`, options.awsRegion, 'must be an AWS region like "eu-west-1"');
     }
-    // A URL on an SQS endpoint host is checked as the AWS constructs check one (the shared parser);
-    // any other https host, such as a VPC endpoint's, is left as it is.
+    // A URL on an SQS endpoint host is checked as the AWS constructs check one (the shared parser), a
+    // URL on an SQS VPC endpoint's own DNS name for its region and path; any other https host (a test
+    // endpoint such as localstack's) only by the path KEDA needs (see AwsSqsQueueTriggerOptions.queueUrl).
+    const vpceRegion = parseSqsVpcEndpointHost(url.host);
     if (parseSqsEndpoint(url.host) !== undefined) {
       const queue = parseSqsQueueUrl(options.queueUrl);
       if (!queue) {
@@ -348,6 +353,31 @@ export class Trigger {
       }
       if (queue.hostProblem !== undefined) {
         throw new PropError(`${p}.queueUrl`, options.queueUrl, queue.hostProblem);
+      }
+    } else if (vpceRegion !== undefined) {
+      if (!parseSqsQueuePath(url.pathname) || url.search !== '' || url.hash !== '') {
+        throw new PropError(
+          `${p}.queueUrl`,
+          options.queueUrl,
+          'must be a queue URL on the VPC endpoint like ' +
+            '"https://vpce-<id>.sqs.eu-west-1.vpce.amazonaws.com/123456789012/<queue>"',
+        );
+      }
+      if (vpceRegion !== options.awsRegion) {
+        throw new PropError(
+          `${p}.awsRegion`,
+          options.awsRegion,
+          `must match the queue URL's region (${vpceRegion})`,
+        );
+      }
+    } else {
+      const segments = url.pathname.split('/');
+      if (segments.length !== 3 || segments[2] === '') {
+        throw new PropError(
+          `${p}.queueUrl`,
+          options.queueUrl,
+          'must have the path /<account>/<queue>: KEDA takes the queue name from its second segment',
+        );
       }
     }
     const provider = options.authentication.podIdentityProvider;
