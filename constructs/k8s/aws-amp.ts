@@ -18,6 +18,29 @@ const AMP_QUERY_DOMAINS: Readonly<Record<string, string>> = {
   aws: 'amazonaws.com',
 };
 
+/**
+ * Each partition's DNS suffix (the SDK's `dnsSuffix`). Where AMP is not confirmed, a `workspaceUrl` on
+ * `aps-workspaces.<region>.<suffix>` is taken as the user's word that the endpoint exists.
+ */
+const PARTITION_DNS_SUFFIX: Readonly<Record<string, string>> = {
+  aws: 'amazonaws.com',
+  'aws-cn': 'amazonaws.com.cn',
+  'aws-us-gov': 'amazonaws.com',
+  'aws-iso': 'c2s.ic.gov',
+  'aws-iso-b': 'sc2s.sgov.gov',
+  'aws-iso-e': 'cloud.adc-e.uk',
+  'aws-iso-f': 'csp.hci.ic.gov',
+  'aws-eusc': 'amazonaws.eu',
+};
+
+/**
+ * The host a `workspaceUrl` of `region` must have: the confirmed endpoint, or in another partition
+ * `aps-workspaces.<region>.<the partition's DNS suffix>`.
+ */
+export function ampUrlHost(region: string): string {
+  return ampQueryHost(region) ?? `aps-workspaces.${region}.${PARTITION_DNS_SUFFIX[awsPartitionOf(region)]}`;
+}
+
 /** The partitions with a confirmed AMP query endpoint. */
 export const AMP_PARTITIONS: readonly string[] = Object.keys(AMP_QUERY_DOMAINS);
 
@@ -69,6 +92,7 @@ export function ampRegionProblem(region: string): string | undefined {
   if (ampQueryHost(region) !== undefined) return undefined;
   return (
     `must be in a partition where Amazon Managed Service for Prometheus has a confirmed query endpoint ` +
-    `(${AMP_PARTITIONS.join(', ')}): region "${region}" is in ${awsPartitionOf(region)}`
+    `(${AMP_PARTITIONS.join(', ')}): region "${region}" is in ${awsPartitionOf(region)}; ` +
+    `if the service is there, give its workspaceUrl (https://${ampUrlHost(region)}/workspaces/<ws-id>)`
   );
 }

@@ -1,15 +1,16 @@
 import type { PrometheusAuthKind } from '../../runtime/service/config.js';
 import type { SecretKeyRef } from './autoscaled-workload.js';
-import { ampQueryHost, ampRegionProblem, parseAmpWorkspaceArn } from './aws-amp.js';
+import { ampRegionProblem, ampUrlHost, parseAmpWorkspaceArn } from './aws-amp.js';
 import { AWS_REGION_NAME, AWS_REGION_PATTERN } from './aws-regions.js';
 import { PropError, checkDnsLabel, checkDnsSubdomain } from './validation.js';
 
 /**
  * Options of {@link RuntimeHistory.amazonManagedPrometheus}: exactly one of `workspaceUrl`,
  * `workspaceArn`, `workspaceId`. The workspace's region must be in a partition where the service's
- * query endpoint is confirmed (`AMP_PARTITIONS` in `aws-amp.ts`: the commercial `aws`); a region of
- * China, GovCloud, the ISO partitions or the European Sovereign Cloud is refused, naming the prop that
- * gave it.
+ * query endpoint is confirmed (`AMP_PARTITIONS` in `aws-amp.ts`: the commercial `aws`) for
+ * `workspaceArn` and `workspaceId`; a region of China, GovCloud, the ISO partitions or the European
+ * Sovereign Cloud is refused there, naming the prop that gave it. A `workspaceUrl` is accepted in every
+ * partition, on `aps-workspaces.<region>.<the partition's DNS suffix>`.
  */
 export interface AmazonManagedPrometheusOptions {
   /**
@@ -118,8 +119,8 @@ export class RuntimeHistory {
       }
       region = m[1] as string;
       workspaceId = m[3] as string;
-      checkAmpRegion(prop, options.workspaceUrl, region);
-      const expected = ampQueryHost(region) as string;
+      // An explicit URL is accepted in every partition: outside the confirmed ones it is the user's word.
+      const expected = ampUrlHost(region);
       if (`aps-workspaces.${region}.${m[2] as string}` !== expected) {
         throw new PropError(
           prop,
@@ -157,9 +158,9 @@ export class RuntimeHistory {
         throw new PropError(`${p}.region`, options.region, `must match the workspace's region (${region})`);
       }
       region = options.region;
-      checkAmpRegion(`${p}.region`, options.region, region);
+      if (options.workspaceUrl === undefined) checkAmpRegion(`${p}.region`, options.region, region);
     }
-    const host = ampQueryHost(region as string) as string;
+    const host = ampUrlHost(region as string);
     return new RuntimeHistory({
       kind: 'amazon-managed-prometheus',
       url: `https://${host}/workspaces/${workspaceId}`,

@@ -803,7 +803,8 @@ describe('RuntimeHistory', () => {
     ] as const) {
       const reason =
         'must be in a partition where Amazon Managed Service for Prometheus has a confirmed query ' +
-        `endpoint \\(aws\\): region "${region}" is in ${partition}`;
+        `endpoint \\(aws\\): region "${region}" is in ${partition}; if the service is there, give its ` +
+        `workspaceUrl \\(https://aps-workspaces\\.${region}\\.[a-z0-9.-]+/workspaces/<ws-id>\\)`;
       // WHEN given with a workspace id  THEN refused, naming region and its value (no host is made up)
       throwsProp(
         () => RuntimeHistory.amazonManagedPrometheus({ workspaceId: ws, region }),
@@ -820,11 +821,17 @@ describe('RuntimeHistory', () => {
     const commercial = RuntimeHistory.amazonManagedPrometheus({ workspaceId: ws, region: 'ap-southeast-10' });
     // THEN the region is taken (shared region names) and the host is on amazonaws.com
     assert.equal(commercial.url, `https://aps-workspaces.ap-southeast-10.amazonaws.com/workspaces/${ws}`);
-    // GIVEN a workspace URL of a China region  THEN refused, naming the URL
+    // GIVEN a workspace URL of a China region, on China's domain  WHEN built
     const cnUrl = `https://aps-workspaces.cn-north-1.amazonaws.com.cn/workspaces/${ws}`;
+    const china = RuntimeHistory.amazonManagedPrometheus({ workspaceUrl: cnUrl, region: 'cn-north-1' });
+    // THEN it is taken as given (the user's word that the endpoint exists), signed for its region
+    assert.equal(china.url, cnUrl);
+    assert.equal(china.awsRegion, 'cn-north-1');
+    // GIVEN a GovCloud URL on China's domain  THEN refused, naming the host its partition uses
+    const govOnCn = `https://aps-workspaces.us-gov-west-1.amazonaws.com.cn/workspaces/${ws}`;
     throwsProp(
-      () => RuntimeHistory.amazonManagedPrometheus({ workspaceUrl: cnUrl }),
-      /^history\.amazonManagedPrometheus\.workspaceUrl: must be in a partition where .*region "cn-north-1" is in aws-cn/,
+      () => RuntimeHistory.amazonManagedPrometheus({ workspaceUrl: govOnCn }),
+      /^history\.amazonManagedPrometheus\.workspaceUrl: must use the endpoint of region "us-gov-west-1" \(aps-workspaces\.us-gov-west-1\.amazonaws\.com\)/,
     );
     // GIVEN a commercial region's URL on another partition's domain  THEN refused, naming the right host
     const wrongDomain = `https://aps-workspaces.us-east-1.amazonaws.com.cn/workspaces/${ws}`;
