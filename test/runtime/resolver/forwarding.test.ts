@@ -15,7 +15,7 @@ describe('forwarding through the resolver', () => {
   before(async () => {
     cluster = await FakeCluster.start({ autoStart: false });
     await cluster.startBackend({ START_DELAY_MS: '0' });
-    await until(() => cluster.resolver.targets.get('shop/web')?.isReady === true, 2_000, 'ready');
+    await until(() => cluster.resolver.targets.get('shop/web')?.isReady === true, 10_000, 'ready');
   });
   after(async () => {
     await cluster?.close();
@@ -106,14 +106,14 @@ describe('forwarding through the resolver', () => {
     const backend = cluster.running;
     await until(
       () => backend?.requests.some((r) => r.id === 'cancel-me') === true,
-      2_000,
+      10_000,
       'the request at the pod',
     );
     abort.abort();
     assert.ok((await pending) instanceof Error);
     await until(
       () => backend?.events.some((e) => e.event === 'client-gone' && e.id === 'cancel-me') === true,
-      1_000,
+      10_000,
       'the pod to see its client go',
     );
   });

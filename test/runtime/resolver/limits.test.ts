@@ -32,8 +32,9 @@ describe('resolver hold limits', () => {
     // WHEN a sixth arrives
     const t0 = performance.now();
     const refused = await send(c.resolver.proxyPort, { method: 'POST', body: 'x' });
-    // THEN it is refused at once with 503, Retry-After and the reason
-    assert.ok(performance.now() - t0 < 1_000);
+    // THEN it is refused at once with 503, Retry-After and the reason (not after the 30 s hold timeout;
+    // the bound leaves a loaded CI machine room)
+    assert.ok(performance.now() - t0 < 5_000);
     assert.equal(refused.status, 503);
     assert.equal(refused.headers['retry-after'], '7');
     assert.equal(JSON.parse(refused.body).error, 'queue-full');

@@ -247,8 +247,8 @@ describe('gRPC to an HTTP/1.1 target', () => {
     assert.equal(reply.status, 200);
     assert.equal(JSON.parse(reply.body).id, 'h2-1');
     // the target is warm and its Service bypasses the resolver: the HTTP/2 client is asked to reconnect
-    await until(() => goaway, 2_000, 'GOAWAY');
+    await until(() => goaway, 10_000, 'GOAWAY');
     session.close();
-    await until(() => cluster.deliveries.length === 1, 2_000, 'the delivery');
+    await until(() => cluster.deliveries.length === 1, 10_000, 'the delivery');
   });
 });

@@ -17,9 +17,10 @@ describe('waking a target through the decision runtime', () => {
   it('tells every ready runtime replica at once, with the resolver ServiceAccount token', async () => {
     const c = (cluster = await FakeCluster.start({ runtimes: 3, autoStart: false }));
     const pending = send(c.resolver.proxyPort, { headers: { 'x-request-id': 'fan-out' } });
-    await until(() => c.runtimes.every((r) => r.wakes.length >= 1), 2_000, 'all three replicas woken');
+    await until(() => c.runtimes.every((r) => r.wakes.length >= 1), 10_000, 'all three replicas woken');
     const first = c.runtimes.map((r) => r.wakes[0]?.at ?? 0);
-    assert.ok(Math.max(...first) - Math.min(...first) < 100, 'in parallel');
+    // (the three calls go out together; the bound leaves a loaded CI machine room)
+    assert.ok(Math.max(...first) - Math.min(...first) < 500, 'in parallel');
     assert.ok(c.wakes.every((w) => w.token === RESOLVER_TOKEN));
     assert.equal(await c.metric('elasticai_resolver_wakeups_total', { target: 'shop/web' }), 1);
     await c.startBackend({ START_DELAY_MS: '0' });
@@ -33,7 +34,7 @@ describe('waking a target through the decision runtime', () => {
     runtime.status = 503;
     const pending = send(c.resolver.proxyPort);
     // the first calls fail: retried after 200, 400, 800 ms …
-    await until(() => runtime.wakes.length >= 3, 3_000, 'retries');
+    await until(() => runtime.wakes.length >= 3, 10_000, 'retries');
     const gaps = runtime.wakes.slice(1, 3).map((w, i) => w.at - (runtime.wakes[i]?.at ?? 0));
     assert.ok(
       gaps.every((g) => g >= 150 && g < 1_500),
@@ -43,7 +44,7 @@ describe('waking a target through the decision runtime', () => {
     // once accepted, repeated every 400 ms (not faster) while the request still waits
     runtime.status = 202;
     const accepted = runtime.wakes.length;
-    await until(() => runtime.wakes.length >= accepted + 3, 3_000, 'repeated wake-ups');
+    await until(() => runtime.wakes.length >= accepted + 3, 10_000, 'repeated wake-ups');
     const later = runtime.wakes.slice(accepted);
     const interval = ((later[2]?.at ?? 0) - (later[1]?.at ?? 0)) as number;
     assert.ok(interval >= 350 && interval < 2_000, `rewake interval ${interval.toFixed(0)} ms`);
