@@ -66,7 +66,7 @@ class RawClient {
       this.write(frame(FrameType.Data, endStream ? Flag.EndStream : 0, stream, grpcMessage(message)));
   }
 
-  async until(what: string, done: () => boolean, ms = 3000): Promise<void> {
+  async until(what: string, done: () => boolean, ms = 10_000): Promise<void> {
     const deadline = Date.now() + ms;
     while (!done()) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
