@@ -19,6 +19,15 @@ async function untilDecided(registry: WorkloadRegistry, name: string): Promise<v
     await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
+/** Polls `check` every 10 ms for up to 10 s (only a failing test waits that long). */
+async function until(what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe('KEDA external scaler over gRPC', () => {
   const clock = { now: T0 };
   const source = new MemorySource(dailyDemand);
@@ -112,10 +121,12 @@ describe('KEDA external scaler over gRPC', () => {
   it('streams IsActive=true when the workload is woken, and ends streams on shutdown', async () => {
     const woken = ref('wake-me', { minReplicas: '0' });
     await client.getMetricSpec(woken);
+    const listening = registry.listenerCount('active');
     const stream = client.stream(woken);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // (once the stream listens: a wake-up before that reaches nobody; a loaded machine may take a while)
+    await until('the stream to listen', () => registry.listenerCount('active') > listening);
     registry.wake({ namespace: 'shop', name: 'wake-me' });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await until('IsActive=true', () => stream.received.includes(true));
     assert.ok(stream.received.includes(true));
     stream.call.cancel();
     await stream.ended;
@@ -145,7 +156,8 @@ describe('graceful shutdown', () => {
     });
     const client = new KedaClient(`127.0.0.1:${server.port}`);
     const inFlight = client.getMetrics(ref('draining'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // (once the call has reached the server, which registers the workload; a loaded machine may take a while)
+    await until('the call in flight', () => registry.has({ namespace: 'shop', name: 'draining' }));
 
     // WHEN the runtime shuts down (SIGTERM path)
     await server.close(2000);
