@@ -86,7 +86,8 @@ describe('assembled runtime with a Kubernetes API', () => {
         log: (l) => logs.push(l),
       },
     );
-    for (let i = 0; i < 50 && (await fetch(`${runtime.httpUrl}/readyz`)).status !== 200; i++)
+    // (up to 15 s: only a failing start waits that long)
+    for (let i = 0; i < 150 && (await fetch(`${runtime.httpUrl}/readyz`)).status !== 200; i++)
       await sleep(100);
   });
 
@@ -102,7 +103,7 @@ describe('assembled runtime with a Kubernetes API', () => {
     assert.deepEqual(refs, ['shop/checkout']);
     for (
       let i = 0;
-      i < 50 && runtime.registry.status({ namespace: 'shop', name: 'checkout' })?.state !== 'fresh';
+      i < 150 && runtime.registry.status({ namespace: 'shop', name: 'checkout' })?.state !== 'fresh';
       i++
     ) {
       await sleep(100);
@@ -188,7 +189,11 @@ describe('assembled runtime with a Kubernetes API', () => {
         capacityPerReplica: '40',
       },
     });
+    // (once the stream is open: checkout is active, so its first message says so; up to 10 s on a loaded
+    // machine, and at least 200 ms)
     await sleep(200);
+    for (const deadline = Date.now() + 10_000; stream.received.length === 0 && Date.now() < deadline;)
+      await sleep(20);
     const before = stream.received.length;
     const wake = (token?: string) =>
       fetch(`${runtime.httpUrl}/api/v1/workloads/shop/checkout/wake`, {
@@ -199,14 +204,16 @@ describe('assembled runtime with a Kubernetes API', () => {
     assert.equal((await wake(BOB)).status, 403);
     assert.equal(stream.received.length, before, 'refused wake-ups reach nobody');
     assert.equal((await wake(ALICE)).status, 202);
-    await sleep(200);
+    for (const deadline = Date.now() + 10_000; stream.received.length === before && Date.now() < deadline;)
+      await sleep(20);
+    await sleep(100); // (and a moment for a second message, were one sent)
     assert.deepEqual(stream.received.slice(before), [true]);
     stream.call.cancel();
     keda.close();
   });
 
   it('holds the Lease that elects the override-expiry job', async () => {
-    for (let i = 0; i < 30 && !kube.lease('elasticai-system', LEADER_LEASE_NAME); i++) await sleep(100);
+    for (let i = 0; i < 100 && !kube.lease('elasticai-system', LEADER_LEASE_NAME); i++) await sleep(100);
     const lease = kube.lease('elasticai-system', LEADER_LEASE_NAME) as { spec?: { holderIdentity?: string } };
     assert.equal(lease?.spec?.holderIdentity, 'elasticai-runtime-abc12');
   });
@@ -229,7 +236,7 @@ describe('assembled runtime with a Kubernetes API', () => {
       good = (await keda.getMetrics(ref).catch(() => undefined))?.metricValues[0]?.metricValueFloat ?? 0;
     }
     prometheus.garbage = true;
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 10_000;
     let status = runtime.registry.status({ namespace: 'shop', name: 'fast' });
     while (status?.lastError === undefined && Date.now() < deadline) {
       await sleep(100);
@@ -342,11 +349,11 @@ describe('container entry point', () => {
     'drains on SIGTERM: the call in flight completes, then the process exits 0',
     { timeout: 20_000 },
     async () => {
-      // GIVEN the runtime process, with a slow Prometheus so the first GetMetrics waits on its backfill
-      // (one day of history: a single 400 ms query, well inside the 1.5 s the first answer may wait,
-      // even on a loaded machine)
+      // GIVEN the runtime process, with a slow Prometheus so the first GetMetrics of a workload waits on
+      // its backfill (one day of history: a single 200 ms query, inside the 1.5 s the first answer may
+      // wait. A first backfill in a cold process could take longer than that under two busy loops, so
+      // another workload is backfilled first)
       const prometheus = await startFakePrometheus(dailyDemand);
-      prometheus.delayMs = 400;
       const grpcPort = await freePort();
       const httpPort = await freePort();
       const child = spawn(process.execPath, [join(REPO_ROOT, 'build', 'runtime', 'service', 'main.js')], {
@@ -379,9 +386,25 @@ describe('container entry point', () => {
           name: 'drain',
           scalerMetadata: { query: 'demand', capacityPerReplica: '40' },
         };
+        const warm = { ...ref, name: 'warm-up' };
+        for (let i = 0; i < 20; i++) {
+          if (
+            await keda.getMetrics(warm).then(
+              () => true,
+              () => false,
+            )
+          )
+            break;
+          await sleep(100);
+        }
+        prometheus.delayMs = 200;
+        const queried = prometheus.queries;
         // WHEN SIGTERM arrives while the call waits
         const inFlight = keda.getMetrics(ref);
-        await sleep(200);
+        // (once the call waits on its backfill: Prometheus has the query; on a loaded machine that can
+        // take more than a moment)
+        for (const deadline = Date.now() + 10_000; prometheus.queries === queried && Date.now() < deadline;)
+          await sleep(10);
         const terminatedAt = Date.now();
         child.kill('SIGTERM');
         // THEN the call completes with a value and the process exits cleanly
