@@ -347,13 +347,23 @@ describe('errors', () => {
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     const get = `GET /api/v1/workloads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKENS.admin}\r\n\r\n`;
+    // (each step waits for the server to have the request, not a fixed time: a loaded machine can take
+    // longer than a moment)
+    let requests = 0;
+    server.app.server.on('request', () => requests++);
+    const seen = async (n: number): Promise<void> => {
+      for (const deadline = Date.now() + 10_000; requests < n && Date.now() < deadline;)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+    };
     socket.write(get);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await seen(1);
     // WHEN the server starts closing and a second request arrives on the same connection
     const closing = server.close();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // (Fastify marks itself closing before it closes the listening socket)
+    for (const deadline = Date.now() + 10_000; server.app.server.listening && Date.now() < deadline;)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     socket.write(get);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await seen(2);
     release();
     await closing;
     await closed;
