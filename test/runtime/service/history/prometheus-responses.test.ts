@@ -364,7 +364,8 @@ describe('PrometheusSource failures', () => {
       'timeout',
       /aborted by the caller/,
     );
-    assert.ok(Date.now() - started < 1000);
+    // (long before the 5 s timeout; the bound leaves a loaded CI machine room)
+    assert.ok(Date.now() - started < 2500);
   });
 
   it('reports a closed port and an unknown host as unreachable', async () => {

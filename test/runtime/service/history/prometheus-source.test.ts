@@ -233,7 +233,8 @@ describe('PrometheusSource against a real Prometheus', () => {
       assert.match(e.message, /ECONNREFUSED/);
       return true;
     });
-    assert.ok(Date.now() - killedAt < 1000);
+    // (long before the 5 s timeout; the bound leaves a loaded CI machine room)
+    assert.ok(Date.now() - killedAt < 2500);
     // WHEN it restarts on the same data folder
     await sleep(1500);
     const restartedAt = Date.now();
