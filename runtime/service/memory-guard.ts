@@ -99,6 +99,15 @@ export class MemoryGuard {
     return undefined;
   }
 
+  /**
+   * Whether `bytes` more fit below the limit less the margin, next to what is in use and reserved
+   * (for other growth than workloads': the webhook's event buckets). Reserves nothing: the bytes show in
+   * what is in use once allocated.
+   */
+  hasRoomFor(bytes: number): boolean {
+    return this.usedBytes() + this.pendingBytes + bytes < this.limitBytes - this.marginBytes;
+  }
+
   /** Gives back a reservation (the workload's backfill has run, or it was removed). */
   release(bytes: number): void {
     this.reserved = Math.max(0, this.reserved - bytes);

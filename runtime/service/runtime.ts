@@ -99,7 +99,20 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
   const emit = (event: string, fields: Record<string, unknown>): void =>
     log(JSON.stringify({ time: new Date(wallClock()).toISOString(), event, ...fields }));
   const metrics = new RuntimeMetrics();
-  const events = new EventStore({ clock: wallClock, metrics, retentionSeconds: config.historySeconds });
+  const container = (options.containerMemory ?? cgroupMemory)();
+  const memoryLimit =
+    config.memoryLimitMiB === undefined
+      ? container?.limitBytes
+      : config.memoryLimitMiB * 1024 * 1024 || undefined;
+  const memory = memoryLimit
+    ? new MemoryGuard({ limitBytes: memoryLimit, ...(container && { usedBytes: container.usedBytes }) })
+    : undefined;
+  const events = new EventStore({
+    clock: wallClock,
+    metrics,
+    retentionSeconds: config.historySeconds,
+    ...(memory && { hasRoomFor: (bytes: number) => memory.hasRoomFor(bytes) }),
+  });
   const sources: Partial<Record<'prometheus' | 'webhook', HistorySource>> = {
     webhook: scaled ? new TimeScaledSource(events, config.timeScale, origin) : events,
   };
@@ -109,11 +122,6 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     usage = new PrometheusUsageSource(prometheus, { clock: wallClock });
     sources.prometheus = scaled ? new TimeScaledSource(prometheus, config.timeScale, origin) : prometheus;
   }
-  const container = (options.containerMemory ?? cgroupMemory)();
-  const memoryLimit =
-    config.memoryLimitMiB === undefined
-      ? container?.limitBytes
-      : config.memoryLimitMiB * 1024 * 1024 || undefined;
   const registry = new WorkloadRegistry({
     sources,
     clock,
@@ -122,14 +130,7 @@ export async function startRuntime(config: RuntimeConfig, options: RuntimeOption
     refitEpochSeconds: config.refitEpochSeconds,
     staleAfterSeconds: config.staleAfterSeconds,
     metrics,
-    ...(memoryLimit
-      ? {
-          memory: new MemoryGuard({
-            limitBytes: memoryLimit,
-            ...(container && { usedBytes: container.usedBytes }),
-          }),
-        }
-      : {}),
+    ...(memory && { memory }),
   });
   registry.on('decision', (ref: WorkloadRef, decision: Decision) =>
     emit('decision', { namespace: ref.namespace, name: ref.name, ...decisionLogFields(decision) }),

@@ -40,6 +40,12 @@ export interface EventStoreOptions {
   readonly clock?: () => number;
   /** `webhookEvents` counts ingested events by stream. */
   readonly metrics?: RuntimeMetrics;
+  /**
+   * Asked by {@link EventStore.roomFor} before a batch would make a stream's arrays grow, with the bytes
+   * the grown arrays take: the runtime answers from its memory guard, so events cannot push it past its
+   * container's limit (the webhook answers 503 and the sender retries). @default always room
+   */
+  readonly hasRoomFor?: (bytes: number) => boolean;
 }
 
 /** Stream names as the workload spec allows them (`metadata.stream`). */
@@ -50,8 +56,8 @@ const MAX_STEPS = 1_000_000;
 
 /** One stream: sorted seconds and their counts, from `head` on (entries before it are dropped). */
 class Stream {
-  seconds = new Float64Array(64);
-  counts = new Float64Array(64);
+  seconds = new Float64Array(INITIAL_BUCKETS);
+  counts = new Float64Array(INITIAL_BUCKETS);
   head = 0;
   length = 0;
   /** First second with an event (data starts in the step containing it). */
@@ -164,7 +170,25 @@ class Stream {
   get bytes(): number {
     return this.seconds.byteLength + this.counts.byteLength;
   }
+
+  /**
+   * Bytes of the arrays after adding `buckets` new ones, at most (the same as now when they fit). Counts
+   * the dropped slots before `head` too: `reserve` reclaims them only once they are half the array.
+   */
+  bytesAfter(buckets: number): number {
+    return Stream.bytesFor(this.seconds.length, this.length + buckets);
+  }
+
+  /** Bytes of two Float64Arrays of `capacity`, doubled until they hold `buckets`. */
+  static bytesFor(capacity: number, buckets: number): number {
+    let size = capacity;
+    while (size < buckets) size *= 2;
+    return 16 * size;
+  }
 }
+
+/** A new stream's arrays: 64 buckets. */
+const INITIAL_BUCKETS = 64;
 
 /** Result of one `add`. */
 export type AddResult = 'stored' | 'too-old';
@@ -209,6 +233,18 @@ export class EventStore implements HistorySource {
     let total = 0;
     for (const s of this.streams.values()) total += s.bytes;
     return total;
+  }
+
+  /**
+   * Whether `events` more events for `stream` fit in memory: true when its arrays hold them already
+   * (each event may make a new bucket), otherwise what `hasRoomFor` says about the grown arrays. Asked
+   * before a batch is added, so a refused batch stores nothing and can be sent again as it is.
+   */
+  roomFor(stream: string, events: number): boolean {
+    const s = this.streams.get(stream);
+    const now = s ? s.bytes : 0;
+    const after = s ? s.bytesAfter(events) : Stream.bytesFor(INITIAL_BUCKETS, events);
+    return after <= now || (this.options.hasRoomFor?.(after) ?? true);
   }
 
   /**

@@ -2,7 +2,8 @@
  * `POST /api/v1/events/<stream>`: the signed event webhook feeding the `webhook` history source.
  * Signature (over timestamp, stream and raw body) and timestamp are checked before the body or the
  * stream's form is looked at (401), then the body (400), then the events are added to the EventStore
- * (202 with what was stored). A repeated
+ * (202 with what was stored), or, when the stream's buckets would have to grow past the runtime's memory
+ * guard, none of them (503 with Retry-After: the batch can be sent again as it is). A repeated
  * delivery of an already accepted request (same signature within the replay window) is answered 202 with
  * `duplicate: true` and counted once. Without a configured secret the route answers 404.
  *
@@ -21,6 +22,9 @@ import {
   TIMESTAMP_HEADER,
   verifyWebhook,
 } from './webhook-auth.js';
+
+/** Retry-After of a batch refused for memory: the guard's picture changes as workloads settle or go. */
+const NO_MEMORY_RETRY_SECONDS = 30;
 
 export function registerEventRoutes(
   app: FastifyInstance,
@@ -68,6 +72,15 @@ export function registerEventRoutes(
     // From here on nothing awaits: the replay check and the additions happen as one step.
     if (replays.has(digest, now)) {
       return reply.code(202).send({ stream, accepted: 0, tooOld: 0, duplicate: true });
+    }
+    if (!events.roomFor(stream, body.events.length)) {
+      throw new ApiError(
+        503,
+        'no-memory',
+        `not enough memory to store more events for ${stream}: nothing was stored; send them again later, ` +
+          "or raise the runtime's memory limit",
+        { 'retry-after': String(NO_MEMORY_RETRY_SECONDS) },
+      );
     }
     let accepted = 0;
     let tooOld = 0;

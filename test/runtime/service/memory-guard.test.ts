@@ -75,6 +75,21 @@ describe('MemoryGuard', () => {
     assert.equal(guard.pendingBytes, 0);
   });
 
+  it('says whether other growth fits next to what is in use and reserved, without reserving it', () => {
+    // GIVEN 1000 MiB, 100 MiB margin, 700 MiB in use and a workload of 100 MiB loading
+    const guard = new MemoryGuard({
+      limitBytes: 1000 * MIB,
+      marginBytes: 100 * MIB,
+      usedBytes: () => 700 * MIB,
+      growthBytes: 0,
+    });
+    assert.equal(guard.reserve(100 * MIB), undefined);
+    // THEN 99 MiB more fit below the 900 MiB room, 100 MiB do not, and asking reserved nothing
+    assert.equal(guard.hasRoomFor(99 * MIB), true);
+    assert.equal(guard.hasRoomFor(100 * MIB), false);
+    assert.equal(guard.pendingBytes, 100 * MIB);
+  });
+
   it("reserves each workload's growth from its admission until it has settled", () => {
     // GIVEN 440 MiB in use, 56 MiB of room, and a growth of 10 MiB a workload that settles in 60 s
     const clock = { ms: 0 };

@@ -455,10 +455,13 @@ describe('runtime memory admission', () => {
       // THEN the start-up log names the limit, and a new workload is refused
       assert.ok(logs.some((l) => /"event":"started",.*"memoryLimitBytes":1048576/.test(l)));
       assert.throws(() => rt.registry.register(ref, parseWorkloadSpec(ref, spec)), /not enough memory/);
+      // AND the webhook's event store asks the same guard before its arrays grow
+      assert.equal(rt.events.roomFor('cart', 1), false);
     });
     // GIVEN the same container with admission turned off by the variable
     await withRuntime({ ELASTICAI_MEMORY_LIMIT_MIB: '0' }, 1024 * 1024, async (rt, logs) => {
       assert.ok(logs.some((l) => /"event":"started",.*"memoryLimitBytes":null/.test(l)));
+      assert.equal(rt.events.roomFor('cart', 1), true);
       await rt.registry.register(ref, parseWorkloadSpec(ref, spec));
       assert.equal(rt.registry.has(ref), true);
     });

@@ -14,10 +14,16 @@ interface ErrorBody {
   error: { code: string; message: string };
 }
 
-async function server(extra: { secret?: string | null; clock?: () => number } = {}) {
+async function server(
+  extra: { secret?: string | null; clock?: () => number; hasRoomFor?: (bytes: number) => boolean } = {},
+) {
   const metrics = new RuntimeMetrics({ defaultMetrics: false });
   const clock = extra.clock ?? (() => NOW * 1000);
-  const events = new EventStore({ clock, metrics });
+  const events = new EventStore({
+    clock,
+    metrics,
+    ...(extra.hasRoomFor && { hasRoomFor: extra.hasRoomFor }),
+  });
   const path = extra.secret === null ? undefined : secretFile(extra.secret ?? SECRET);
   const sink = logSink();
   const d = await deps({
@@ -86,6 +92,37 @@ describe('POST /api/v1/events/<stream>', () => {
     assert.ok(
       lines.some((l) => l.audit === 'webhook-events' && l.stream === 'team-a/checkout' && l.accepted === 4),
     );
+  });
+
+  it('refuses a batch whose buckets would not fit in memory (503), storing none of it, and takes it when sent again', async () => {
+    // GIVEN a memory guard with room for 2 KiB of new arrays, asked with the bytes the arrays would take
+    const asked: number[] = [];
+    let room = 2048;
+    const { app, events } = await server({ hasRoomFor: (bytes) => (asked.push(bytes), bytes <= room) });
+    const batch = (from: number, n: number) =>
+      JSON.stringify({ events: Array.from({ length: n }, (_, k) => ({ timestamp: from + k, count: 1 })) });
+    const post = (body: string) =>
+      app.inject({ method: 'POST', url: '/api/v1/events/orders', headers: signed(body), payload: body });
+    // WHEN a first batch of 64 events fits a new stream's arrays (64 buckets, 1 KiB)
+    const first = await post(batch(NOW - 600, 64));
+    assert.equal(first.statusCode, 202);
+    // AND a second of 100 would grow them to 256 buckets (4 KiB) while only 2 KiB fit
+    const big = batch(NOW - 500, 100);
+    const refused = await post(big);
+    // THEN 503 with Retry-After and a message naming the stream, and none of the 100 events is stored
+    assert.equal(refused.statusCode, 503);
+    assert.equal(refused.headers['retry-after'], '30');
+    assert.equal(refused.json<ErrorBody>().error.code, 'no-memory');
+    assert.match(refused.json<ErrorBody>().error.message, /events for orders: nothing was stored/);
+    assert.deepEqual(asked, [1024, 4096]);
+    assert.equal(events.bucketCount, 64);
+    // WHEN memory is freed and the same delivery is sent again (not taken for a duplicate)
+    room = 8192;
+    const again = await post(big);
+    // THEN all of it is stored, once
+    assert.equal(again.statusCode, 202);
+    assert.deepEqual(again.json(), { stream: 'orders', accepted: 100, tooOld: 0, duplicate: false });
+    assert.equal(events.bucketCount, 164);
   });
 
   it('counts a repeated delivery once', async () => {
