@@ -4,7 +4,11 @@
  * assume the role the trigger authenticates as (the workload's IRSA role or a fixed role ARN).
  */
 import { IRSA_ROLE_ANNOTATION } from '../constructs/aws/irsa-role.js';
-import { parseSqsQueueUrl, sqsQueueArn } from '../constructs/k8s/keda/aws-sqs.js';
+import {
+  parseSqsQueueUrl,
+  parseSqsVpcEndpointQueueUrl,
+  sqsQueueArn,
+} from '../constructs/k8s/keda/aws-sqs.js';
 import { PropError } from '../constructs/k8s/validation.js';
 import type { ClusterConfig } from './environment-types.js';
 
@@ -19,9 +23,23 @@ export interface KedaAwsAccess {
  * An SQS queue URL's ARN, in the partition of the URL's region: `https://sqs.<region>.amazonaws.com/
  * <account>/<name>` -> `arn:aws:sqs:<region>:<account>:<name>`, and likewise for the China, GovCloud,
  * ISO, ISO-B, ISO-E, ISO-F, European Sovereign Cloud, commercial FIPS and dual-stack and legacy `<region>.queue.amazonaws.com`
- * endpoints (`parseSqsQueueUrl`).
+ * endpoints (`parseSqsQueueUrl`). A URL on an SQS interface VPC endpoint's own DNS name,
+ * `https://vpce-<id>.sqs.<region>.vpce.amazonaws.com/<account>/<name>` (regional or zonal), maps to
+ * `arn:aws:sqs:<region>:<account>:<name>` likewise (`parseSqsVpcEndpointQueueUrl`); VPC endpoints of
+ * the other partitions are refused until their domains are confirmed.
  */
 export function sqsQueueArnFromUrl(prop: string, url: string): string {
+  const vpce = parseSqsVpcEndpointQueueUrl(url);
+  if (vpce) {
+    if (!vpce.queue)
+      throw new PropError(
+        prop,
+        url,
+        'must be a queue URL on the VPC endpoint https://vpce-<id>.sqs.<region>.vpce.amazonaws.com/<account>/<queue>',
+      );
+    if (vpce.hostProblem !== undefined) throw new PropError(prop, url, vpce.hostProblem);
+    return sqsQueueArn(vpce.queue);
+  }
   const queue = parseSqsQueueUrl(url);
   if (!queue)
     throw new PropError(

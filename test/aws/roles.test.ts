@@ -441,7 +441,10 @@ describe('KEDA permissions derived from the table', () => {
     const prod = ENVIRONMENTS.find((e) => e.name === 'prod')?.clusters.find(
       (c) => c.cloud === 'aws',
     ) as ClusterConfig;
-    const worker = (identity?: WorkloadIdentity) => ({
+    const worker = (
+      identity?: WorkloadIdentity,
+      queueUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs',
+    ) => ({
       name: 'w',
       image: 'ghcr.io/x/w:1.0.0',
       resources: { cpu: { request: Cpu.millis(100) }, memory: { request: Size.mebibytes(128) } },
@@ -451,7 +454,7 @@ describe('KEDA permissions derived from the table', () => {
       scaling: WorkloadScaling.keda({
         triggers: [
           Trigger.awsSqsQueue({
-            queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs',
+            queueUrl,
             awsRegion: 'us-east-1',
             queueLength: 5,
             authentication: { name: 'op', kind: 'TriggerAuthentication', namespace: 't' },
@@ -459,18 +462,28 @@ describe('KEDA permissions derived from the table', () => {
         ],
       }),
     });
-    const cluster = (owner: 'keda' | 'workload', identity?: WorkloadIdentity): ClusterConfig => ({
+    const cluster = (
+      owner: 'keda' | 'workload',
+      identity?: WorkloadIdentity,
+      queueUrl?: string,
+    ): ClusterConfig => ({
       ...prod,
       tenants: [
         {
           name: 't',
           groups: [],
           triggerAuthentications: [{ name: 'op', podIdentity: PodIdentity.aws({ identityOwner: owner }) }],
-          workloads: [worker(identity)],
+          workloads: [worker(identity, queueUrl)],
         },
       ],
     });
     assert.deepEqual(kedaAwsAccess(cluster('keda')), {
+      sqsQueueArns: ['arn:aws:sqs:us-east-1:123456789012:jobs'],
+      assumableRoleArns: [],
+    });
+    // WHEN the operator-owned trigger reads the queue through a VPC endpoint  THEN the same queue read
+    const vpce = 'https://vpce-0a1b2c3d4e5f67890-abcdefgh.sqs.us-east-1.vpce.amazonaws.com/123456789012/jobs';
+    assert.deepEqual(kedaAwsAccess(cluster('keda', undefined, vpce)), {
       sqsQueueArns: ['arn:aws:sqs:us-east-1:123456789012:jobs'],
       assumableRoleArns: [],
     });
@@ -560,6 +573,74 @@ describe('KEDA permissions derived from the table', () => {
     assert.throws(
       () => sqsQueueArnFromUrl('q', `https://sqs.us-east-1.amazonaws.com/123456789012/${'a'.repeat(81)}`),
       /q: must be an SQS queue URL/,
+    );
+  });
+
+  it("maps a queue URL on an SQS VPC endpoint's DNS name to the queue's ARN, refusing a bad path", () => {
+    // GIVEN a regional and a zonal VPC endpoint's queue URL  WHEN mapped  THEN the queue's ARN in the
+    // region's partition, as for the queue's own endpoint
+    const host = 'vpce-0a1b2c3d4e5f67890-abcdefgh.sqs.eu-west-1.vpce.amazonaws.com';
+    assert.equal(
+      sqsQueueArnFromUrl('q', `https://${host}/123456789012/jobs`),
+      'arn:aws:sqs:eu-west-1:123456789012:jobs',
+    );
+    assert.equal(
+      sqsQueueArnFromUrl(
+        'q',
+        'https://vpce-0a1b2c3d4e5f67890-abcdefgh-us-east-1a.sqs.us-east-1.vpce.amazonaws.com/123456789012/a.fifo',
+      ),
+      'arn:aws:sqs:us-east-1:123456789012:a.fifo',
+    );
+    // WHEN the path is not /<12-digit account>/<queue name>  THEN refused, naming the prop and the URL
+    for (const path of [
+      '/q',
+      '/12345/q',
+      '/123456789012/q/',
+      '/123456789012/a*b',
+      '/123456789012/q?x=1',
+      '',
+    ]) {
+      const url = `https://${host}${path}`;
+      assert.throws(
+        () => sqsQueueArnFromUrl('q', url),
+        (e: Error) =>
+          e.name === 'PropError' &&
+          e.message ===
+            'q: must be a queue URL on the VPC endpoint ' +
+              `https://vpce-<id>.sqs.<region>.vpce.amazonaws.com/<account>/<queue> (got ${JSON.stringify(url)})`,
+      );
+    }
+    // WHEN the endpoint's region is not a region name, or is outside the commercial partition (whose
+    // VPC endpoint domain is the only one confirmed)  THEN refused rather than mapped to a guessed ARN
+    for (const [url, reason] of [
+      [
+        'https://vpce-0a1b2c3d4e5f67890-abcdefgh.sqs.eu-nowhere.vpce.amazonaws.com/123456789012/q',
+        `must name an AWS region in the VPC endpoint's host (it names "eu-nowhere")`,
+      ],
+      [
+        'https://vpce-0a1b2c3d4e5f67890-abcdefgh.sqs.cn-north-1.vpce.amazonaws.com/123456789012/q',
+        'must be on a VPC endpoint of the commercial partition: region "cn-north-1" is in aws-cn, ' +
+          'whose SQS VPC endpoint domain is not confirmed here',
+      ],
+      [
+        'https://vpce-0a1b2c3d4e5f67890-abcdefgh.sqs.us-gov-west-1.vpce.amazonaws.com/123456789012/q',
+        'must be on a VPC endpoint of the commercial partition: region "us-gov-west-1" is in aws-us-gov, ' +
+          'whose SQS VPC endpoint domain is not confirmed here',
+      ],
+    ] as const) {
+      assert.throws(
+        () => sqsQueueArnFromUrl('q', url),
+        (e: Error) => e.name === 'PropError' && e.message === `q: ${reason} (got ${JSON.stringify(url)})`,
+      );
+    }
+    // WHEN the VPC endpoint domain is another partition's  THEN not taken as a VPC endpoint at all
+    assert.throws(
+      () =>
+        sqsQueueArnFromUrl(
+          'q',
+          'https://vpce-0a1b2c3d4e5f67890-abcdefgh.sqs.cn-north-1.vpce.amazonaws.com.cn/123456789012/q',
+        ),
+      /^PropError: q: must be an SQS queue URL /,
     );
   });
 });

@@ -3,7 +3,7 @@
 // interruption queue of NodeTerminationHandler) and the ARNs derived from them (KedaOperatorRole). It
 // lives beside the trigger because `constructs/k8s` may not import `constructs/aws`; it imports only the
 // region names and partitions of `../aws-regions.ts`.
-import { AWS_PARTITIONS, AWS_REGION_PATTERN, awsPartitionOf } from '../aws-regions.js';
+import { AWS_PARTITIONS, AWS_REGION_NAME, AWS_REGION_PATTERN, awsPartitionOf } from '../aws-regions.js';
 
 /**
  * The SQS endpoint hosts of each partition whose queues can be named here, `<region>` standing for the
@@ -111,6 +111,42 @@ export function parseSqsEndpoint(host: string): SqsEndpoint | undefined {
  */
 export function parseSqsVpcEndpointHost(host: string): string | undefined {
   return SQS_VPC_ENDPOINT_HOST.exec(host)?.[1];
+}
+
+/**
+ * The partitions whose regions' SQS interface VPC endpoints are named on `vpce.amazonaws.com`
+ * ({@link SQS_VPC_ENDPOINT_HOST}): only the commercial one is confirmed. Other partitions' VPC endpoint
+ * domains (China's would be under `amazonaws.com.cn`) are not taken until confirmed.
+ */
+const VPC_ENDPOINT_PARTITIONS: readonly string[] = ['aws'];
+const HTTPS_URL = /^https:\/\/([^/?#]+)(.*)$/s;
+
+/**
+ * A queue URL on an SQS interface VPC endpoint's own DNS name,
+ * `https://vpce-<endpoint id>.sqs.<region>.vpce.amazonaws.com/<12-digit account>/<queue name>`
+ * (regional, or zonal with the zone after the id): the region of its host ({@link parseSqsVpcEndpointHost}),
+ * the queue when the path is `/<12-digit account>/<queue name>` with nothing after it
+ * ({@link parseSqsQueuePath}), and `hostProblem` when the region is not an AWS region name or is not in a
+ * partition whose VPC endpoints are confirmed on this domain (only the commercial `aws` so far).
+ * Undefined when the URL is not https on such a host.
+ */
+export function parseSqsVpcEndpointQueueUrl(
+  value: string,
+): (SqsEndpoint & { readonly queue: SqsQueueAddress | undefined }) | undefined {
+  const m = typeof value === 'string' ? HTTPS_URL.exec(value) : null;
+  const region = m ? parseSqsVpcEndpointHost(m[1] as string) : undefined;
+  if (!m || region === undefined) return undefined;
+  const partition = awsPartitionOf(region);
+  let hostProblem: string | undefined;
+  if (!AWS_REGION_NAME.test(region)) {
+    hostProblem = `must name an AWS region in the VPC endpoint's host (it names "${region}")`;
+  } else if (!VPC_ENDPOINT_PARTITIONS.includes(partition)) {
+    hostProblem =
+      `must be on a VPC endpoint of the commercial partition: region "${region}" is in ${partition}, ` +
+      'whose SQS VPC endpoint domain is not confirmed here';
+  }
+  const path = parseSqsQueuePath(m[2] as string);
+  return { region, hostProblem, queue: path ? { partition, region, ...path } : undefined };
 }
 
 /** The account and queue name of a queue URL's path, `/<12-digit account>/<queue name>`; undefined otherwise. */
