@@ -718,6 +718,14 @@ describe('Trigger', () => {
             e.message.endsWith(`(got ${JSON.stringify(queueUrl)})`),
         );
       }
+      // WHEN the endpoint names a GovCloud region (its VPC endpoint domain is not confirmed)  THEN refused
+      // as kedaAwsAccess refuses it, so the trigger and the operator's IAM policy agree
+      const gov =
+        'https://vpce-0a1b2c3d4e5f67890-abcdefgh.sqs.us-gov-west-1.vpce.amazonaws.com/123456789012/q';
+      assert.throws(
+        () => sqs(gov, 'us-gov-west-1'),
+        /^PropError: awsSqsQueue\.queueUrl: must be on a VPC endpoint of the commercial partition: region "us-gov-west-1" is in aws-us-gov/,
+      );
     });
 
     it('takes another https host as KEDA does, refusing a path KEDA cannot read a queue name from', () => {

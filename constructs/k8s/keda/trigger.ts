@@ -9,7 +9,12 @@ import {
   checkOneOf,
 } from '../validation.js';
 import { AWS_REGION_NAME } from '../aws-regions.js';
-import { parseSqsEndpoint, parseSqsQueuePath, parseSqsQueueUrl, parseSqsVpcEndpointHost } from './aws-sqs.js';
+import {
+  parseSqsEndpoint,
+  parseSqsQueueUrl,
+  parseSqsVpcEndpointHost,
+  parseSqsVpcEndpointQueueUrl,
+} from './aws-sqs.js';
 import type { ITriggerAuthentication } from './trigger-authentication.js';
 
 /** How the HPA compares a trigger's metric with its target. */
@@ -355,7 +360,8 @@ export class Trigger {
         throw new PropError(`${p}.queueUrl`, options.queueUrl, queue.hostProblem);
       }
     } else if (vpceRegion !== undefined) {
-      if (!parseSqsQueuePath(url.pathname) || url.search !== '' || url.hash !== '') {
+      const queue = parseSqsVpcEndpointQueueUrl(options.queueUrl);
+      if (!queue?.queue || url.search !== '' || url.hash !== '') {
         throw new PropError(
           `${p}.queueUrl`,
           options.queueUrl,
@@ -369,6 +375,9 @@ export class Trigger {
           options.awsRegion,
           `must match the queue URL's region (${vpceRegion})`,
         );
+      }
+      if (queue.hostProblem !== undefined) {
+        throw new PropError(`${p}.queueUrl`, options.queueUrl, queue.hostProblem);
       }
     } else {
       const segments = url.pathname.split('/');
