@@ -161,9 +161,23 @@ class Stream {
 
   private compact(force = false): void {
     if (this.head === 0 || (!force && this.head < this.seconds.length / 2)) return;
-    this.seconds.copyWithin(0, this.head, this.length);
-    this.counts.copyWithin(0, this.head, this.length);
-    this.length -= this.head;
+    const size = this.size;
+    // Arrays a quarter full are halved (or more), so a stream that shrank (retention, the bucket budget)
+    // gives its memory back; halving only at a quarter keeps an add/drop cycle from reallocating each time.
+    let capacity = this.seconds.length;
+    while (capacity > INITIAL_BUCKETS && size * 4 <= capacity) capacity /= 2;
+    if (capacity < this.seconds.length) {
+      const seconds = new Float64Array(capacity);
+      const counts = new Float64Array(capacity);
+      seconds.set(this.seconds.subarray(this.head, this.length));
+      counts.set(this.counts.subarray(this.head, this.length));
+      this.seconds = seconds;
+      this.counts = counts;
+    } else {
+      this.seconds.copyWithin(0, this.head, this.length);
+      this.counts.copyWithin(0, this.head, this.length);
+    }
+    this.length = size;
     this.head = 0;
   }
 

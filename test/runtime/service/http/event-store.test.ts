@@ -93,6 +93,28 @@ describe('EventStore', () => {
     assert.ok(store.bytes > 0);
   });
 
+  it('gives memory back when a stream shrinks: arrays a quarter full are halved, the data kept', async () => {
+    // GIVEN a stream of 10,000 one-second buckets (arrays of 16,384: 256 KiB) and a 12,000 s retention
+    let now = T + 10_000;
+    const store = new EventStore({ clock: () => now * 1000, retentionSeconds: 12_000 });
+    for (let k = 0; k < 10_000; k++) store.add('s', T + k, 1 + (k % 7));
+    assert.equal(store.bytes, 16 * 16_384);
+    // WHEN the clock moves so that only the newest 500 seconds are within the retention
+    now = T + 21_500;
+    store.add('s', T + 10_000 + 3000, 2);
+    // THEN the arrays shrank to a quarter-full size or less, and every kept bucket is intact
+    assert.equal(store.bucketCount, 501);
+    assert.ok(store.bytes <= 16 * 2048, `${store.bytes} bytes`);
+    const kept = await store.queryRange({ query: 's', start: T + 9500, end: T + 9999, stepSeconds: 1 });
+    assert.deepEqual(
+      kept.values,
+      Array.from({ length: 500 }, (_, i) => 1 + ((9500 + i) % 7)),
+    );
+    // AND it grows again as events come
+    for (let k = 1; k <= 3000; k++) store.add('s', T + 13_000 + k, 1);
+    assert.equal(store.bucketCount, 3501);
+  });
+
   it('rejects bad input and bad ranges', async () => {
     const store = new EventStore({ clock: at(T) });
     assert.throws(() => store.add('a b', T, 1), /stream: must be/);
