@@ -438,9 +438,15 @@ export function contextTarget(
   const context = config.contexts.get(wanted);
   if (!context) {
     const known = [...config.contexts.keys()];
-    throw new KubeconfigNoContextError(
-      `kubeconfig has no context "${wanted}"${known.length > 0 ? `; known: ${known.join(', ')}` : ''}`,
-    );
+    const knownText = known.length > 0 ? `; known: ${known.join(', ')}` : '';
+    if (name === undefined) {
+      // Not the user's --context: the file's own current-context is wrong, so name the file(s).
+      throw new KubeconfigError(
+        `kubeconfig ${config.files.join(', ')}: current-context "${wanted}" names no context${knownText}; ` +
+          'fix current-context or pass --context NAME',
+      );
+    }
+    throw new KubeconfigNoContextError(`kubeconfig has no context "${wanted}"${knownText}`);
   }
   const userName = typeof context.value.user === 'string' ? context.value.user : undefined;
   const user = userName === undefined ? undefined : config.users.get(userName);

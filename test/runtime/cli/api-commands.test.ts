@@ -814,6 +814,18 @@ users:
       await pkg(['status'], { KUBECONFIG: noCurrent }),
       new RegExp(`kubeconfig ${noCurrent} has no current context: pass --context NAME`),
     );
+    // AND one whose current-context names no context, naming the file and the contexts it has
+    const wrongCurrent = file(
+      'env-wrong-current.yaml',
+      kubeconfig({ token: TOKENS.viewer }).replace(/^current-context: .*$/m, 'current-context: gone'),
+    );
+    assertUsage(
+      await pkg(['status'], { KUBECONFIG: wrongCurrent }),
+      new RegExp(
+        `kubeconfig ${wrongCurrent}: current-context "gone" names no context; known: prod, other; ` +
+          'fix current-context or pass --context NAME',
+      ),
+    );
     // AND a path of $KUBECONFIG that does not exist is skipped, as kubectl skips it
     const r = await pkg(['status', '--json'], { KUBECONFIG: [missing, good].join(delimiter) });
     assert.equal(r.status, 0, r.stderr);
