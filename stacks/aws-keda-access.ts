@@ -22,8 +22,8 @@ export interface KedaAwsAccess {
 /**
  * An SQS queue URL's ARN, in the partition of the URL's region: `https://sqs.<region>.amazonaws.com/
  * <account>/<name>` -> `arn:aws:sqs:<region>:<account>:<name>`, and likewise for the China, GovCloud,
- * ISO, ISO-B, ISO-E, ISO-F, European Sovereign Cloud, commercial FIPS and dual-stack and legacy `<region>.queue.amazonaws.com`
- * endpoints (`parseSqsQueueUrl`). A URL on an SQS interface VPC endpoint's own DNS name,
+ * ISO, ISO-B, ISO-E, ISO-F and European Sovereign Cloud endpoints, the commercial FIPS and dual-stack
+ * ones and the legacy `<region>.queue.amazonaws.com` (`parseSqsQueueUrl`). A URL on an SQS interface VPC endpoint's own DNS name,
  * `https://vpce-<id>.sqs.<region>.vpce.amazonaws.com/<account>/<name>` (regional or zonal), maps to
  * `arn:aws:sqs:<region>:<account>:<name>` likewise (`parseSqsVpcEndpointQueueUrl`); VPC endpoints of
  * the other partitions are refused until their domains are confirmed.

@@ -11,8 +11,9 @@ export interface KedaOperatorRoleProps {
   /**
    * Queues of `aws-sqs-queue` triggers that authenticate as the KEDA operator
    * (`podIdentity.identityOwner: keda`): the operator may read their attributes, nothing else. ARNs
-   * of any partition (`arn:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc:sqs:<region>:<account>:<name>`),
-   * the partition the region's. An empty list is the same as none: no queue statement is written
+   * of any partition (`arn:<partition>:sqs:<region>:<account>:<name>`, the partition one of `aws`,
+   * `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`, `aws-iso-e`, `aws-iso-f`, `aws-eusc`), the
+   * partition the region's. An empty list is the same as none: no queue statement is written
    * (never one with an empty `Resource`).
    * @default [] (the operator reads no queue as itself)
    */

@@ -3,7 +3,7 @@
 // and the AWS constructs and stacks check the ARN the runtime's role may query (DecisionRuntimeRole, the
 // AWS environment stack). It lives in `constructs/k8s` because `constructs/k8s` may not import
 // `constructs/aws`; it imports only the region names and partitions of `aws-regions.ts`.
-import { AWS_PARTITIONS, AWS_REGION_PATTERN, awsPartitionOf } from './aws-regions.js';
+import { AWS_DNS_SUFFIX, AWS_PARTITIONS, AWS_REGION_PATTERN, awsPartitionOf } from './aws-regions.js';
 
 /**
  * The domain of the AMP data-plane (query) endpoint `aps-workspaces.<region>.<domain>`, per partition,
@@ -11,34 +11,21 @@ import { AWS_PARTITIONS, AWS_REGION_PATTERN, awsPartitionOf } from './aws-region
  * Service for Prometheus endpoints and quotas", lists `aps-workspaces.<region>.amazonaws.com`). The SDK
  * knows only AMP's control plane (`aps.{Region}.{dnsSuffix}`, a rule it applies to every partition
  * alike, so it says nothing about where the service exists); no source found lists AMP in China,
- * GovCloud, the ISO partitions or the European Sovereign Cloud, so their regions are refused rather than
- * given a host that may not resolve.
+ * GovCloud, the ISO partitions or the European Sovereign Cloud, so no endpoint is made up there (from a
+ * workspace ARN or id): only an explicit `workspaceUrl` is taken ({@link ampUrlHost}).
  */
 const AMP_QUERY_DOMAINS: Readonly<Record<string, string>> = {
-  aws: 'amazonaws.com',
-};
-
-/**
- * Each partition's DNS suffix (the SDK's `dnsSuffix`). Where AMP is not confirmed, a `workspaceUrl` on
- * `aps-workspaces.<region>.<suffix>` is taken as the user's word that the endpoint exists.
- */
-const PARTITION_DNS_SUFFIX: Readonly<Record<string, string>> = {
-  aws: 'amazonaws.com',
-  'aws-cn': 'amazonaws.com.cn',
-  'aws-us-gov': 'amazonaws.com',
-  'aws-iso': 'c2s.ic.gov',
-  'aws-iso-b': 'sc2s.sgov.gov',
-  'aws-iso-e': 'cloud.adc-e.uk',
-  'aws-iso-f': 'csp.hci.ic.gov',
-  'aws-eusc': 'amazonaws.eu',
+  aws: AWS_DNS_SUFFIX.aws as string,
 };
 
 /**
  * The host a `workspaceUrl` of `region` must have: the confirmed endpoint, or in another partition
- * `aps-workspaces.<region>.<the partition's DNS suffix>`.
+ * `aps-workspaces.<region>.<the partition's DNS suffix>`, taken as the user's word that it exists.
  */
 export function ampUrlHost(region: string): string {
-  return ampQueryHost(region) ?? `aps-workspaces.${region}.${PARTITION_DNS_SUFFIX[awsPartitionOf(region)]}`;
+  return (
+    ampQueryHost(region) ?? `aps-workspaces.${region}.${AWS_DNS_SUFFIX[awsPartitionOf(region)] as string}`
+  );
 }
 
 /** The partitions with a confirmed AMP query endpoint. */

@@ -23,6 +23,21 @@ const REGIONS_OF_PARTITION: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Each partition's DNS suffix (the SDK's `dnsSuffix`, `@aws-sdk/core` partitions table): service
+ * endpoints are `<service>.<region>.<suffix>` where a service has no other rule.
+ */
+export const AWS_DNS_SUFFIX: Readonly<Record<string, string>> = {
+  aws: 'amazonaws.com',
+  'aws-cn': 'amazonaws.com.cn',
+  'aws-us-gov': 'amazonaws.com',
+  'aws-iso': 'c2s.ic.gov',
+  'aws-iso-b': 'sc2s.sgov.gov',
+  'aws-iso-e': 'cloud.adc-e.uk',
+  'aws-iso-f': 'csp.hci.ic.gov',
+  'aws-eusc': 'amazonaws.eu',
+};
+
+/**
  * The AWS partitions, as the first field of an ARN: commercial, China, GovCloud, the ISO partitions and
  * the European Sovereign Cloud.
  */

@@ -150,7 +150,7 @@ export async function resolveTarget(
           url = context.url();
         } catch (err) {
           if (!(err instanceof KubeconfigFileError)) throw err;
-          throw new UsageError(`${kubeconfigLabel(err.path, source, flagKubeconfig)}${err.problem}`);
+          throw new UsageError(`${label}${err.problem}`);
         }
         if (url !== undefined) {
           [urlText, urlFrom] = [url, `kubeconfig context "${context.context}" (${RUNTIME_EXTENSION})`];

@@ -34,6 +34,16 @@ function secretAuth(chart: ClusterChart, parameter = 'host'): TriggerAuthenticat
   });
 }
 
+/** `Trigger.awsSqsQueue` of a queue URL and region (queue length 5), authenticated as an AWS pod identity. */
+function sqsWithAwsIdentity(): (queueUrl: string, awsRegion: string) => Trigger {
+  const aws = new TriggerAuthentication(testChart(), 'aws', {
+    namespace: 'shop',
+    podIdentity: PodIdentity.aws(),
+  });
+  return (queueUrl, awsRegion) =>
+    Trigger.awsSqsQueue({ queueUrl, awsRegion, queueLength: 5, authentication: aws });
+}
+
 describe('Trigger', () => {
   it('renders cpu and memory triggers as Utilization and reports the scaled resource', async () => {
     // GIVEN
@@ -623,13 +633,7 @@ describe('Trigger', () => {
 
     it("checks the partition of an SQS queue URL's domain, and its path, with the shared parser", () => {
       // GIVEN an AWS TriggerAuthentication
-      const chart = testChart();
-      const aws = new TriggerAuthentication(chart, 'aws', {
-        namespace: 'shop',
-        podIdentity: PodIdentity.aws(),
-      });
-      const sqs = (queueUrl: string, awsRegion: string): Trigger =>
-        Trigger.awsSqsQueue({ queueUrl, awsRegion, queueLength: 5, authentication: aws });
+      const sqs = sqsWithAwsIdentity();
       // WHEN the host is an SQS endpoint of the region but not of its partition's domain
       for (const [queueUrl, region] of [
         ['https://sqs.cn-north-1.amazonaws.com/123456789012/q', 'cn-north-1'],
@@ -683,13 +687,7 @@ describe('Trigger', () => {
 
     it("checks a VPC endpoint's queue URL for its region and its /<account>/<queue> path", () => {
       // GIVEN an AWS TriggerAuthentication
-      const chart = testChart();
-      const aws = new TriggerAuthentication(chart, 'aws', {
-        namespace: 'shop',
-        podIdentity: PodIdentity.aws(),
-      });
-      const sqs = (queueUrl: string, awsRegion: string): Trigger =>
-        Trigger.awsSqsQueue({ queueUrl, awsRegion, queueLength: 5, authentication: aws });
+      const sqs = sqsWithAwsIdentity();
       const host = 'vpce-0a1b2c3d4e5f67890-abcdefgh.sqs.eu-west-1.vpce.amazonaws.com';
       // WHEN the endpoint's region is not awsRegion  THEN refused, naming awsRegion and the URL's region
       assert.throws(
@@ -730,13 +728,8 @@ describe('Trigger', () => {
 
     it('takes another https host as KEDA does, refusing a path KEDA cannot read a queue name from', () => {
       // GIVEN an AWS TriggerAuthentication and a test endpoint (localstack)
-      const chart = testChart();
-      const aws = new TriggerAuthentication(chart, 'aws', {
-        namespace: 'shop',
-        podIdentity: PodIdentity.aws(),
-      });
-      const sqs = (queueUrl: string): Trigger =>
-        Trigger.awsSqsQueue({ queueUrl, awsRegion: 'us-east-1', queueLength: 5, authentication: aws });
+      const withIdentity = sqsWithAwsIdentity();
+      const sqs = (queueUrl: string): Trigger => withIdentity(queueUrl, 'us-east-1');
       // WHEN the path is /<account>/<queue>  THEN taken as is
       const ok = 'https://localstack.test:4566/000000000000/orders';
       assert.equal(sqs(ok).metadata.queueURL, ok);

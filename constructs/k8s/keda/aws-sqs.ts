@@ -3,7 +3,13 @@
 // interruption queue of NodeTerminationHandler) and the ARNs derived from them (KedaOperatorRole). It
 // lives beside the trigger because `constructs/k8s` may not import `constructs/aws`; it imports only the
 // region names and partitions of `../aws-regions.ts`.
-import { AWS_PARTITIONS, AWS_REGION_NAME, AWS_REGION_PATTERN, awsPartitionOf } from '../aws-regions.js';
+import {
+  AWS_DNS_SUFFIX,
+  AWS_PARTITIONS,
+  AWS_REGION_NAME,
+  AWS_REGION_PATTERN,
+  awsPartitionOf,
+} from '../aws-regions.js';
 
 /**
  * The SQS endpoint hosts of each partition whose queues can be named here, `<region>` standing for the
@@ -13,21 +19,17 @@ import { AWS_PARTITIONS, AWS_REGION_NAME, AWS_REGION_PATTERN, awsPartitionOf } f
  * SQS endpoints page lists. FIPS and dual-stack hosts of the other partitions are left out until
  * confirmed (GovCloud's FIPS endpoint is its plain `sqs.<region>.amazonaws.com`).
  */
-const SQS_HOSTS: Readonly<Record<string, readonly string[]>> = {
-  aws: [
-    'sqs.<region>.amazonaws.com',
-    'sqs-fips.<region>.amazonaws.com',
-    'sqs.<region>.api.aws',
-    'sqs-fips.<region>.api.aws',
-  ],
-  'aws-us-gov': ['sqs.<region>.amazonaws.com'],
-  'aws-cn': ['sqs.<region>.amazonaws.com.cn'],
-  'aws-iso': ['sqs.<region>.c2s.ic.gov'],
-  'aws-iso-b': ['sqs.<region>.sc2s.sgov.gov'],
-  'aws-iso-e': ['sqs.<region>.cloud.adc-e.uk'],
-  'aws-iso-f': ['sqs.<region>.csp.hci.ic.gov'],
-  'aws-eusc': ['sqs.<region>.amazonaws.eu'],
-};
+const SQS_HOSTS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  AWS_PARTITIONS.map((partition) => [
+    partition,
+    [
+      `sqs.<region>.${AWS_DNS_SUFFIX[partition] as string}`,
+      ...(partition === 'aws'
+        ? ['sqs-fips.<region>.amazonaws.com', 'sqs.<region>.api.aws', 'sqs-fips.<region>.api.aws']
+        : []),
+    ],
+  ]),
+);
 /** The partitions whose regions answer the legacy `<region>.queue.amazonaws.com`. */
 const LEGACY_PARTITIONS: readonly string[] = ['aws', 'aws-us-gov'];
 
@@ -157,7 +159,7 @@ export function parseSqsQueuePath(path: string): { account: string; name: string
 
 /** A queue's identity, as its URL and its ARN both carry it. */
 export interface SqsQueueAddress {
-  /** The region's partition (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`, `aws-iso-e`, `aws-iso-f`, `aws-eusc`). */
+  /** The region's partition (`awsPartitionOf`: `aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, ...). */
   readonly partition: string;
   readonly region: string;
   /** The 12-digit account id. */
@@ -189,8 +191,7 @@ export function parseSqsQueueUrl(value: string): (SqsQueueAddress & SqsEndpoint)
 
 /**
  * The parts of an SQS queue ARN, `arn:<partition>:sqs:<region>:<account>:<name>` with the partition of
- * the region (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`, `aws-iso-e`, `aws-iso-f`, `aws-eusc`); undefined
- * for anything else.
+ * the region (`AWS_PARTITIONS`); undefined for anything else.
  */
 export function parseSqsQueueArn(value: string): SqsQueueAddress | undefined {
   const m = typeof value === 'string' ? SQS_QUEUE_ARN.exec(value) : null;

@@ -339,7 +339,6 @@ export class Trigger {
     // A URL on an SQS endpoint host is checked as the AWS constructs check one (the shared parser), a
     // URL on an SQS VPC endpoint's own DNS name for its region and path; any other https host (a test
     // endpoint such as localstack's) only by the path KEDA needs (see AwsSqsQueueTriggerOptions.queueUrl).
-    const vpceRegion = parseSqsVpcEndpointHost(url.host);
     if (parseSqsEndpoint(url.host) !== undefined) {
       const queue = parseSqsQueueUrl(options.queueUrl);
       if (!queue) {
@@ -359,9 +358,10 @@ export class Trigger {
       if (queue.hostProblem !== undefined) {
         throw new PropError(`${p}.queueUrl`, options.queueUrl, queue.hostProblem);
       }
-    } else if (vpceRegion !== undefined) {
-      const queue = parseSqsVpcEndpointQueueUrl(options.queueUrl);
-      if (!queue?.queue || url.search !== '' || url.hash !== '') {
+    } else if (parseSqsVpcEndpointHost(url.host) !== undefined) {
+      // The path must be all of it: a query or a fragment fails it too.
+      const vpce = parseSqsVpcEndpointQueueUrl(options.queueUrl);
+      if (vpce?.queue === undefined) {
         throw new PropError(
           `${p}.queueUrl`,
           options.queueUrl,
@@ -369,15 +369,15 @@ export class Trigger {
             '"https://vpce-<id>.sqs.eu-west-1.vpce.amazonaws.com/123456789012/<queue>"',
         );
       }
-      if (vpceRegion !== options.awsRegion) {
+      if (vpce.region !== options.awsRegion) {
         throw new PropError(
           `${p}.awsRegion`,
           options.awsRegion,
-          `must match the queue URL's region (${vpceRegion})`,
+          `must match the queue URL's region (${vpce.region})`,
         );
       }
-      if (queue.hostProblem !== undefined) {
-        throw new PropError(`${p}.queueUrl`, options.queueUrl, queue.hostProblem);
+      if (vpce.hostProblem !== undefined) {
+        throw new PropError(`${p}.queueUrl`, options.queueUrl, vpce.hostProblem);
       }
     } else {
       const segments = url.pathname.split('/');
